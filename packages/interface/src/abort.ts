@@ -1,0 +1,4 @@
+/** Every async API of df takes these, so that any download or call can be cancelled. */
+export interface AbortOptions {
+  signal?: AbortSignal;
+}

@@ -1,0 +1,8 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../vitest.shared.ts";
+
+// Multi-process tests run against the built packages (dist), as a user would.
+export default mergeConfig(
+  shared,
+  defineConfig({ test: { include: ["e2e/**/*.test.ts"], testTimeout: 120_000 } }),
+);
