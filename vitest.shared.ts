@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Oxc (vite 8) applies legacy decorators + metadata only to files a tsconfig covers; our
@@ -10,6 +11,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@df/source"] } },
   test: {
     include: ["src/**/*.test.ts"],
+    setupFiles: [fileURLToPath(new URL("./scripts/vitest-setup.ts", import.meta.url))],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -1,0 +1,46 @@
+import type { AbortOptions } from "../abort.js";
+
+export interface SourceRequest {
+  readonly url: string;
+  readonly header?: Readonly<Record<string, string>>;
+  /** Per-request deadline in ms, on top of any AbortSignal. */
+  readonly timeoutMs?: number;
+}
+
+export interface SourceStat {
+  /** Undefined when the origin does not say (chunked, no HEAD support). */
+  readonly contentLength?: number;
+  /** True when the origin honours byte ranges (answered 206 to a ranged probe). */
+  readonly supportsRange: boolean;
+  readonly header?: Readonly<Record<string, string>>;
+  /** Validators that tell whether a stored copy is still current. */
+  readonly etag?: string;
+  readonly lastModified?: string;
+}
+
+export interface SourceGetRequest extends SourceRequest {
+  /** Inclusive start and byte count; omit for the whole resource. */
+  readonly range?: { readonly start: number; readonly length: number };
+}
+
+export interface SourceResponse {
+  readonly status?: number;
+  readonly header: Readonly<Record<string, string>>;
+  /** Length of `body` when known. */
+  readonly contentLength?: number;
+  /** The bytes, in order; consume it or call `cancel`. */
+  readonly body: AsyncIterable<Uint8Array>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/**
+ * Reads a task's bytes from where they originally live (HTTP, S3, a local file). The
+ * daemon picks a client by URL scheme; a client says which schemes it serves.
+ */
+export interface SourceClient {
+  readonly name: string;
+  readonly schemes: readonly string[];
+  stat(request: SourceRequest, options?: AbortOptions): Promise<SourceStat>;
+  get(request: SourceGetRequest, options?: AbortOptions): Promise<SourceResponse>;
+  close?(): void | Promise<void>;
+}
