@@ -46,7 +46,7 @@ write("tsconfig.json", {
   compilerOptions: { rootDir: "src", outDir: "dist", tsBuildInfoFile: "tsconfig.tsbuildinfo" },
   include: ["src"],
   exclude: ["src/**/*.test.ts", "src/**/test-support/**"],
-  references: workspaceDeps.map((d) => ({ path: `../${d.replace("@df/", "")}` })),
+  references: workspaceDeps.map((d) => ({ path: relative(dir, join("packages", d.replace("@df/", ""))) })),
 });
 write("tsconfig.test.json", {
   extends: "./tsconfig.json",
