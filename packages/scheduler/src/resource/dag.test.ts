@@ -1,0 +1,84 @@
+import { hasErrorCode } from "@df/interface";
+import { describe, expect, it } from "vitest";
+import { Dag } from "./dag.js";
+
+function chain(...ids: string[]): Dag<string> {
+  const dag = new Dag<string>();
+  for (const id of ids) dag.addVertex(id, id);
+  for (let i = 1; i < ids.length; i++) dag.addEdge(ids[i - 1]!, ids[i]!);
+  return dag;
+}
+
+describe("Dag", () => {
+  it("refuses edges that would close a cycle, however long", () => {
+    const dag = chain("a", "b", "c", "d");
+    expect(dag.canAddEdge("d", "a")).toBe(false);
+    expect(dag.canAddEdge("c", "a")).toBe(false);
+    expect(dag.canAddEdge("b", "b")).toBe(false);
+    expect(dag.canAddEdge("a", "d")).toBe(true);
+    expect(() => dag.addEdge("d", "a")).toThrow(/close a cycle/);
+  });
+
+  it("refuses duplicate edges and edges to missing vertices", () => {
+    const dag = chain("a", "b");
+    expect(dag.canAddEdge("a", "b")).toBe(false);
+    expect(dag.canAddEdge("a", "zz")).toBe(false);
+    expect(dag.canAddEdge("zz", "a")).toBe(false);
+  });
+
+  it("tracks degrees and drops edges with the vertex", () => {
+    const dag = chain("seed", "p1");
+    dag.addVertex("p2", "p2");
+    dag.addEdge("seed", "p2");
+    dag.addEdge("p1", "p2");
+    expect(dag.inDegree("p2")).toBe(2);
+    expect(dag.outDegree("seed")).toBe(2);
+    dag.deleteVertex("p1");
+    expect(dag.parents("p2")).toEqual(["seed"]);
+    expect(dag.children("seed").sort()).toEqual(["p2"]);
+    expect(dag.size).toBe(2);
+  });
+
+  it("lets a peer be rescheduled: in-edges go, and an old child may become its parent", () => {
+    const dag = chain("a", "b");
+    expect(dag.canAddEdge("b", "a")).toBe(false);
+    dag.deleteOutEdges("a");
+    expect(dag.canAddEdge("b", "a")).toBe(true);
+    dag.addEdge("b", "a");
+    dag.deleteInEdges("a");
+    expect(dag.inDegree("a")).toBe(0);
+    expect(dag.outDegree("b")).toBe(0);
+  });
+
+  it("reports missing and duplicate vertices with their codes", () => {
+    const dag = chain("a");
+    expect(hasErrorCode((() => { try { dag.parents("x"); } catch (e) { return e; } })(), "NOT_FOUND")).toBe(true);
+    expect(() => dag.addVertex("a", "a")).toThrow(/already in the graph/);
+  });
+
+  it("keeps a random graph acyclic under many random edge attempts", () => {
+    const dag = new Dag<number>();
+    const n = 60;
+    for (let i = 0; i < n; i++) dag.addVertex(String(i), i);
+    let state = 12345;
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let attempt = 0; attempt < 2000; attempt++) {
+      const a = String(Math.floor(random() * n));
+      const b = String(Math.floor(random() * n));
+      if (dag.canAddEdge(a, b)) dag.addEdge(a, b);
+    }
+    // A topological order exists exactly when there is no cycle (Kahn's algorithm).
+    const inDegree = new Map(dag.ids().map((id) => [id, dag.inDegree(id)]));
+    const ready = dag.ids().filter((id) => inDegree.get(id) === 0);
+    let visited = 0;
+    while (ready.length > 0) {
+      const id = ready.pop()!;
+      visited++;
+      for (const child of dag.children(id)) {
+        inDegree.set(child, inDegree.get(child)! - 1);
+        if (inDegree.get(child) === 0) ready.push(child);
+      }
+    }
+    expect(visited).toBe(n);
+  });
+});
