@@ -52,7 +52,13 @@ describe("Dag", () => {
 
   it("reports missing and duplicate vertices with their codes", () => {
     const dag = chain("a");
-    expect(hasErrorCode((() => { try { dag.parents("x"); } catch (e) { return e; } })(), "NOT_FOUND")).toBe(true);
+    let error: unknown;
+    try {
+      dag.parents("x");
+    } catch (e) {
+      error = e;
+    }
+    expect(hasErrorCode(error, "NOT_FOUND")).toBe(true);
     expect(() => dag.addVertex("a", "a")).toThrow(/already in the graph/);
   });
 

@@ -23,13 +23,12 @@ describe("peer lifecycle", () => {
 
   it("refuses transitions the table does not allow, naming the state", () => {
     const fsm = peer();
-    const error = (() => {
-      try {
-        fsm.fire("download");
-      } catch (e) {
-        return e;
-      }
-    })();
+    let error: unknown;
+    try {
+      fsm.fire("download");
+    } catch (e) {
+      error = e;
+    }
     expect(hasErrorCode(error, "FAILED_PRECONDITION", "invalid-state-transition")).toBe(true);
     expect((error as Error).message).toBe(
       "peer p1: cannot download while pending (allowed from received-empty, received-tiny, received-small, received-normal)",

@@ -1,0 +1,125 @@
+import { sizeScope, type SizeScope } from "@df/piece";
+import { Dag } from "./dag.js";
+import { StateMachine } from "./fsm.js";
+import type { Peer } from "./peer.js";
+import { taskTransitions, type TaskEvent, type TaskState } from "./states.js";
+
+/** Peers of one task that may fetch from the source at once (reference §3.4). */
+export const DEFAULT_BACK_TO_SOURCE_LIMIT = 200;
+/** Piece length assumed for load bookkeeping before the task's length is known. */
+const ASSUMED_PIECE_LENGTH = 4 * 1024 * 1024;
+
+export interface TaskInfo {
+  url: string;
+  type: "STANDARD" | "PERSISTENT_CACHE";
+  tag?: string;
+  application?: string;
+  filteredQueryParams: readonly string[];
+  header: Readonly<Record<string, string>>;
+  backToSourceLimit: number;
+}
+
+/** A file being distributed: its metadata, its state, and the DAG of its peers. */
+export class Task {
+  readonly fsm: StateMachine<TaskState, TaskEvent>;
+  readonly dag = new Dag<Peer>();
+  /** Peers currently fetching from the source. */
+  readonly backToSourcePeers = new Set<string>();
+  contentLength: number | undefined;
+  pieceLength: number | undefined;
+  totalPieceCount = 0;
+  /** Back-to-source peers that failed since the last success. */
+  peerFailedCount = 0;
+  updatedAt: number;
+  /** When a seed peer was last asked to fetch this task, and whether it failed. */
+  seedTriggeredAt: number | undefined;
+  seedFailedAt: number | undefined;
+
+  constructor(
+    readonly id: string,
+    public info: TaskInfo,
+    now: number,
+  ) {
+    this.updatedAt = now;
+    this.fsm = new StateMachine(`task ${id}`, "pending", taskTransitions);
+  }
+
+  get state(): TaskState {
+    return this.fsm.state;
+  }
+
+  get peerCount(): number {
+    return this.dag.size;
+  }
+
+  sizeScope(): SizeScope {
+    return sizeScope(this.contentLength, this.totalPieceCount);
+  }
+
+  /** Learns the task's length (from the first peer that reaches the source). */
+  setContent(contentLength: number, pieceLength: number, totalPieceCount: number): void {
+    this.contentLength = contentLength;
+    this.pieceLength = pieceLength;
+    this.totalPieceCount = totalPieceCount;
+  }
+
+  canBackToSource(): boolean {
+    return this.backToSourcePeers.size < this.info.backToSourceLimit;
+  }
+
+  /** True when some peer that is not blocked holds the whole task. */
+  hasAvailablePeer(blocked: ReadonlySet<string> = new Set()): boolean {
+    for (const peer of this.dag.values()) {
+      if (peer.state === "succeeded" && !blocked.has(peer.id)) return true;
+    }
+    return false;
+  }
+
+  addPeer(peer: Peer): void {
+    if (!this.dag.has(peer.id)) this.dag.addVertex(peer.id, peer);
+  }
+
+  peer(id: string): Peer | undefined {
+    return this.dag.get(id);
+  }
+
+  deletePeer(id: string): void {
+    const peer = this.dag.get(id);
+    if (!peer) return;
+    this.deleteInEdges(peer);
+    for (const childId of this.dag.children(id)) {
+      const child = this.dag.get(childId);
+      if (child) this.#release(peer, child);
+    }
+    this.backToSourcePeers.delete(id);
+    this.dag.deleteVertex(id);
+  }
+
+  canAddEdge(parent: Peer, child: Peer): boolean {
+    return this.dag.canAddEdge(parent.id, child.id);
+  }
+
+  /** Adds parent → child and books the load the child will put on the parent's host. */
+  addEdge(parent: Peer, child: Peer): void {
+    this.dag.addEdge(parent.id, child.id);
+    parent.host.assignChild(child.concurrentPieceCount, this.pieceLength ?? ASSUMED_PIECE_LENGTH, this.contentLength ?? 0);
+  }
+
+  /** Drops every parent of `child`, releasing the load booked on their hosts. */
+  deleteInEdges(child: Peer): void {
+    if (!this.dag.has(child.id)) return;
+    for (const parentId of this.dag.parents(child.id)) {
+      const parent = this.dag.get(parentId);
+      if (parent) this.#release(parent, child);
+    }
+    this.dag.deleteInEdges(child.id);
+  }
+
+  parentsOf(child: Peer): Peer[] {
+    return this.dag.parents(child.id).flatMap((id) => this.dag.get(id) ?? []);
+  }
+
+  #release(parent: Peer, child: Peer): void {
+    parent.host.releaseChild(child.concurrentPieceCount, this.pieceLength ?? ASSUMED_PIECE_LENGTH, this.contentLength ?? 0);
+  }
+}

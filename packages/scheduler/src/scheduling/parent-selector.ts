@@ -1,0 +1,107 @@
+import type { Evaluator } from "@df/interface";
+import type { Peer } from "../resource/peer.js";
+
+export interface ParentSelectionLimits {
+  /** Parents handed to a child per round (reference default 3; manager range 1–20). */
+  candidateParentLimit: number;
+  /** Peers sampled per round before filtering (reference default 15; range 10–1000). */
+  filterParentLimit: number;
+}
+
+export const DEFAULT_PARENT_SELECTION_LIMITS: ParentSelectionLimits = {
+  candidateParentLimit: 3,
+  filterParentLimit: 15,
+};
+
+/** Why a sampled peer was not handed out; counted for metrics and debugging. */
+export type FilterReason =
+  | "blocked"
+  | "not-shared"
+  | "same-host"
+  | "no-source"
+  | "bad-parent"
+  | "would-cycle";
+
+export interface Selection {
+  parents: Peer[];
+  /** How many sampled peers each filter dropped. */
+  dropped: Partial<Record<FilterReason, number>>;
+  sampled: number;
+}
+
+/**
+ * Picks a child's parents among the task's peers: sample, filter, score, keep the best.
+ * `random` is injectable so tests can pin the sample.
+ */
+export class ParentSelector {
+  readonly #filters: readonly Evaluator[];
+  readonly #scorers: readonly Evaluator[];
+
+  constructor(
+    evaluators: readonly Evaluator[],
+    private readonly limits: () => ParentSelectionLimits,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.#filters = evaluators.filter((e) => typeof e.isBadParent === "function");
+    this.#scorers = evaluators.filter((e) => typeof e.score === "function");
+  }
+
+  select(child: Peer): Selection {
+    const { candidateParentLimit, filterParentLimit } = this.limits();
+    const task = child.task;
+    const sample = this.#sample(task.dag.ids(), filterParentLimit, child.id);
+    const dropped: Partial<Record<FilterReason, number>> = {};
+    const drop = (reason: FilterReason) => {
+      dropped[reason] = (dropped[reason] ?? 0) + 1;
+    };
+    const eligible: Peer[] = [];
+    for (const id of sample) {
+      const parent = task.dag.get(id);
+      if (!parent) continue;
+      const reason = this.#rejection(parent, child);
+      if (reason) drop(reason);
+      else eligible.push(parent);
+    }
+    const context = { totalPieceCount: task.totalPieceCount };
+    const scored = eligible.map((parent) => ({ parent, score: this.#score(parent, child, context) }));
+    scored.sort((a, b) => b.score - a.score);
+    return { parents: scored.slice(0, candidateParentLimit).map((s) => s.parent), dropped, sampled: sample.length };
+  }
+
+  #rejection(parent: Peer, child: Peer): FilterReason | undefined {
+    if (child.blockedParents.has(parent.id)) return "blocked";
+    if (parent.host.info.disableShared) return "not-shared";
+    if (parent.host.id === child.host.id) return "same-host";
+    // A normal peer with no parent of its own, that neither fetches from the source nor
+    // is done, has nothing to give; a seed host is the exception (it is about to fetch).
+    if (
+      parent.host.type !== "seed" &&
+      parent.task.dag.inDegree(parent.id) === 0 &&
+      parent.state !== "back-to-source" &&
+      parent.state !== "succeeded"
+    ) {
+      return "no-source";
+    }
+    if (this.#filters.some((f) => f.isBadParent!(parent))) return "bad-parent";
+    if (!child.task.canAddEdge(parent, child)) return "would-cycle";
+    return undefined;
+  }
+
+  #score(parent: Peer, child: Peer, context: { totalPieceCount: number }): number {
+    if (this.#scorers.length === 0) return 0;
+    let total = 0;
+    for (const scorer of this.#scorers) total += scorer.score!(parent, child, context);
+    return total / this.#scorers.length;
+  }
+
+  /** Up to `limit` IDs other than `exclude`, uniformly at random (partial Fisher–Yates). */
+  #sample(ids: string[], limit: number, exclude: string): string[] {
+    const pool = ids.filter((id) => id !== exclude);
+    const count = Math.min(limit, pool.length);
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(this.random() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    return pool.slice(0, count);
+  }
+}

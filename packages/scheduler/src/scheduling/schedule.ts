@@ -1,0 +1,87 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { DfError, type AbortOptions } from "@df/interface";
+import type { Peer } from "../resource/peer.js";
+import type { ParentSelector, Selection } from "./parent-selector.js";
+
+export interface ScheduleRetryOptions {
+  /** Rounds before the peer is failed (reference RetryLimit 5). */
+  retryLimit: number;
+  /** Rounds before the peer is sent to the source, quota allowing (reference 4). */
+  retryBackToSourceLimit: number;
+  /** Pause between rounds, jittered to [0.75×, 1.25×) (reference 500 ms). */
+  retryIntervalMs: number;
+}
+
+export const DEFAULT_SCHEDULE_RETRY: ScheduleRetryOptions = {
+  retryLimit: 5,
+  retryBackToSourceLimit: 4,
+  retryIntervalMs: 500,
+};
+
+export type ScheduleOutcome =
+  | { kind: "parents"; parents: Peer[]; rounds: number }
+  | { kind: "back-to-source"; reason: string; rounds: number };
+
+export interface ScheduleHooks extends AbortOptions {
+  /** Called after every selection round, for metrics and logs. */
+  onRound?(round: number, selection: Selection): void;
+  random?: () => number;
+}
+
+/**
+ * Finds parents for `child`, retrying while none qualify; sends it to the source when it
+ * asked to go there or scheduling keeps failing and the task's quota allows; fails it
+ * (FAILED_PRECONDITION) when even that is not possible. Edges to the chosen parents are
+ * added to the task's DAG before returning.
+ */
+export async function scheduleParents(
+  child: Peer,
+  selector: ParentSelector,
+  options: ScheduleRetryOptions,
+  hooks: ScheduleHooks = {},
+): Promise<ScheduleOutcome> {
+  const task = child.task;
+  const random = hooks.random ?? Math.random;
+  for (let round = 0; ; round++) {
+    if (hooks.signal?.aborted) {
+      throw new DfError("CANCELLED", `scheduling of peer ${child.id} was cancelled`, { cause: hooks.signal.reason });
+    }
+    if (task.canBackToSource()) {
+      if (child.needBackToSource) return backToSource(child, "the peer asked to fetch from the source", round);
+      if (round >= options.retryBackToSourceLimit) {
+        return backToSource(child, `no parent found in ${round} scheduling rounds`, round);
+      }
+    }
+    if (round >= options.retryLimit) {
+      throw new DfError(
+        "FAILED_PRECONDITION",
+        `no parent for peer ${child.id} of task ${task.id} after ${round} rounds, and the task's back-to-source quota ` +
+          `(${task.info.backToSourceLimit} peers at once) is used up`,
+        { reason: "schedule-exhausted", details: { taskId: task.id, peerId: child.id, rounds: round } },
+      );
+    }
+    task.deleteInEdges(child);
+    const selection = selector.select(child);
+    hooks.onRound?.(round, selection);
+    const added: Peer[] = [];
+    for (const parent of selection.parents) {
+      // The DAG may have changed since the filter ran (another child got scheduled).
+      if (task.canAddEdge(parent, child)) {
+        task.addEdge(parent, child);
+        added.push(parent);
+      }
+    }
+    if (added.length > 0) return { kind: "parents", parents: added, rounds: round + 1 };
+    const interval = options.retryIntervalMs * (0.75 + random() * 0.5);
+    await sleep(interval, undefined, hooks.signal ? { signal: hooks.signal } : undefined).catch((error: unknown) => {
+      throw new DfError("CANCELLED", `scheduling of peer ${child.id} was cancelled`, { cause: error });
+    });
+  }
+}
+
+function backToSource(child: Peer, reason: string, round: number): ScheduleOutcome {
+  // Book the quota now: many peers may be told at once before any reports it started.
+  child.task.backToSourcePeers.add(child.id);
+  child.task.deleteInEdges(child);
+  return { kind: "back-to-source", reason, rounds: round };
+}

@@ -1,0 +1,154 @@
+import type { Evaluator } from "@df/interface";
+import { describe, expect, it } from "vitest";
+import { Host, type HostInfo } from "../resource/host.js";
+import { Peer } from "../resource/peer.js";
+import { Task } from "../resource/task.js";
+import { ParentSelector } from "./parent-selector.js";
+import { scheduleParents } from "./schedule.js";
+
+let hostCounter = 0;
+function host(overrides: Partial<HostInfo> = {}): Host {
+  hostCounter++;
+  return new Host(
+    {
+      id: `h${hostCounter}`,
+      type: "normal",
+      hostname: `host-${hostCounter}`,
+      ip: "127.0.0.1",
+      port: 4000 + hostCounter,
+      downloadPort: 5000 + hostCounter,
+      maxTxBandwidth: 1e10,
+      txBandwidth: 0,
+      concurrentUploadLimit: 200,
+      announceIntervalMs: 30_000,
+      disableShared: false,
+      ...overrides,
+    },
+    0,
+  );
+}
+
+function task(backToSourceLimit = 200): Task {
+  const t = new Task("t1", { url: "http://origin/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit }, 0);
+  t.setContent(100 * 2 ** 20, 4 * 2 ** 20, 25);
+  return t;
+}
+
+function peer(t: Task, id: string, state: "running" | "succeeded" | "back-to-source" | "received-normal", h = host()): Peer {
+  const p = new Peer(id, t, h, { now: 0 });
+  t.addPeer(p);
+  p.fsm.fire("register-normal");
+  if (state !== "received-normal") p.fsm.fire(state === "succeeded" ? "download-succeeded" : state === "running" ? "download" : "download-back-to-source");
+  return p;
+}
+
+const byFinished: Evaluator = { name: "by-finished", score: (parent) => parent.finishedPieceCount / 25 };
+const limits = () => ({ candidateParentLimit: 3, filterParentLimit: 15 });
+const fast = { retryLimit: 5, retryBackToSourceLimit: 4, retryIntervalMs: 1 };
+
+describe("ParentSelector", () => {
+  it("returns the best-scored eligible parents, at most the limit", () => {
+    const t = task();
+    const child = peer(t, "child", "received-normal");
+    const parents = ["a", "b", "c", "d"].map((id, i) => {
+      const p = peer(t, id, "succeeded");
+      for (let n = 0; n <= i * 5; n++) p.finishPiece(n, 10, 0);
+      return p;
+    });
+    const selection = new ParentSelector([byFinished], limits).select(child);
+    expect(selection.parents.map((p) => p.id)).toEqual(["d", "c", "b"]);
+    expect(parents).toHaveLength(4);
+  });
+
+  it("filters itself, blocked parents, the same host, leech hosts, sourceless peers, bad parents and cycles", () => {
+    const t = task();
+    const childHost = host();
+    const child = peer(t, "child", "running", childHost);
+    peer(t, "same-host", "succeeded", childHost);
+    peer(t, "leech", "succeeded", host({ disableShared: true }));
+    peer(t, "idle", "running"); // no parent, not from source, not done: nothing to give
+    peer(t, "blocked", "succeeded");
+    child.blockedParents.add("blocked");
+    peer(t, "slow", "succeeded");
+    const grandchild = peer(t, "grandchild", "succeeded");
+    t.addEdge(child, grandchild); // grandchild → child would close a cycle
+    const good = peer(t, "good", "back-to-source");
+    const seed = peer(t, "seed", "received-normal", host({ type: "seed" }));
+    const sigmaLike: Evaluator = { name: "no-slow", isBadParent: (p) => p.id === "slow" };
+    const selection = new ParentSelector([sigmaLike, byFinished], () => ({ candidateParentLimit: 10, filterParentLimit: 100 })).select(child);
+    expect(selection.parents.map((p) => p.id).sort()).toEqual([good.id, seed.id].sort());
+    expect(selection.dropped).toEqual({
+      "same-host": 1,
+      "not-shared": 1,
+      "no-source": 1,
+      blocked: 1,
+      "bad-parent": 1,
+      "would-cycle": 1,
+    });
+  });
+
+  it("samples at most filterParentLimit peers", () => {
+    const t = task();
+    const child = peer(t, "child", "received-normal");
+    for (let i = 0; i < 40; i++) peer(t, `p${i}`, "succeeded");
+    const selection = new ParentSelector([byFinished], () => ({ candidateParentLimit: 3, filterParentLimit: 15 })).select(child);
+    expect(selection.sampled).toBe(15);
+    expect(selection.parents).toHaveLength(3);
+  });
+});
+
+describe("scheduleParents", () => {
+  it("adds edges to the chosen parents and books their hosts' load", async () => {
+    const t = task();
+    const child = peer(t, "child", "received-normal");
+    const parent = peer(t, "parent", "succeeded");
+    const outcome = await scheduleParents(child, new ParentSelector([byFinished], limits), fast);
+    expect(outcome).toMatchObject({ kind: "parents", rounds: 1 });
+    expect(t.parentsOf(child).map((p) => p.id)).toEqual(["parent"]);
+    expect(parent.host.concurrentUploadCount).toBe(1);
+    expect(parent.host.txBandwidth).toBe(4 * 2 ** 20 * 8 * 8);
+    t.deleteInEdges(child);
+    expect(parent.host.concurrentUploadCount).toBe(0);
+    expect(parent.host.txBandwidth).toBe(0);
+  });
+
+  it("sends a peer that asked for it straight to the source, booking the quota", async () => {
+    const t = task();
+    const child = peer(t, "child", "received-normal");
+    child.needBackToSource = true;
+    const outcome = await scheduleParents(child, new ParentSelector([byFinished], limits), fast);
+    expect(outcome).toMatchObject({ kind: "back-to-source", rounds: 0 });
+    expect(t.backToSourcePeers.has("child")).toBe(true);
+  });
+
+  it("goes back to source after retryBackToSourceLimit empty rounds", async () => {
+    const t = task();
+    const child = peer(t, "child", "received-normal");
+    const rounds: number[] = [];
+    const outcome = await scheduleParents(child, new ParentSelector([byFinished], limits), fast, {
+      onRound: (round) => rounds.push(round),
+    });
+    expect(outcome).toMatchObject({ kind: "back-to-source", rounds: 4 });
+    expect(rounds).toEqual([0, 1, 2, 3]);
+  });
+
+  it("fails after retryLimit rounds when the back-to-source quota is used up", async () => {
+    const t = task(1);
+    t.backToSourcePeers.add("someone-else");
+    const child = peer(t, "child", "received-normal");
+    await expect(scheduleParents(child, new ParentSelector([byFinished], limits), fast)).rejects.toThrow(
+      /no parent for peer child of task t1 after 5 rounds.*quota \(1 peers at once\) is used up/,
+    );
+  });
+
+  it("stops when cancelled", async () => {
+    const t = task();
+    const child = peer(t, "child", "received-normal");
+    const controller = new AbortController();
+    const pending = scheduleParents(child, new ParentSelector([byFinished], limits), { ...fast, retryIntervalMs: 10_000 }, {
+      signal: controller.signal,
+    });
+    controller.abort();
+    await expect(pending).rejects.toThrow(/cancelled/);
+  });
+});
