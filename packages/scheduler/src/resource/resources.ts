@@ -1,0 +1,102 @@
+import { DfError } from "@df/interface";
+import { HashRing } from "./hash-ring.js";
+import { Host, type HostInfo } from "./host.js";
+import { Peer, type PeerOptions } from "./peer.js";
+import { Task, type TaskInfo } from "./task.js";
+
+/**
+ * Everything one scheduler knows: hosts, tasks and peers, and the links between them.
+ * All mutations go through here so that the three maps and each task's DAG agree.
+ */
+export class Resources {
+  readonly hosts = new Map<string, Host>();
+  readonly tasks = new Map<string, Task>();
+  readonly peers = new Map<string, Peer>();
+  #seedRing: HashRing | undefined;
+
+  upsertHost(info: HostInfo, now: number): Host {
+    const existing = this.hosts.get(info.id);
+    if (existing) {
+      const wasSeed = existing.type === "seed";
+      existing.update(info, now);
+      if (wasSeed !== (info.type === "seed")) this.#seedRing = undefined;
+      return existing;
+    }
+    const host = new Host(info, now);
+    this.hosts.set(info.id, host);
+    if (host.type === "seed") this.#seedRing = undefined;
+    return host;
+  }
+
+  host(id: string): Host {
+    const host = this.hosts.get(id);
+    if (!host) {
+      throw new DfError("NOT_FOUND", `host ${id} is not known to this scheduler; announce the host first (AnnounceHost)`, {
+        reason: "host-not-found",
+        details: { hostId: id },
+      });
+    }
+    return host;
+  }
+
+  taskOrCreate(id: string, info: TaskInfo, now: number): Task {
+    let task = this.tasks.get(id);
+    if (!task) {
+      task = new Task(id, info, now);
+      this.tasks.set(id, task);
+    }
+    task.updatedAt = now;
+    return task;
+  }
+
+  /** Creates the peer, or returns it when the same peer registers again. */
+  peerOrCreate(id: string, task: Task, host: Host, options: PeerOptions): Peer {
+    const existing = this.peers.get(id);
+    if (existing) {
+      if (existing.task !== task || existing.host !== host) {
+        throw new DfError("ALREADY_EXISTS", `peer ${id} is already registered for another task or host`, {
+          details: { peerId: id, taskId: task.id, hostId: host.id },
+        });
+      }
+      return existing;
+    }
+    const peer = new Peer(id, task, host, options);
+    this.peers.set(id, peer);
+    task.addPeer(peer);
+    host.peers.add(id);
+    return peer;
+  }
+
+  deletePeer(id: string): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    peer.task.deletePeer(id);
+    peer.host.peers.delete(id);
+    this.peers.delete(id);
+  }
+
+  /** Drops a host and every peer on it (it left, or stopped announcing). */
+  deleteHost(id: string): void {
+    const host = this.hosts.get(id);
+    if (!host) return;
+    for (const peerId of [...host.peers]) this.deletePeer(peerId);
+    this.hosts.delete(id);
+    if (host.type === "seed") this.#seedRing = undefined;
+  }
+
+  deleteTask(id: string): void {
+    const task = this.tasks.get(id);
+    if (!task) return;
+    for (const peerId of task.dag.ids()) this.deletePeer(peerId);
+    this.tasks.delete(id);
+  }
+
+  /** The seed host a task belongs to, by consistent hash of its ID over live seed hosts. */
+  seedHostFor(taskId: string, exclude: ReadonlySet<string> = new Set()): Host | undefined {
+    this.#seedRing ??= new HashRing([...this.hosts.values()].filter((h) => h.type === "seed").map((h) => h.id));
+    for (const id of this.#seedRing.getN(taskId, this.#seedRing.nodes.length)) {
+      if (!exclude.has(id)) return this.hosts.get(id);
+    }
+    return undefined;
+  }
+}
