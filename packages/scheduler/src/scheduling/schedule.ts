@@ -26,6 +26,8 @@ export interface ScheduleHooks extends AbortOptions {
   /** Called after every selection round, for metrics and logs. */
   onRound?(round: number, selection: Selection): void;
   random?: () => number;
+  /** The download may not use the source: keep looking for parents until retryLimit. */
+  disableBackToSource?: boolean;
 }
 
 /**
@@ -46,17 +48,19 @@ export async function scheduleParents(
     if (hooks.signal?.aborted) {
       throw new DfError("CANCELLED", `scheduling of peer ${child.id} was cancelled`, { cause: hooks.signal.reason });
     }
-    if (task.canBackToSource()) {
+    if (!hooks.disableBackToSource && task.canBackToSource()) {
       if (child.needBackToSource) return backToSource(child, "the peer asked to fetch from the source", round);
       if (round >= options.retryBackToSourceLimit) {
         return backToSource(child, `no parent found in ${round} scheduling rounds`, round);
       }
     }
     if (round >= options.retryLimit) {
+      const why = hooks.disableBackToSource
+        ? "and back-to-source is disabled for this download"
+        : `and the task's back-to-source quota (${task.info.backToSourceLimit} peers at once) is used up`;
       throw new DfError(
         "FAILED_PRECONDITION",
-        `no parent for peer ${child.id} of task ${task.id} after ${round} rounds, and the task's back-to-source quota ` +
-          `(${task.info.backToSourceLimit} peers at once) is used up`,
+        `no parent for peer ${child.id} of task ${task.id} after ${round} rounds, ${why}`,
         { reason: "schedule-exhausted", details: { taskId: task.id, peerId: child.id, rounds: round } },
       );
     }

@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { DfError, noopLogger, type Clock, type Logger } from "@df/interface";
+import { pieceCount as countPieces } from "@df/piece";
+import type { Host } from "../resource/host.js";
+import type { Peer } from "../resource/peer.js";
+import type { Resources } from "../resource/resources.js";
+import type { Task } from "../resource/task.js";
+import type { ParentSelector } from "../scheduling/parent-selector.js";
+import { scheduleParents, type ScheduleRetryOptions } from "../scheduling/schedule.js";
+import type { DownloadRequest, PieceReport, ScheduleResponse, SeedPeerTrigger } from "./types.js";
+
+export interface AnnouncementOptions {
+  retry: ScheduleRetryOptions;
+  backToSourceLimit: number;
+  /** A seed that failed a task is not asked again for this long (reference 30 min). */
+  seedPeerFailedTimeoutMs: number;
+  /** Base of the per-host register delay that damps thundering herds (reference 30 ms; 0 disables). */
+  registerDelayBaseMs: number;
+}
+
+export const DEFAULT_ANNOUNCEMENT_OPTIONS: AnnouncementOptions = {
+  retry: { retryLimit: 5, retryBackToSourceLimit: 4, retryIntervalMs: 500 },
+  backToSourceLimit: 200,
+  seedPeerFailedTimeoutMs: 30 * 60_000,
+  registerDelayBaseMs: 30,
+};
+
+export interface AnnouncementEvents {
+  onSchedule?(peer: Peer, response: ScheduleResponse, rounds: number): void;
+  onSeedTrigger?(task: Task, seed: Host, outcome: "started" | "failed", error?: unknown): void;
+}
+
+/**
+ * What the scheduler does with each message of a peer's AnnouncePeer stream, apart from
+ * the wire: register (with seed triggering and back-to-source decisions), progress and
+ * failure reports, rescheduling, leaving.
+ */
+export class Announcements {
+  readonly #registering = new Map<string, number>();
+
+  constructor(
+    private readonly resources: Resources,
+    private readonly selector: ParentSelector,
+    private readonly seeds: SeedPeerTrigger | undefined,
+    private readonly clock: Clock,
+    private readonly options: AnnouncementOptions = DEFAULT_ANNOUNCEMENT_OPTIONS,
+    private readonly logger: Logger = noopLogger,
+    private readonly events: AnnouncementEvents = {},
+  ) {}
+
+  async register(
+    hostId: string,
+    taskId: string,
+    peerId: string,
+    download: DownloadRequest,
+    signal?: AbortSignal,
+  ): Promise<ScheduleResponse> {
+    const host = this.resources.host(hostId);
+    const inFlight = this.#registering.get(host.id) ?? 0;
+    this.#registering.set(host.id, inFlight + 1);
+    try {
+      await this.#damp(host, inFlight, signal);
+      return await this.#register(host, taskId, peerId, download, signal);
+    } finally {
+      const left = (this.#registering.get(host.id) ?? 1) - 1;
+      if (left <= 0) this.#registering.delete(host.id);
+      else this.#registering.set(host.id, left);
+    }
+  }
+
+  async #register(
+    host: Host,
+    taskId: string,
+    peerId: string,
+    download: DownloadRequest,
+    signal?: AbortSignal,
+  ): Promise<ScheduleResponse> {
+    const now = this.clock.now();
+    const task = this.resources.taskOrCreate(
+      taskId,
+      {
+        url: download.url,
+        type: download.type,
+        ...(download.tag ? { tag: download.tag } : {}),
+        ...(download.application ? { application: download.application } : {}),
+        filteredQueryParams: download.filteredQueryParams,
+        header: download.header,
+        backToSourceLimit: this.options.backToSourceLimit,
+      },
+      now,
+    );
+    if (download.contentLength !== undefined && task.contentLength === undefined && download.pieceLength) {
+      task.setContent(download.contentLength, download.pieceLength, countPieces(download.contentLength, download.pieceLength));
+    }
+    const peer = this.resources.peerOrCreate(peerId, task, host, {
+      now,
+      needBackToSource: download.needBackToSource,
+      ...(download.concurrentPieceCount ? { concurrentPieceCount: download.concurrentPieceCount } : {}),
+    });
+    this.#decideSource(task, peer, download);
+    if (task.fsm.can("download")) task.fsm.fire("download");
+
+    if (task.contentLength === 0) {
+      peer.fsm.fire("register-empty");
+      return this.#respond(peer, { kind: "empty-task" }, 0);
+    }
+    peer.fsm.fire("register-normal");
+    return this.#schedule(peer, download.disableBackToSource, signal);
+  }
+
+  downloadStarted(peerId: string): void {
+    const peer = this.#peer(peerId);
+    if (peer.fsm.can("download")) peer.fsm.fire("download");
+    peer.touch(this.clock.now());
+  }
+
+  backToSourceStarted(peerId: string): void {
+    const peer = this.#peer(peerId);
+    if (!peer.fsm.is("back-to-source")) peer.fsm.fire("download-back-to-source");
+    peer.task.backToSourcePeers.add(peer.id);
+    peer.task.deleteInEdges(peer);
+    peer.touch(this.clock.now());
+  }
+
+  async reschedule(peerId: string, blockedParentIds: readonly string[], disableBackToSource: boolean, signal?: AbortSignal): Promise<ScheduleResponse> {
+    const peer = this.#peer(peerId);
+    for (const id of blockedParentIds) peer.blockedParents.add(id);
+    for (const parent of peer.task.parentsOf(peer)) peer.blockedParents.add(parent.id);
+    peer.touch(this.clock.now());
+    return this.#schedule(peer, disableBackToSource, signal);
+  }
+
+  pieceFinished(peerId: string, piece: PieceReport): void {
+    const peer = this.#peer(peerId);
+    peer.finishPiece(piece.number, piece.costMs, this.clock.now());
+    if (piece.parentId) {
+      const parent = this.resources.peers.get(piece.parentId);
+      if (parent) parent.host.uploadCount++;
+    }
+  }
+
+  /** A piece from `parentId` failed: that parent is blocked for this child from now on. */
+  pieceFailed(peerId: string, pieceNumber: number, parentId: string | undefined, temporary: boolean): void {
+    const peer = this.#peer(peerId);
+    peer.touch(this.clock.now());
+    if (!parentId) return;
+    peer.blockedParents.add(parentId);
+    const parent = this.resources.peers.get(parentId);
+    if (parent) {
+      parent.host.recordUploadFailure();
+      peer.task.dag.deleteEdge(parent.id, peer.id);
+    }
+    this.logger.debug("piece failed", { peerId, pieceNumber, parentId, temporary });
+  }
+
+  peerFinished(peerId: string, content: { contentLength: number; pieceCount: number; pieceLength?: number }): void {
+    const peer = this.#peer(peerId);
+    const task = peer.task;
+    if (task.contentLength === undefined && content.pieceLength) {
+      task.setContent(content.contentLength, content.pieceLength, content.pieceCount);
+    }
+    if (!peer.fsm.is("succeeded")) peer.fsm.fire("download-succeeded");
+    task.backToSourcePeers.delete(peer.id);
+    task.peerFailedCount = 0;
+    if (task.fsm.can("download-succeeded")) task.fsm.fire("download-succeeded");
+    // A finished peer needs no parents any more; free their upload slots.
+    task.deleteInEdges(peer);
+    peer.touch(this.clock.now());
+  }
+
+  peerFailed(peerId: string, description: string): void {
+    const peer = this.#peer(peerId);
+    const task = peer.task;
+    const fromSource = peer.fsm.is("back-to-source");
+    if (peer.fsm.can("download-failed")) peer.fsm.fire("download-failed");
+    if (fromSource) task.peerFailedCount++;
+    task.backToSourcePeers.delete(peer.id);
+    task.deleteInEdges(peer);
+    if (peer.host.type === "seed") task.seedFailedAt = this.clock.now();
+    this.logger.info("peer failed", { peerId, taskId: task.id, fromSource, description });
+  }
+
+  leave(peerId: string): void {
+    if (!this.resources.peers.has(peerId)) return;
+    this.resources.deletePeer(peerId);
+  }
+
+  #peer(peerId: string): Peer {
+    const peer = this.resources.peers.get(peerId);
+    if (!peer) {
+      throw new DfError("NOT_FOUND", `peer ${peerId} is not registered with this scheduler; register it first`, {
+        reason: "peer-not-found",
+        details: { peerId },
+      });
+    }
+    return peer;
+  }
+
+  /**
+   * Who fetches a task from the source (reference §4.1 step 4): a new or failed task is
+   * handed to a seed peer when one is alive and has not recently failed it; a seed host
+   * itself, or the first peer when no seed exists, goes to the source directly.
+   */
+  #decideSource(task: Task, peer: Peer, download: DownloadRequest): void {
+    if (download.needBackToSource || download.disableBackToSource) return;
+    const needsSource = task.fsm.is("pending", "failed", "left") || (task.fsm.is("succeeded") && !task.hasAvailablePeer(peer.blockedParents));
+    if (!needsSource) return;
+    if (peer.host.type === "seed") {
+      peer.needBackToSource = true;
+      return;
+    }
+    const now = this.clock.now();
+    const seedRecentlyFailed = task.seedFailedAt !== undefined && now - task.seedFailedAt < this.options.seedPeerFailedTimeoutMs;
+    const seed = this.seeds && !seedRecentlyFailed ? this.resources.seedHostFor(task.id) : undefined;
+    if (!seed || !this.seeds) {
+      if (!this.#someoneFetches(task, peer)) peer.needBackToSource = true;
+      return;
+    }
+    if (task.seedTriggeredAt !== undefined && task.fsm.is("running")) return;
+    task.seedTriggeredAt = now;
+    this.seeds.trigger(seed, task.id, { ...download, needBackToSource: true }).then(
+      () => this.events.onSeedTrigger?.(task, seed, "started"),
+      (error: unknown) => {
+        task.seedFailedAt = this.clock.now();
+        task.seedTriggeredAt = undefined;
+        this.logger.warn("seed peer trigger failed", { taskId: task.id, seedHostId: seed.id, error: String(error) });
+        this.events.onSeedTrigger?.(task, seed, "failed", error);
+      },
+    );
+  }
+
+  /** True when another peer of the task is already fetching it from the source or holds it. */
+  #someoneFetches(task: Task, except: Peer): boolean {
+    for (const peer of task.dag.values()) {
+      if (peer !== except && (peer.fsm.is("back-to-source", "succeeded") || peer.needBackToSource)) return true;
+    }
+    return false;
+  }
+
+  async #schedule(peer: Peer, disableBackToSource: boolean, signal?: AbortSignal): Promise<ScheduleResponse> {
+    const outcome = await scheduleParents(peer, this.selector, this.options.retry, {
+      disableBackToSource,
+      ...(signal ? { signal } : {}),
+    });
+    if (outcome.kind === "parents") {
+      return this.#respond(peer, { kind: "normal-task", parents: outcome.parents }, outcome.rounds);
+    }
+    return this.#respond(peer, { kind: "need-back-to-source", description: outcome.reason }, outcome.rounds);
+  }
+
+  #respond(peer: Peer, response: ScheduleResponse, rounds: number): ScheduleResponse {
+    this.events.onSchedule?.(peer, response, rounds);
+    return response;
+  }
+
+  /** Delays a register while its host has others in flight: min(base·2^n, 1 s), jittered. */
+  async #damp(host: Host, inFlight: number, signal?: AbortSignal): Promise<void> {
+    if (host.type === "seed" || this.options.registerDelayBaseMs <= 0 || inFlight === 0) return;
+    const delay = Math.min(this.options.registerDelayBaseMs * 2 ** inFlight, 1000);
+    await sleep(delay / 2 + Math.random() * delay, undefined, signal ? { signal } : undefined);
+  }
+}
