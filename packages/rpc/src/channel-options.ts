@@ -1,0 +1,29 @@
+import { type ChannelOptions } from "@grpc/grpc-js";
+
+/**
+ * Largest message either side accepts or sends. Pieces are up to 64 MiB and DownloadPiece
+ * carries one whole, plus metadata; grpc-js's default of 4 MiB would refuse them.
+ */
+export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+
+/**
+ * df calls hold streams open for a whole download (AnnouncePeer, SyncPieces) or for a
+ * member's lifetime (KeepAlive); keepalive pings notice a vanished peer instead of
+ * waiting on a half-open TCP connection forever.
+ */
+const KEEPALIVE = {
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+} as const;
+
+export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = {
+  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  ...KEEPALIVE,
+};
+
+export const DEFAULT_SERVER_OPTIONS: Readonly<ChannelOptions> = {
+  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  ...KEEPALIVE,
+};

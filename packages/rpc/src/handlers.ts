@@ -1,0 +1,88 @@
+import {
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedHandleCall,
+} from "@grpc/grpc-js";
+import { toDfError } from "@df/interface";
+import { beginCall, type CallRegistry } from "./call-state.js";
+import { type CallContext, type MethodDefinitionLike } from "./definition.js";
+import { checkRequest } from "./malformed.js";
+import { readStream } from "./read-stream.js";
+import { pipeToStream } from "./write-stream.js";
+
+type AnyHandler = (input: unknown, context: CallContext) => unknown;
+
+/**
+ * Adapts a df handler (async function or async iterable, see HandlerFor) to the
+ * callback-and-stream handler grpc-js expects for the method's kind.
+ */
+export function adaptHandler(
+  definition: MethodDefinitionLike,
+  handler: AnyHandler,
+  registry: CallRegistry,
+): UntypedHandleCall {
+  const method = definition.path;
+  if (!definition.requestStream && !definition.responseStream) {
+    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const state = beginCall(call, method, registry, (status) => callback(status));
+      run(() => handler(checkRequest(call.request, method), state.context)).then(
+        (response) => state.settle(() => callback(null, response)),
+        (error: unknown) => state.fail(error),
+      );
+    };
+  }
+  if (!definition.requestStream) {
+    return (call: ServerWritableStream<unknown, unknown>) => {
+      const state = beginCall(call, method, registry, (status) => call.emit("error", status));
+      run(async () => {
+        const responses = handler(checkRequest(call.request, method), state.context) as AsyncIterable<unknown>;
+        await pipeToStream(responses, call, state.context.signal, method);
+      }).then(
+        () => state.settle(() => call.end()),
+        (error: unknown) => state.fail(error),
+      );
+    };
+  }
+  if (!definition.responseStream) {
+    return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const state = beginCall(call, method, registry, (status) => callback(status));
+      const requests = readRequests(call, method, state.context.signal);
+      run(() => handler(requests, state.context)).then(
+        (response) => state.settle(() => callback(null, response)),
+        (error: unknown) => state.fail(error),
+      );
+    };
+  }
+  return (call: ServerDuplexStream<unknown, unknown>) => {
+    const state = beginCall(call, method, registry, (status) => call.emit("error", status));
+    const requests = readRequests(call, method, state.context.signal);
+    run(async () => {
+      const responses = handler(requests, state.context) as AsyncIterable<unknown>;
+      await pipeToStream(responses, call, state.context.signal, method);
+    }).then(
+      () => state.settle(() => call.end()),
+      (error: unknown) => state.fail(error),
+    );
+  };
+}
+
+function readRequests(
+  call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  method: string,
+  signal: AbortSignal,
+): AsyncIterable<unknown> {
+  return readStream(call, {
+    signal,
+    what: method,
+    mapError: (error) => toDfError(error),
+    check: (item) => checkRequest(item, method),
+  });
+}
+
+/** Calls `fn` so that a synchronous throw becomes a rejection like an async one. */
+async function run<T>(fn: () => T | Promise<T>): Promise<T> {
+  return fn();
+}

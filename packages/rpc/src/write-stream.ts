@@ -1,0 +1,64 @@
+import { type Writable } from "node:stream";
+import { abortError } from "./abort.js";
+
+/**
+ * Writes every item of `source` to a grpc-js message stream, waiting for 'drain' when the
+ * stream is full so a slow reader slows the producer. Stops with the signal's error when
+ * it aborts, without waiting for the producer to reach its next yield.
+ */
+export async function pipeToStream<T>(
+  source: AsyncIterable<T>,
+  stream: Writable,
+  signal: AbortSignal,
+  what: string,
+): Promise<void> {
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const step = await untilAborted(iterator.next(), signal, what);
+      if (step.done === true) return;
+      if (!stream.write(step.value)) await untilAborted(drained(stream), signal, what);
+    }
+  } catch (error) {
+    // The producer may be suspended on an await: ask it to finish, but do not wait.
+    iterator.return?.().catch(() => {});
+    throw error;
+  }
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
+
+/** Resolves as `promise` does, or rejects with the signal's error once it aborts. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(abortError(signal, what));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => {});
+      reject(abortError(signal, what));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
