@@ -1,4 +1,7 @@
-import type { Evaluator } from "@df/interface";
+import "reflect-metadata";
+import { Tokens, type Evaluator } from "@df/interface";
+import { inject, injectable } from "tsyringe";
+import { SchedulerTokens } from "../tokens.js";
 import type { Peer } from "../resource/peer.js";
 
 export interface ParentSelectionLimits {
@@ -33,14 +36,15 @@ export interface Selection {
  * Picks a child's parents among the task's peers: sample, filter, score, keep the best.
  * `random` is injectable so tests can pin the sample.
  */
+@injectable()
 export class ParentSelector {
   readonly #filters: readonly Evaluator[];
   readonly #scorers: readonly Evaluator[];
 
   constructor(
-    evaluators: readonly Evaluator[],
-    private readonly limits: () => ParentSelectionLimits,
-    private readonly random: () => number = Math.random,
+    @inject(Tokens.Evaluators) evaluators: readonly Evaluator[],
+    @inject(SchedulerTokens.SelectionLimits) private readonly limits: () => ParentSelectionLimits,
+    @inject(SchedulerTokens.Random) private readonly random: () => number = Math.random,
   ) {
     this.#filters = evaluators.filter((e) => typeof e.isBadParent === "function");
     this.#scorers = evaluators.filter((e) => typeof e.score === "function");

@@ -1,4 +1,4 @@
-import { systemClock, type Evaluator } from "@df/interface";
+import { noopLogger, systemClock, type Evaluator } from "@df/interface";
 import { describe, expect, it } from "vitest";
 import type { Host, HostInfo } from "../resource/host.js";
 import { Resources } from "../resource/resources.js";
@@ -43,6 +43,8 @@ function setup(seeds?: (announcements: Announcements) => SeedPeerTrigger) {
     { trigger: (...args) => late.trigger!.trigger(...args) },
     systemClock,
     options,
+    noopLogger,
+    {},
   );
   late.trigger = seeds?.(announcements) ?? { trigger: () => Promise.reject(new Error("no seed here")) };
   for (const id of ["h1", "h2", "h3"]) resources.upsertHost(info(id), Date.now());

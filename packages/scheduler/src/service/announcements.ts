@@ -1,11 +1,14 @@
+import "reflect-metadata";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DfError, noopLogger, type Clock, type Logger } from "@df/interface";
+import { inject, injectable } from "tsyringe";
+import { DfError, Tokens, type Clock, type Logger } from "@df/interface";
 import { pieceCount as countPieces } from "@df/piece";
 import type { Host } from "../resource/host.js";
 import type { Peer } from "../resource/peer.js";
-import type { Resources } from "../resource/resources.js";
+import { Resources } from "../resource/resources.js";
 import type { Task } from "../resource/task.js";
-import type { ParentSelector } from "../scheduling/parent-selector.js";
+import { ParentSelector } from "../scheduling/parent-selector.js";
+import { SchedulerTokens } from "../tokens.js";
 import { scheduleParents, type ScheduleRetryOptions } from "../scheduling/schedule.js";
 import type { DownloadRequest, PieceReport, ScheduleResponse, SeedPeerTrigger } from "./types.js";
 
@@ -35,17 +38,18 @@ export interface AnnouncementEvents {
  * the wire: register (with seed triggering and back-to-source decisions), progress and
  * failure reports, rescheduling, leaving.
  */
+@injectable()
 export class Announcements {
   readonly #registering = new Map<string, number>();
 
   constructor(
-    private readonly resources: Resources,
-    private readonly selector: ParentSelector,
-    private readonly seeds: SeedPeerTrigger | undefined,
-    private readonly clock: Clock,
-    private readonly options: AnnouncementOptions = DEFAULT_ANNOUNCEMENT_OPTIONS,
-    private readonly logger: Logger = noopLogger,
-    private readonly events: AnnouncementEvents = {},
+    @inject(Resources) private readonly resources: Resources,
+    @inject(ParentSelector) private readonly selector: ParentSelector,
+    @inject(SchedulerTokens.SeedPeerTrigger) private readonly seeds: SeedPeerTrigger | undefined,
+    @inject(Tokens.Clock) private readonly clock: Clock,
+    @inject(SchedulerTokens.AnnouncementOptions) private readonly options: AnnouncementOptions,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(SchedulerTokens.AnnouncementEvents) private readonly events: AnnouncementEvents,
   ) {}
 
   async register(

@@ -1,0 +1,51 @@
+import { duration } from "@df/interface";
+import { z } from "zod";
+
+const pluginEntry = z.union([
+  z.string().min(1),
+  z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
+  z.tuple([z.string().min(1)]),
+  z.strictObject({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+]);
+
+/**
+ * The scheduler's config, defaults included: the one place they live. Timings follow
+ * reference §4 (defaults of the upstream scheduler) unless a comment says otherwise.
+ */
+export const schedulerConfigSchema = z.strictObject({
+  /** Where the gRPC service listens: `host:port`, `[::1]:port` or `unix:/path`. */
+  listen: z.string().min(1).default("0.0.0.0:8002"),
+  /** Prometheus `/metrics`; empty to disable. */
+  metricsListen: z.string().default("127.0.0.1:8000"),
+  log: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") }).prefault({}),
+  scheduling: z
+    .strictObject({
+      /** Evaluators, in order: filters (sigma) and scorers (score); names, [name, options] or modules. */
+      evaluators: z.array(pluginEntry).min(1).default(["sigma", "score"]),
+      candidateParentLimit: z.number().int().min(1).max(20).default(3),
+      filterParentLimit: z.number().int().min(1).max(1000).default(15),
+      retryLimit: z.number().int().min(1).max(100).default(5),
+      retryBackToSourceLimit: z.number().int().min(0).max(100).default(4),
+      retryInterval: duration("500ms"),
+      /** Peers of one task that may fetch from the source at once. */
+      backToSourceLimit: z.number().int().min(0).default(200),
+      /** Base of the per-host register delay (0 disables it). */
+      registerDelayBase: duration("30ms"),
+      /** A seed peer that failed a task is not asked again for this long. */
+      seedPeerFailedTimeout: duration("30m"),
+      /** How long the scheduler waits for a seed peer to accept a trigger. */
+      seedPeerTriggerTimeout: duration("10s"),
+    })
+    .prefault({}),
+  gc: z
+    .strictObject({
+      interval: duration("10s"),
+      peerTtl: duration("24h"),
+      pieceDownloadTimeout: duration("30m"),
+      hostMissedAnnounces: z.number().int().min(1).default(2),
+      defaultAnnounceInterval: duration("5m"),
+    })
+    .prefault({}),
+});
+
+export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;

@@ -1,0 +1,176 @@
+import "reflect-metadata";
+import {
+  createServiceContainer,
+  resolvePlugins,
+  Tokens,
+  systemClock,
+  type Clock,
+  type DependencyContainer,
+  type Logger,
+} from "@df/interface";
+import { createRpcServer, formatAddress, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
+import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
+import type { SchedulerConfig } from "./config.js";
+import { collectGarbage } from "./resource/gc.js";
+import { Resources } from "./resource/resources.js";
+import { ParentSelector } from "./scheduling/parent-selector.js";
+import { Announcements, type AnnouncementEvents, type AnnouncementOptions } from "./service/announcements.js";
+import { schedulerHandlers } from "./service/handlers.js";
+import { RpcSeedPeerTrigger } from "./service/seed-trigger.js";
+import type { SeedPeerTrigger } from "./service/types.js";
+import { SchedulerTokens } from "./tokens.js";
+
+/** Evaluators shipped with df, by the names config uses. */
+export const BUILTIN_EVALUATORS = {
+  score: () => import("@df/evaluator-score"),
+  sigma: () => import("@df/evaluator-sigma"),
+};
+
+export interface SchedulerDeps {
+  logger: Logger;
+  clock?: Clock;
+  /** Replaces the gRPC seed trigger (in-process clusters in tests). */
+  seedPeerTrigger?: SeedPeerTrigger;
+  /** Folder plugin module paths in the config are resolved from. */
+  configDir?: string;
+}
+
+/**
+ * One scheduler: its own child container, resources, evaluators, gRPC service, GC loop
+ * and metrics. Many can run in one process.
+ */
+export class Scheduler {
+  readonly container: DependencyContainer;
+  readonly resources: Resources;
+  readonly metrics: Metrics;
+  #server: RpcServer | undefined;
+  #metricsServer: MetricsServer | undefined;
+  #gcTimer: NodeJS.Timeout | undefined;
+  #address: Address | undefined;
+  #ownTrigger: RpcSeedPeerTrigger | undefined;
+
+  private constructor(
+    readonly config: SchedulerConfig,
+    private readonly deps: SchedulerDeps,
+    container: DependencyContainer,
+    metrics: Metrics,
+  ) {
+    this.container = container;
+    this.metrics = metrics;
+    this.resources = container.resolve(Resources);
+  }
+
+  static async create(config: SchedulerConfig, deps: SchedulerDeps): Promise<Scheduler> {
+    const container = createServiceContainer();
+    const logger = deps.logger;
+    const evaluators = await resolvePlugins(config.scheduling.evaluators, {
+      kind: "evaluator",
+      key: "scheduling.evaluators",
+      builtins: BUILTIN_EVALUATORS,
+      ...(deps.configDir ? { baseDir: deps.configDir } : {}),
+      logger,
+    });
+    const metrics = new Metrics({ processMetrics: true });
+    const s = config.scheduling;
+    const options: AnnouncementOptions = {
+      retry: { retryLimit: s.retryLimit, retryBackToSourceLimit: s.retryBackToSourceLimit, retryIntervalMs: s.retryInterval },
+      backToSourceLimit: s.backToSourceLimit,
+      seedPeerFailedTimeoutMs: s.seedPeerFailedTimeout,
+      registerDelayBaseMs: s.registerDelayBase,
+    };
+    const ownTrigger = deps.seedPeerTrigger ? undefined : new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger"));
+    container.registerInstance(Tokens.Logger, logger);
+    container.registerInstance(Tokens.Clock, deps.clock ?? systemClock);
+    container.registerInstance(Tokens.Evaluators, evaluators);
+    container.registerInstance(SchedulerTokens.Config, config);
+    container.registerInstance(Resources, new Resources());
+    container.registerInstance(SchedulerTokens.SelectionLimits, () => ({
+      candidateParentLimit: s.candidateParentLimit,
+      filterParentLimit: s.filterParentLimit,
+    }));
+    container.registerInstance(SchedulerTokens.Random, Math.random);
+    container.registerInstance(SchedulerTokens.AnnouncementOptions, options);
+    container.registerInstance(SchedulerTokens.SeedPeerTrigger, deps.seedPeerTrigger ?? ownTrigger!);
+    container.registerInstance(SchedulerTokens.AnnouncementEvents, Scheduler.#events(metrics, logger));
+    const instance = new Scheduler(config, deps, container, metrics);
+    instance.#ownTrigger = ownTrigger;
+    instance.#registerGauges();
+    return instance;
+  }
+
+  static #events(metrics: Metrics, logger: Logger): AnnouncementEvents {
+    const decisions = metrics.counter("df_scheduler_schedule_decisions_total", "Scheduling answers by kind", ["kind"]);
+    const rounds = metrics.histogram("df_scheduler_schedule_rounds", "Rounds a scheduling answer took", { buckets: [1, 2, 3, 4, 5] });
+    const seeds = metrics.counter("df_scheduler_seed_peer_triggers_total", "Seed peer triggers by outcome", ["outcome"]);
+    return {
+      onSchedule(peer, response, count) {
+        decisions.inc({ kind: response.kind });
+        rounds.observe(count);
+        logger.debug("scheduled", { peerId: peer.id, taskId: peer.task.id, kind: response.kind, rounds: count });
+      },
+      onSeedTrigger(task, seed, outcome) {
+        seeds.inc({ outcome });
+        logger.info("seed peer trigger", { taskId: task.id, seedHostId: seed.id, outcome });
+      },
+    };
+  }
+
+  #registerGauges(): void {
+    const resources = this.resources;
+    this.metrics.gauge("df_scheduler_hosts", "Hosts known", [], (g) => g.set(resources.hosts.size));
+    this.metrics.gauge("df_scheduler_tasks", "Tasks known", [], (g) => g.set(resources.tasks.size));
+    this.metrics.gauge("df_scheduler_peers", "Peers known", [], (g) => g.set(resources.peers.size));
+  }
+
+  get address(): Address {
+    if (!this.#address) throw new Error("the scheduler has not started");
+    return this.#address;
+  }
+
+  async start(): Promise<Address> {
+    const logger = this.deps.logger;
+    const clock = this.deps.clock ?? systemClock;
+    const announcements = this.container.resolve(Announcements);
+    this.#server = createRpcServer({ address: this.config.listen });
+    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger));
+    this.#address = await this.#server.start();
+    if (this.config.metricsListen) {
+      const [host, port] = splitHostPort(this.config.metricsListen);
+      this.#metricsServer = await serveMetrics(this.metrics, { host, port });
+    }
+    const gcOptions = {
+      peerTtlMs: this.config.gc.peerTtl,
+      pieceDownloadTimeoutMs: this.config.gc.pieceDownloadTimeout,
+      hostMissedAnnounces: this.config.gc.hostMissedAnnounces,
+      defaultAnnounceIntervalMs: this.config.gc.defaultAnnounceInterval,
+    };
+    this.#gcTimer = setInterval(() => {
+      const result = collectGarbage(this.resources, clock.now(), gcOptions, logger.child("gc"));
+      if (result.hosts + result.peers + result.tasks > 0) logger.info("gc", { ...result });
+    }, this.config.gc.interval);
+    this.#gcTimer.unref();
+    logger.info("scheduler started", {
+      listen: formatAddress(this.#address),
+      ...(this.#metricsServer ? { metrics: this.#metricsServer.url } : {}),
+    });
+    return this.#address;
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.#metricsServer?.url;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#gcTimer) clearInterval(this.#gcTimer);
+    await this.#server?.stop({ graceMs: 1000 });
+    await this.#metricsServer?.close();
+    this.#ownTrigger?.close();
+    this.container.dispose();
+  }
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
+  if (!match) return ["127.0.0.1", 0];
+  return [match[1] || "127.0.0.1", Number(match[2])];
+}

@@ -1,0 +1,188 @@
+import { DfError, noopLogger, type Clock, type Logger } from "@df/interface";
+import { pieceCount as countPieces } from "@df/piece";
+import { scheduler, type ServiceHandlers } from "@df/rpc";
+import type { Peer } from "../resource/peer.js";
+import type { Resources } from "../resource/resources.js";
+import type { Announcements } from "./announcements.js";
+import { downloadFromProto, hostInfoFromProto, peerToProto, taskToProto } from "./convert.js";
+import type { DownloadRequest, ScheduleResponse } from "./types.js";
+
+type Request = scheduler.AnnouncePeerRequest;
+type Response = scheduler.AnnouncePeerResponse;
+
+function toResponse(request: Request, response: ScheduleResponse): Response {
+  const ids = { hostId: request.hostId, taskId: request.taskId, peerId: request.peerId };
+  switch (response.kind) {
+    case "empty-task":
+      return scheduler.AnnouncePeerResponse.create({ ...ids, response: { $case: "emptyTask", value: {} } });
+    case "normal-task":
+      return scheduler.AnnouncePeerResponse.create({
+        ...ids,
+        response: { $case: "normalTask", value: { candidateParents: response.parents.map(peerToProto) } },
+      });
+    case "need-back-to-source":
+      return scheduler.AnnouncePeerResponse.create({
+        ...ids,
+        response: { $case: "needBackToSource", value: { description: response.description } },
+      });
+  }
+}
+
+/** The Scheduler gRPC service: the wire around Resources and Announcements. */
+export function schedulerHandlers(
+  resources: Resources,
+  announcements: Announcements,
+  clock: Clock,
+  logger: Logger = noopLogger,
+): ServiceHandlers<scheduler.SchedulerService> {
+  return {
+    announceHost(request) {
+      resources.upsertHost(hostInfoFromProto(request.host, request.intervalMs), clock.now());
+      return scheduler.AnnounceHostResponse.create();
+    },
+
+    async *announcePeer(requests, context) {
+      let download: DownloadRequest | undefined;
+      let peerId: string | undefined;
+      try {
+        for await (const request of requests) {
+          const event = request.request;
+          if (!event) throw new DfError("INVALID_ARGUMENT", "AnnouncePeerRequest.request is empty");
+          if (!download && event.$case !== "register") {
+            throw new DfError("FAILED_PRECONDITION", `the first message of AnnouncePeer must be register, got ${event.$case}`);
+          }
+          switch (event.$case) {
+            case "register": {
+              download = downloadFromProto(event.value.download);
+              peerId = request.peerId;
+              if (!request.hostId || !request.taskId || !request.peerId) {
+                throw new DfError("INVALID_ARGUMENT", "register needs host_id, task_id and peer_id");
+              }
+              yield toResponse(request, await announcements.register(request.hostId, request.taskId, request.peerId, download, context.signal));
+              break;
+            }
+            case "downloadStarted":
+              announcements.downloadStarted(request.peerId);
+              break;
+            case "backToSourceStarted":
+              announcements.backToSourceStarted(request.peerId);
+              break;
+            case "reschedule": {
+              const blocked = event.value.candidateParents.map((p) => p.id);
+              yield toResponse(
+                request,
+                await announcements.reschedule(request.peerId, blocked, download!.disableBackToSource, context.signal),
+              );
+              break;
+            }
+            case "pieceFinished":
+            case "pieceBackToSourceFinished": {
+              const piece = event.value.piece;
+              if (!piece) throw new DfError("INVALID_ARGUMENT", `${event.$case}.piece is required`);
+              announcements.pieceFinished(request.peerId, {
+                number: piece.number,
+                length: piece.length,
+                costMs: piece.costMs,
+                ...(piece.parentId ? { parentId: piece.parentId } : {}),
+              });
+              break;
+            }
+            case "pieceFailed":
+              announcements.pieceFailed(request.peerId, event.value.pieceNumber, event.value.parentId || undefined, event.value.temporary);
+              break;
+            case "pieceBackToSourceFailed":
+              announcements.pieceFailed(request.peerId, event.value.pieceNumber, undefined, true);
+              break;
+            case "downloadFinished":
+              announcements.peerFinished(request.peerId, event.value);
+              break;
+            case "backToSourceFinished":
+              announcements.peerFinished(request.peerId, event.value);
+              break;
+            case "downloadFailed":
+            case "backToSourceFailed":
+              announcements.peerFailed(request.peerId, event.value.description);
+              break;
+          }
+        }
+      } finally {
+        // A peer whose stream ends before it finished can serve nobody: drop it so no child
+        // is handed a parent that is gone. A finished peer stays to serve others.
+        const peer: Peer | undefined = peerId ? resources.peers.get(peerId) : undefined;
+        if (peer && !peer.fsm.is("succeeded")) {
+          logger.debug("announce stream ended before the peer finished; dropping it", { peerId, taskId: peer.task.id });
+          announcements.leave(peer.id);
+        }
+      }
+    },
+
+    statPeer(request) {
+      const peer = resources.peers.get(request.peerId);
+      if (!peer || peer.task.id !== request.taskId) {
+        throw new DfError("NOT_FOUND", `peer ${request.peerId} of task ${request.taskId} is not known`, { reason: "peer-not-found" });
+      }
+      return scheduler.StatPeerResponse.create({ peer: peerToProto(peer) });
+    },
+
+    deletePeer(request) {
+      announcements.leave(request.peerId);
+      return scheduler.DeletePeerResponse.create();
+    },
+
+    statTask(request) {
+      const task = resources.tasks.get(request.taskId);
+      if (!task) {
+        throw new DfError("NOT_FOUND", `task ${request.taskId} is not known to this scheduler`, {
+          reason: "task-not-found",
+          details: { taskId: request.taskId },
+        });
+      }
+      return scheduler.StatTaskResponse.create({ task: taskToProto(task) });
+    },
+
+    announceTask(request) {
+      const host = resources.host(request.hostId);
+      const download = downloadFromProto(request.download);
+      if (!request.pieceLength && request.contentLength > 0) {
+        throw new DfError("INVALID_ARGUMENT", "announce_task needs piece_length for a non-empty task");
+      }
+      const now = clock.now();
+      const task = resources.taskOrCreate(
+        request.taskId,
+        {
+          url: download.url,
+          type: download.type,
+          ...(download.tag ? { tag: download.tag } : {}),
+          ...(download.application ? { application: download.application } : {}),
+          filteredQueryParams: download.filteredQueryParams,
+          header: download.header,
+          backToSourceLimit: 0,
+        },
+        now,
+      );
+      if (task.contentLength === undefined) {
+        task.setContent(request.contentLength, request.pieceLength, request.pieceCount || countPieces(request.contentLength, request.pieceLength || 1));
+      }
+      const peer = resources.peerOrCreate(request.peerId, task, host, { now });
+      if (peer.fsm.can("register-normal")) peer.fsm.fire("register-normal");
+      if (!peer.fsm.is("succeeded")) peer.fsm.fire("download-succeeded");
+      for (let n = 0; n < task.totalPieceCount; n++) peer.finishedPieces.add(n);
+      if (task.fsm.can("download")) task.fsm.fire("download");
+      if (task.fsm.can("download-succeeded")) task.fsm.fire("download-succeeded");
+      return scheduler.AnnounceTaskResponse.create();
+    },
+
+    deleteTask(request) {
+      const host = resources.hosts.get(request.hostId);
+      for (const peerId of host ? [...host.peers] : []) {
+        if (resources.peers.get(peerId)?.task.id === request.taskId) announcements.leave(peerId);
+      }
+      return scheduler.DeleteTaskResponse.create();
+    },
+
+    deleteHost(request) {
+      resources.deleteHost(request.hostId);
+      return scheduler.DeleteHostResponse.create();
+    },
+  };
+}
