@@ -13,7 +13,6 @@ import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "./config.js";
 import { collectGarbage } from "./resource/gc.js";
 import { Resources } from "./resource/resources.js";
-import { ParentSelector } from "./scheduling/parent-selector.js";
 import { Announcements, type AnnouncementEvents, type AnnouncementOptions } from "./service/announcements.js";
 import { schedulerHandlers } from "./service/handlers.js";
 import { RpcSeedPeerTrigger } from "./service/seed-trigger.js";
