@@ -1,0 +1,56 @@
+import type { AbortOptions, DfError } from "@df/interface";
+import type { Task as StoredTask } from "@df/storage";
+
+/**
+ * The contract between the daemon's two halves: the task conductor (scheduler session,
+ * back-to-source, local clients) and the peer transfer (upload service, byte transport,
+ * piece downloader). The conductor hands the downloader the parents the scheduler chose;
+ * the downloader fills the stored task from them and reports every piece.
+ */
+
+/** A candidate parent as the scheduler described it. */
+export interface ParentRef {
+  peerId: string;
+  hostId: string;
+  ip: string;
+  /** The parent's upload gRPC port (DfdaemonUpload). */
+  port: number;
+  /** The parent's piece-byte port (0: bytes over gRPC DownloadPiece). */
+  downloadPort: number;
+}
+
+export interface DownloadedPiece {
+  number: number;
+  offset: number;
+  length: number;
+  digest: string;
+  parentId: string;
+  costMs: number;
+}
+
+export interface PieceDownloadEvents {
+  /** A piece was fetched, its digest checked, and stored. */
+  pieceFinished(piece: DownloadedPiece): void;
+  /** A piece from `parentId` failed; that parent is no longer used for this task. */
+  pieceFailed(number: number, parentId: string, error: DfError, temporary: boolean): void;
+}
+
+export type PieceDownloadOutcome =
+  /** Every piece of the task is stored. */
+  | { kind: "complete" }
+  /** Pieces remain but no given parent can provide them (failed, gone, or stalled). */
+  | { kind: "parents-exhausted"; missing: number; failedParents: string[] };
+
+export interface PieceDownloadRequest extends AbortOptions {
+  /** The stored task to fill; its content length and piece length are known. */
+  task: StoredTask;
+  hostId: string;
+  peerId: string;
+  parents: readonly ParentRef[];
+  events: PieceDownloadEvents;
+}
+
+/** Fills a stored task from parents; run again with new parents after a reschedule. */
+export interface PieceDownloader {
+  download(request: PieceDownloadRequest): Promise<PieceDownloadOutcome>;
+}
