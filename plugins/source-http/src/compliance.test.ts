@@ -1,0 +1,16 @@
+import { describeSourceCompliance, startOriginServer } from "@df/compliance-tests";
+import { createHttpSource } from "./index.js";
+
+describeSourceCompliance("http", async () => {
+  const origin = await startOriginServer();
+  const client = createHttpSource();
+  return {
+    client,
+    publish: async (path, content, options) => origin.publish(path, content, { ranges: options?.ranges ?? true }),
+    missing: async (path) => origin.url(path),
+    teardown: async () => {
+      await client.close();
+      await origin.close();
+    },
+  };
+});
