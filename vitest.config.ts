@@ -4,7 +4,7 @@ import { SummaryReporter } from "./scripts/summary-reporter.ts";
 // The whole suite in one run: one project per workspace package, one closing summary.
 export default defineConfig({
   test: {
-    projects: ["packages/*", "plugins/*", "examples/*", "test"],
+    projects: ["packages/*/vitest.config.ts", "plugins/*/vitest.config.ts", "examples/*/vitest.config.ts", "test/vitest.config.ts"],
     reporters: ["default", new SummaryReporter()],
   },
 });

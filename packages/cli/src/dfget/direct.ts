@@ -1,0 +1,58 @@
+import { createWriteStream } from "node:fs";
+import type { Writable } from "node:stream";
+import { rename, rm } from "node:fs/promises";
+import { DfError } from "@df/interface";
+import { DigestVerifier, parseByteRange } from "@df/piece";
+import { createHttpSource } from "@df/source-http";
+import type { DfgetOptions } from "./options.js";
+import type { Progress } from "./progress.js";
+
+/**
+ * Fetches straight from the source, for when no daemon answers: the same output, range,
+ * digest and overwrite rules as through the daemon. Written to a temporary name beside
+ * the output and renamed at the end, so a failure never leaves a partial file there.
+ */
+export async function downloadDirect(options: DfgetOptions, progress: Progress, signal: AbortSignal): Promise<number> {
+  const source = createHttpSource();
+  try {
+    const request = { url: options.url, header: options.header, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) };
+    const stat = await source.stat(request, { signal });
+    let range: { start: number; length: number } | undefined;
+    if (options.range) {
+      if (stat.contentLength === undefined) {
+        throw new DfError("FAILED_PRECONDITION", "the origin does not say how long the file is, so a range cannot be cut from it");
+      }
+      range = parseByteRange(options.range, stat.contentLength);
+    }
+    const total = range ? range.length : (stat.contentLength ?? 0);
+    progress.start(total);
+    const response = await source.get({ ...request, ...(range ? { range } : {}) }, { signal });
+    const verifier = options.digest && !range ? new DigestVerifier(options.digest) : undefined;
+    const toStdout = options.output === "-";
+    const temporary = `${options.output}.dfget-${process.pid}.part`;
+    const out: Writable = toStdout ? process.stdout : createWriteStream(temporary, { flags: "wx" });
+    let written = 0;
+    try {
+      for await (const chunk of response.body) {
+        verifier?.update(chunk);
+        written += chunk.length;
+        progress.advance(chunk.length, "origin");
+        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      }
+      verifier?.verify();
+      if (!toStdout) {
+        await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+        await rename(temporary, options.output);
+      }
+    } catch (error) {
+      if (!toStdout) {
+        out.destroy();
+        await rm(temporary, { force: true });
+      }
+      throw error;
+    }
+    return written;
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,113 @@
+import { createReadStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { DfError } from "@df/interface";
+import { DigestVerifier } from "@df/piece";
+import { common, createRpcClient, daemonDownload, serverStream } from "@df/rpc";
+import type { DfgetOptions } from "./options.js";
+import { OrderedWriter } from "./ordered-writer.js";
+import type { ByteSource, Progress } from "./progress.js";
+
+/** The daemon did not answer at all: the caller may fetch directly instead. */
+export class DaemonUnreachable extends Error {
+  override readonly name = "DaemonUnreachable";
+}
+
+const sourceOf = (piece: common.Piece): ByteSource =>
+  piece.trafficType === common.TrafficType.BACK_TO_SOURCE ? "origin" : piece.trafficType === common.TrafficType.LOCAL_PEER ? "local" : "peers";
+
+/** `start-end` or `start-` as a Download range; `-suffix` needs the length, which only the daemon knows. */
+function toRange(spec: string | undefined): common.Range | undefined {
+  if (!spec) return undefined;
+  const [startText, endText] = spec.split("-");
+  if (!startText) {
+    throw new DfError("INVALID_ARGUMENT", `suffix ranges (-N) are not supported through the daemon yet; use start-end`);
+  }
+  const start = Number(startText);
+  // Length 0 with an open end means "to the end of the content".
+  return { start, length: endText ? Number(endText) - start + 1 : 0 };
+}
+
+export interface DaemonResult {
+  taskId: string;
+  contentLength: number;
+}
+
+/** Downloads through the local dfdaemon, streaming progress; the file lands at the output path. */
+export async function downloadViaDaemon(options: DfgetOptions, progress: Progress, signal: AbortSignal): Promise<DaemonResult> {
+  const toStdout = options.output === "-";
+  const range = toRange(options.range);
+  const download = common.Download.create({
+    url: options.url,
+    ...(options.digest && !toStdout ? { digest: options.digest } : {}),
+    ...(range ? { range } : {}),
+    type: common.TaskType.STANDARD,
+    ...(options.tag ? { tag: options.tag } : {}),
+    ...(options.application ? { application: options.application } : {}),
+    priority: options.priority === undefined ? common.Priority.UNSPECIFIED : options.priority + 1,
+    filteredQueryParams: options.filteredQueryParams,
+    requestHeader: options.header,
+    ...(options.pieceLength ? { pieceLength: options.pieceLength } : {}),
+    ...(toStdout ? {} : { outputPath: options.output }),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    disableBackToSource: options.disableBackToSource,
+    overwrite: options.overwrite,
+    needPieceContent: toStdout,
+  });
+  const client = createRpcClient(daemonDownload.DfdaemonDownloadClient, options.endpoint);
+  let writer: OrderedWriter | undefined;
+  const verifier = toStdout && options.digest && !range ? new DigestVerifier(options.digest) : undefined;
+  let answered = false;
+  let result: DaemonResult | undefined;
+  try {
+    const stream = serverStream(client, "downloadTask", daemonDownload.DownloadTaskRequest.create({ download }), {
+      signal,
+      ...(options.timeoutMs ? { deadlineMs: options.timeoutMs } : {}),
+    });
+    for await (const message of stream) {
+      answered = true;
+      const event = message.response;
+      if (!event) continue;
+      if (event.$case === "started") {
+        const started = event.value;
+        const total = started.range ? started.range.length : started.contentLength;
+        progress.start(total);
+        if (toStdout) {
+          const start = started.range?.start ?? 0;
+          writer = new OrderedWriter(process.stdout, { start, end: start + total }, 256 * 2 ** 20, (chunk) => verifier?.update(chunk));
+        }
+        for (const piece of started.pieces) await take(piece, "local");
+        result = { taskId: message.taskId, contentLength: started.contentLength };
+      } else if (event.$case === "pieceFinished" && event.value.piece) {
+        await take(event.value.piece, sourceOf(event.value.piece));
+      } else if (event.$case === "finished") {
+        result = { taskId: message.taskId, contentLength: event.value.contentLength };
+      }
+    }
+  } catch (error) {
+    if (!answered && (error as DfError).code === "UNAVAILABLE") {
+      throw new DaemonUnreachable(`no dfdaemon answers at ${options.endpoint}: ${(error as Error).message}`);
+    }
+    throw error;
+  } finally {
+    client.close();
+  }
+  if (!result) throw new DfError("INTERNAL", "the daemon ended the download without saying it finished");
+  verifier?.verify();
+  if (options.digest && !toStdout && !download.digest) await verifyFile(options.output, options.digest);
+  return result;
+
+  async function take(piece: common.Piece, source: ByteSource): Promise<void> {
+    progress.advance(piece.length, source);
+    if (!writer) return;
+    if (!piece.content) throw new DfError("INTERNAL", `the daemon sent piece ${piece.number} without its bytes`);
+    await writer.add(piece.offset, piece.content);
+  }
+}
+
+async function verifyFile(path: string, digest: string): Promise<void> {
+  const verifier = new DigestVerifier(digest);
+  await pipeline(createReadStream(path, { highWaterMark: 4 * 2 ** 20 }), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) verifier.update(chunk);
+  });
+  verifier.verify();
+}
