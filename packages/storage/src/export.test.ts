@@ -1,0 +1,110 @@
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { bytes, openStorage, taskIdOf, tempDir } from "./test-support/fixtures.js";
+
+async function completeTask() {
+  const dir = await tempDir();
+  const storage = await openStorage({ dir: path.join(dir, "store") });
+  const content = bytes(10_000, 5);
+  const task = await storage.createTask({ taskId: taskIdOf(1), contentLength: content.length, pieceLength: 4096 });
+  for (let n = 0; n < task.pieceCount; n++) await task.writePiece(n, content.subarray(n * 4096, (n + 1) * 4096));
+  await task.markComplete();
+  return { dir, storage, task, content };
+}
+
+/** A folder on another file system than the OS temp dir (tmpfs), if the machine has one. */
+async function otherDevice(than: string): Promise<string | undefined> {
+  for (const base of ["/dev/shm", "/run/user"]) {
+    try {
+      if ((await stat(base)).dev === (await stat(than)).dev) continue;
+      const dir = await mkdtemp(path.join(base, "df-export-"));
+      onTestFinished(() => rm(dir, { recursive: true, force: true }));
+      return dir;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+describe("export", () => {
+  it("hard-links the content on the same file system", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    const output = path.join(dir, "out", "file.bin");
+    const result = await storage.exportTask(task.id, output);
+    expect(result).toEqual({ path: output, method: "hardlink" });
+    expect((await stat(output)).ino).toBe((await stat(task.paths.content)).ino);
+    expect(await readFile(output)).toEqual(content);
+  });
+
+  it("copies when asked to, leaving a file of its own", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    const output = path.join(dir, "copy.bin");
+    expect((await storage.exportTask(task.id, output, { mode: "copy" })).method).toBe("copy");
+    expect((await stat(output)).ino).not.toBe((await stat(task.paths.content)).ino);
+    expect(await readFile(output)).toEqual(content);
+  });
+
+  it("falls back to a copy across file systems (EXDEV), and fails there in hardlink mode", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    const elsewhere = (await otherDevice(dir)) ?? dir;
+    const crossing = elsewhere !== dir;
+    const output = path.join(elsewhere, "file.bin");
+    const result = await storage.exportTask(task.id, output, crossing ? {} : { mode: "copy" });
+    expect(result.method).toBe("copy");
+    expect(await readFile(output)).toEqual(content);
+    if (crossing) {
+      await expect(storage.exportTask(task.id, path.join(elsewhere, "linked.bin"), { mode: "hardlink" })).rejects.toMatchObject({
+        reason: "exdev",
+      });
+    }
+  });
+
+  it("refuses an existing output unless overwrite, and then replaces it", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    const output = path.join(dir, "exists.bin");
+    await writeFile(output, "old");
+    await expect(storage.exportTask(task.id, output)).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    await expect(storage.exportTask(task.id, output, { mode: "copy" })).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    expect(await readFile(output, "utf8")).toBe("old");
+    await storage.exportTask(task.id, output, { overwrite: true });
+    expect(await readFile(output)).toEqual(content);
+    await storage.exportTask(task.id, output, { overwrite: true, mode: "copy" });
+    expect(await readFile(output)).toEqual(content);
+    await mkdir(path.join(dir, "a-dir"));
+    await expect(storage.exportTask(task.id, path.join(dir, "a-dir"), { overwrite: true })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+  });
+
+  it("refuses outputs that escape the allowed folder by .. or through a symlink", async () => {
+    const { dir, storage, task } = await completeTask();
+    const allowed = path.join(dir, "allowed");
+    const outside = path.join(dir, "outside");
+    await mkdir(allowed);
+    await mkdir(outside);
+    await symlink(outside, path.join(allowed, "link"));
+
+    for (const output of [path.join(allowed, "..", "outside", "x"), path.join(allowed, "link", "x"), path.join(allowed, "link", "new", "x"), "/etc/passwd-df"]) {
+      await expect(storage.exportTask(task.id, output, { within: allowed })).rejects.toMatchObject({
+        code: "PERMISSION_DENIED",
+        reason: "output-escapes",
+      });
+    }
+    await expect(stat(path.join(outside, "x"))).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(stat(path.join(outside, "new"))).rejects.toMatchObject({ code: "ENOENT" });
+    const inside = path.join(allowed, "sub", "ok.bin");
+    expect((await storage.exportTask(task.id, inside, { within: allowed })).path).toBe(inside);
+  });
+
+  it("refuses to export an incomplete task", async () => {
+    const dir = await tempDir();
+    const storage = await openStorage({ dir });
+    const task = await storage.createTask({ taskId: taskIdOf(2), contentLength: 10, pieceLength: 4 });
+    await expect(storage.exportTask(task.id, path.join(dir, "x"))).rejects.toMatchObject({
+      code: "FAILED_PRECONDITION",
+      reason: "task-incomplete",
+    });
+  });
+});

@@ -1,0 +1,146 @@
+import { constants } from "node:fs";
+import { copyFile, link, lstat, mkdir, realpath, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { DfError, toDfError } from "@df/interface";
+
+/**
+ * `auto` hard-links when the output is on the store's file system and copies when it is
+ * not; `hardlink` fails instead of copying (Dragonfly's `force_hard_link`); `copy`
+ * always copies.
+ */
+export type ExportMode = "auto" | "hardlink" | "copy";
+
+export interface ExportOptions {
+  /** Replace an existing file at the output path (atomically, by rename). */
+  overwrite?: boolean;
+  /**
+   * Refuse (PERMISSION_DENIED) any output path that does not resolve to somewhere
+   * inside this folder, whether by `..` or through a symbolic link.
+   */
+  within?: string;
+  mode?: ExportMode;
+}
+
+export interface ExportResult {
+  path: string;
+  method: "hardlink" | "copy";
+}
+
+let sequence = 0;
+
+/** Error codes that mean "no hard link here", so `auto` falls back to a copy. */
+const NO_LINK = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK"]);
+
+/**
+ * Puts a copy of `source` at `output`. A hard link costs nothing and shares the bytes
+ * with the store: the output survives the task's eviction, but writing into it in
+ * place would change the cached task too, as with Dragonfly's hard-linked outputs. A
+ * copy goes through `copyFile` (the kernel's copy, or a reflink), never through memory.
+ */
+export async function exportFile(source: string, output: string, options: ExportOptions = {}): Promise<ExportResult> {
+  const target = path.resolve(output);
+  const mode = options.mode ?? "auto";
+  if (options.within !== undefined) await assertWithin(options.within, target);
+  await mkdir(path.dirname(target), { recursive: true });
+  // Checked again now that the folders exist, against a symlink swapped in meanwhile.
+  if (options.within !== undefined) await assertWithin(options.within, target);
+
+  const existing = await lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw toDfError(error);
+  });
+  if (existing?.isDirectory()) {
+    throw new DfError("INVALID_ARGUMENT", `output ${target} is a directory; give a file path`, { details: { output: target } });
+  }
+  if (existing && !options.overwrite) throw alreadyExists(target);
+
+  if (mode !== "copy") {
+    try {
+      await place(target, options.overwrite ?? false, (to) => link(source, to));
+      return { path: target, method: "hardlink" };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      if (mode === "hardlink" || !NO_LINK.has(code)) throw mapped(error, target);
+    }
+  }
+  try {
+    await place(target, options.overwrite ?? false, (to, exclusive) =>
+      copyFile(source, to, constants.COPYFILE_FICLONE | (exclusive ? constants.COPYFILE_EXCL : 0)),
+    );
+  } catch (error) {
+    throw mapped(error, target);
+  }
+  return { path: target, method: "copy" };
+}
+
+/**
+ * Without overwrite the file is made at `target` itself with an exclusive create, so
+ * two exports racing for one path cannot both win; with overwrite it is made beside
+ * the target and renamed over it, so readers never see a half-written file.
+ */
+async function place(target: string, overwrite: boolean, make: (to: string, exclusive: boolean) => Promise<void>): Promise<void> {
+  if (!overwrite) {
+    try {
+      await make(target, true);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") await rm(target, { force: true }).catch(() => {});
+      throw error;
+    }
+    return;
+  }
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++sequence}.df-export.tmp`);
+  try {
+    await make(temp, true);
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw error;
+  }
+}
+
+async function assertWithin(within: string, target: string): Promise<void> {
+  const root = path.resolve(within);
+  if (!isInside(root, target)) {
+    throw new DfError("PERMISSION_DENIED", `output ${target} is outside the allowed folder ${root}`, {
+      reason: "output-escapes",
+      details: { output: target, within: root },
+    });
+  }
+  const realRoot = await realpath(root).catch((error: unknown) => {
+    throw new DfError("INVALID_ARGUMENT", `the allowed folder ${root} does not exist`, { cause: error, details: { within: root } });
+  });
+  // Resolve the deepest existing ancestor; the folders below it do not exist yet, so
+  // they cannot be links.
+  let existing = path.dirname(target);
+  let resolved: string | undefined;
+  while (resolved === undefined) {
+    try {
+      resolved = await realpath(existing);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || existing === path.dirname(existing)) throw toDfError(error);
+      existing = path.dirname(existing);
+    }
+  }
+  const real = path.join(resolved, path.relative(existing, target));
+  if (!isInside(realRoot, real)) {
+    throw new DfError("PERMISSION_DENIED", `output ${target} resolves to ${real}, outside the allowed folder ${realRoot} (through a symbolic link)`, {
+      reason: "output-escapes",
+      details: { output: target, resolved: real, within: realRoot },
+    });
+  }
+}
+
+/** True when `child` lies strictly below `parent`. */
+function isInside(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+function alreadyExists(target: string): DfError {
+  return new DfError("ALREADY_EXISTS", `output ${target} already exists; pass overwrite to replace it`, { details: { output: target } });
+}
+
+function mapped(error: unknown, target: string): DfError {
+  if ((error as NodeJS.ErrnoException).code === "EEXIST") return alreadyExists(target);
+  return toDfError(error);
+}

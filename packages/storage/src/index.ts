@@ -1,0 +1,49 @@
+/**
+ * @packageDocumentation
+ * The dfdaemon's local store: where downloaded tasks live, are served from, survive
+ * restarts and are evicted.
+ *
+ * Layout under the store's `dir` (after Dragonfly's Rust client):
+ * - `content/tasks/{id[0:3]}/{id}`: one file per task, sized to the content length at
+ *   creation (ftruncate: sparse, since Node has no fallocate; a free-space check
+ *   guards new tasks instead) and written piece by piece at each piece's offset;
+ * - `metadata/tasks/{id[0:3]}/{id}.json`: the task record (length, piece length,
+ *   response header, URL/tag/application/type, timestamps), replaced atomically by
+ *   write-to-temp and rename;
+ * - `metadata/tasks/{id[0:3]}/{id}.pieces`: an append-only log of finished pieces,
+ *   24-byte records that carry their own CRC, so a torn last record is recognised.
+ *
+ * Crash safety. A piece counts as finished only once its bytes are written, its CRC-32
+ * (and the sender's digest, if given) checked and its log record appended; nothing is
+ * fsynced per piece. Completing a task fdatasyncs the content, then durably rewrites
+ * the record with every piece's digest and drops the log: complete tasks are trusted
+ * on restart. An incomplete task's pieces are re-read and checked against their CRCs
+ * on restart (all of them after a crash, only those written after the last clean
+ * shutdown's fsync otherwise), and those that fail are forgotten. A record that does
+ * not parse drops its task, logged, and the other tasks load.
+ *
+ * Concurrency. Any number of tasks, readers and writers at once; two writers of one
+ * piece take turns (the first good copy wins), the same task created twice at once is
+ * created once. Readers and writers hold a {@link Lease} while they work, and GC and
+ * delete never remove a task that is held.
+ *
+ * Not covered: two processes sharing one `dir` (a daemon owns its store), content of
+ * unknown length, and whole-file digests (check them while streaming the task out).
+ *
+ * @example
+ * ```ts
+ * const storage = await Storage.open({ dir: "/var/lib/df" });
+ * const task = await storage.createTask({ taskId, contentLength, pieceLength });
+ * await task.writePiece(0, bytes, { digest: "crc32:1234" });
+ * for await (const chunk of task.read({ start: 0, length: 100 }, { wait: true })) use(chunk);
+ * await task.markComplete();
+ * await storage.exportTask(taskId, "/tmp/out", { overwrite: true });
+ * ```
+ */
+export { Storage, type StorageOptions, type CreateTaskOptions, type DeleteTaskOptions, type GcReport } from "./storage.js";
+export { Task, type Lease, type PieceSource, type ReadOptions, type TaskInfo, type WritePieceOptions } from "./task.js";
+export type { Piece } from "./piece-table.js";
+export type { TaskDescriptor } from "./metadata.js";
+export { statfsDiskUsage, usagePercent, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
+export type { GcOptions, Eviction, EvictionReason } from "./gc.js";
+export type { ExportMode, ExportOptions, ExportResult } from "./export.js";

@@ -1,0 +1,460 @@
+import { mkdir, open, rm } from "node:fs/promises";
+import path from "node:path";
+import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
+import { pieceCount, pieceLengthFor } from "@df/piece";
+import { writeFileAtomic } from "./atomic-file.js";
+import { mapLimit } from "./concurrency.js";
+import { statfsDiskUsage, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
+import { exportFile, type ExportOptions, type ExportResult } from "./export.js";
+import { planGc, resolveGcConfig, type Eviction, type GcConfig, type GcOptions } from "./gc.js";
+import { assertTaskId, Layout } from "./layout.js";
+import { loadTasks } from "./loader.js";
+import { encodeTaskRecord, type TaskDescriptor } from "./metadata.js";
+import { PieceTable } from "./piece-table.js";
+import { Task, type Lease, type TaskContext } from "./task.js";
+
+export interface StorageOptions {
+  /** The store's root folder; created if missing. One process may own it at a time. */
+  dir: string;
+  logger?: Logger;
+  gc?: GcOptions;
+  /**
+   * Where disk usage comes from, for GC watermarks and the free-space check of new
+   * tasks. Defaults to `fs.statfs` on `dir`; tests inject fixed figures.
+   */
+  diskUsage?: DiskUsageSource;
+  /** File operations in flight while loading (default 64). */
+  loadConcurrency?: number;
+  /** ms since the epoch, for timestamps and TTLs (default `Date.now`); tests move it. */
+  clock?: () => number;
+}
+
+export interface CreateTaskOptions {
+  taskId: string;
+  /** Must be known: the content file is sized to it up front. */
+  contentLength: number;
+  /**
+   * Defaults to Dragonfly's formula for the content length (4–64 MiB). Any positive
+   * length up to 2^32 − 1 is accepted; policy on fixed lengths belongs to the caller.
+   */
+  pieceLength?: number;
+  type?: string;
+  url?: string;
+  tag?: string;
+  application?: string;
+  filteredQueryParams?: string[];
+  responseHeader?: Record<string, string>;
+}
+
+export interface DeleteTaskOptions {
+  /**
+   * A task in use is refused (FAILED_PRECONDITION, `task-in-use`) unless `defer`: then
+   * it disappears from the store at once and its files go when the last lease ends.
+   */
+  defer?: boolean;
+}
+
+export interface GcReport {
+  evicted: Eviction[];
+  /** Disk usage before the run; undefined if it could not be read. */
+  usage: DiskUsage | undefined;
+  bytesToFree: number;
+}
+
+const DEFAULT_LOAD_CONCURRENCY = 64;
+const MAX_PIECE_LENGTH_STORED = 0xffff_ffff;
+
+/**
+ * The dfdaemon's local store. Each task is one content file, preallocated to its
+ * length and filled piece by piece, plus a JSON record and an append-only piece log;
+ * see the package documentation for the layout and the crash-safety rules.
+ *
+ * Open it with {@link Storage.open}, which reloads every task left by a previous run.
+ */
+export class Storage {
+  readonly dir: string;
+  readonly #layout: Layout;
+  readonly #logger: Logger;
+  readonly #diskUsage: DiskUsageSource;
+  readonly #gc: GcConfig;
+  readonly #tasks = new Map<string, Task>();
+  readonly #creating = new Map<string, Promise<Task>>();
+  /** Files being removed, so a new task of the same ID waits for them to go. */
+  readonly #removing = new Map<string, Promise<void>>();
+  /** Tasks deleted while in use, waiting for their last lease. */
+  readonly #deferred = new Map<string, { task: Task; done: () => void }>();
+  readonly #context: TaskContext;
+  readonly #clock: () => number;
+  #gcTimer: NodeJS.Timeout | undefined;
+  #gcRun: Promise<GcReport> | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(layout: Layout, logger: Logger, diskUsage: DiskUsageSource, gc: GcConfig, clock: () => number) {
+    this.dir = layout.root;
+    this.#layout = layout;
+    this.#logger = logger;
+    this.#diskUsage = diskUsage;
+    this.#gc = gc;
+    this.#clock = clock;
+    this.#context = { logger, now: clock, onIdle: (task) => this.#onIdle(task) };
+  }
+
+  /** Opens (or creates) the store at `options.dir` and loads every task in it. */
+  static async open(options: StorageOptions): Promise<Storage> {
+    if (typeof options.dir !== "string" || options.dir === "") {
+      throw new DfError("INVALID_ARGUMENT", "storage needs a dir: the folder to keep tasks in");
+    }
+    const logger = options.logger ?? noopLogger;
+    const gc = resolveGcConfig(options.gc);
+    const layout = new Layout(options.dir);
+    const started = performance.now();
+    const { tasks, dropped } = await loadTasks(layout, logger, options.loadConcurrency ?? DEFAULT_LOAD_CONCURRENCY).catch(
+      (error: unknown) => {
+        const cause = toDfError(error);
+        throw new DfError(cause.code, `cannot open the storage at ${layout.root}: ${cause.message}`, { cause: error, details: { dir: layout.root } });
+      },
+    );
+    const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now);
+    for (const { record, table, logRecords } of tasks) {
+      const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, ...descriptor } = record;
+      storage.#tasks.set(
+        record.taskId,
+        new Task({
+          descriptor,
+          createdAt,
+          updatedAt,
+          accessedAt,
+          ...(finishedAt === undefined ? {} : { finishedAt }),
+          syncedPieceRecords,
+          logRecords,
+          table,
+          paths: layout.paths(record.taskId),
+          context: storage.#context,
+        }),
+      );
+    }
+    logger.info("storage loaded", {
+      dir: layout.root,
+      tasks: tasks.length,
+      dropped: dropped.length,
+      ms: Math.round(performance.now() - started),
+    });
+    if (gc.intervalMs > 0) {
+      storage.#gcTimer = setInterval(() => {
+        storage.runGc().catch((error: unknown) => logger.warn("storage GC failed", { error: String(error) }));
+      }, gc.intervalMs);
+      storage.#gcTimer.unref();
+    }
+    return storage;
+  }
+
+  /**
+   * Creates a task, or returns the existing one when the parameters agree (so a task
+   * requested twice at once is created once). A different content length, or a piece
+   * length or type given and different, is FAILED_PRECONDITION (`task-conflict`). A new
+   * task must fit in the free space (minus what downloads in progress still need), or
+   * RESOURCE_EXHAUSTED says how much is needed and how much is free. If a task of the
+   * same ID was deleted with `defer` and is still held, this waits until its files are
+   * gone.
+   */
+  async createTask(options: CreateTaskOptions): Promise<Task> {
+    this.#assertOpen();
+    const descriptor = descriptorOf(options);
+    const id = descriptor.taskId;
+    for (;;) {
+      const existing = this.#tasks.get(id);
+      if (existing) return matching(existing, options);
+      const pending = this.#creating.get(id) ?? this.#removing.get(id);
+      if (!pending) break;
+      await pending.catch(() => {});
+      this.#assertOpen();
+    }
+    const creation = this.#create(descriptor);
+    this.#creating.set(id, creation);
+    try {
+      return await creation;
+    } finally {
+      this.#creating.delete(id);
+    }
+  }
+
+  async #create(descriptor: TaskDescriptor): Promise<Task> {
+    await this.#checkFreeSpace(descriptor);
+    const paths = this.#layout.paths(descriptor.taskId);
+    const now = this.#clock();
+    const task = new Task({
+      descriptor,
+      createdAt: now,
+      updatedAt: now,
+      accessedAt: now,
+      syncedPieceRecords: 0,
+      logRecords: 0,
+      table: new PieceTable(descriptor.contentLength, descriptor.pieceLength, pieceCount(descriptor.contentLength, descriptor.pieceLength)),
+      paths,
+      context: this.#context,
+    });
+    try {
+      await Promise.all([mkdir(path.dirname(paths.content), { recursive: true }), mkdir(path.dirname(paths.metadata), { recursive: true })]);
+      await rm(paths.pieceLog, { force: true });
+      // Sized with ftruncate: a sparse file, so blocks are taken as pieces land. Node
+      // has no fallocate; the free-space check stands in for the reservation.
+      const handle = await open(paths.content, "w");
+      try {
+        await handle.truncate(descriptor.contentLength);
+      } finally {
+        await handle.close();
+      }
+      // Not fsynced: after a power loss the worst case is an empty or missing record,
+      // and the loader drops such a task with whatever it had.
+      await writeFileAtomic(paths.metadata, encodeTaskRecord(task.toRecord()));
+    } catch (error) {
+      await Promise.all([paths.metadata, paths.pieceLog, paths.content].map((file) => rm(file, { force: true }).catch(() => {})));
+      throw toDfError(error);
+    }
+    this.#tasks.set(descriptor.taskId, task);
+    this.#logger.debug("task created", { taskId: descriptor.taskId, contentLength: descriptor.contentLength });
+    return task;
+  }
+
+  async #checkFreeSpace(descriptor: TaskDescriptor): Promise<void> {
+    const usage = await this.#diskUsage(this.dir);
+    let reserved = 0;
+    let downloads = 0;
+    for (const task of this.#tasks.values()) {
+      if (task.inUse > 0 && !task.complete) {
+        reserved += task.contentLength - task.finishedBytes;
+        downloads++;
+      }
+    }
+    const free = Math.max(0, usage.available - reserved);
+    if (descriptor.contentLength > free) {
+      throw new DfError(
+        "RESOURCE_EXHAUSTED",
+        `not enough disk space for task ${descriptor.taskId}: it needs ${formatBytes(descriptor.contentLength)} but only ${formatBytes(free)} are free in ${this.dir} (${formatBytes(usage.available)} available, ${formatBytes(reserved)} still to come for ${downloads} download(s) in progress); free disk space or let GC evict idle tasks`,
+        {
+          reason: "insufficient-space",
+          details: { taskId: descriptor.taskId, needed: descriptor.contentLength, free, available: usage.available, reserved },
+        },
+      );
+    }
+  }
+
+  /** The task, or undefined if the store does not hold it. */
+  getTask(taskId: string): Task | undefined {
+    return this.#tasks.get(taskId);
+  }
+
+  listTasks(): Task[] {
+    return [...this.#tasks.values()];
+  }
+
+  /** Holds task `taskId` in use (see {@link Task.acquire}); NOT_FOUND if absent. */
+  acquire(taskId: string): Lease {
+    this.#assertOpen();
+    return this.#require(taskId).acquire();
+  }
+
+  /** Removes a task and its files; see {@link DeleteTaskOptions} for tasks in use. */
+  async deleteTask(taskId: string, options: DeleteTaskOptions = {}): Promise<void> {
+    this.#assertOpen();
+    const task = this.#require(taskId);
+    if (task.inUse > 0) {
+      if (!options.defer) {
+        throw new DfError("FAILED_PRECONDITION", `task ${taskId} is in use by ${task.inUse} reader(s) or writer(s); retry later or delete with defer`, {
+          reason: "task-in-use",
+          details: { taskId, inUse: task.inUse },
+        });
+      }
+      this.#tasks.delete(taskId);
+      task.markDeleted(false);
+      let done = (): void => {};
+      this.#removing.set(taskId, new Promise<void>((resolve) => (done = resolve)));
+      this.#deferred.set(taskId, { task, done });
+      return;
+    }
+    this.#tasks.delete(taskId);
+    task.markDeleted(true);
+    await this.#remove(task);
+  }
+
+  /**
+   * Puts the content of a complete task at `output`: a hard link on the same file
+   * system, else a copy (see {@link ExportOptions}). An existing output is refused
+   * (ALREADY_EXISTS) unless `overwrite`.
+   */
+  async exportTask(taskId: string, output: string, options: ExportOptions = {}): Promise<ExportResult> {
+    this.#assertOpen();
+    const task = this.#require(taskId);
+    if (!task.complete) {
+      throw new DfError(
+        "FAILED_PRECONDITION",
+        `task ${taskId} is not complete (${task.info.finishedPieceCount} of ${task.pieceCount} pieces); export it once it is`,
+        { reason: "task-incomplete", details: { taskId } },
+      );
+    }
+    const lease = task.acquire();
+    try {
+      return await exportFile(task.paths.content, output, options);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Disk usage of the store's file system, from the configured source. */
+  diskUsage(): Promise<DiskUsage> {
+    return this.#diskUsage(this.dir);
+  }
+
+  /**
+   * Evicts idle tasks past their TTL, then, above the high watermark, least recently
+   * used idle tasks until usage would be at the low watermark. One run at a time.
+   */
+  runGc(): Promise<GcReport> {
+    this.#assertOpen();
+    this.#gcRun ??= this.#runGc().finally(() => (this.#gcRun = undefined));
+    return this.#gcRun;
+  }
+
+  async #runGc(): Promise<GcReport> {
+    const usage = await this.#diskUsage(this.dir).catch((error: unknown) => {
+      this.#logger.warn("could not read disk usage; GC applies the TTL only", { error: String(error) });
+      return undefined;
+    });
+    const candidates = [...this.#tasks.values()].map((task) => ({
+      taskId: task.id,
+      accessedAt: task.accessedAt,
+      bytes: task.finishedBytes,
+      inUse: task.inUse > 0,
+    }));
+    const plan = planGc(candidates, this.#clock(), usage, this.#gc);
+    const evicted: Eviction[] = [];
+    for (const eviction of plan.evictions) {
+      const task = this.#tasks.get(eviction.taskId);
+      // Someone may have picked the task up while earlier evictions were awaited.
+      if (!task || task.inUse > 0 || this.#closing) continue;
+      this.#tasks.delete(task.id);
+      task.markDeleted(true);
+      await this.#remove(task);
+      evicted.push(eviction);
+      this.#logger.info("task evicted", { ...eviction });
+    }
+    return { evicted, usage, bytesToFree: plan.bytesToFree };
+  }
+
+  /**
+   * Stops GC, lets running writes finish, fsyncs incomplete tasks written in this run
+   * (so the next start need not re-verify them), persists access times and closes every
+   * file. Outstanding leases then fail with FAILED_PRECONDITION.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#gcTimer);
+    await Promise.allSettled([...this.#creating.values()]);
+    await this.#gcRun?.catch(() => {});
+    for (const { task } of this.#deferred.values()) this.#finishDeferred(task);
+    await mapLimit([...this.#tasks.values()], DEFAULT_LOAD_CONCURRENCY, (task) => task.shutdown());
+    await Promise.allSettled([...this.#removing.values()]);
+    this.#logger.debug("storage closed", { dir: this.dir });
+  }
+
+  #onIdle(task: Task): void {
+    if (this.#deferred.get(task.id)?.task === task) this.#finishDeferred(task);
+  }
+
+  #finishDeferred(task: Task): void {
+    const entry = this.#deferred.get(task.id);
+    if (!entry) return;
+    this.#deferred.delete(task.id);
+    task.markDeleted(true);
+    this.#remove(task)
+      .catch((error: unknown) => this.#logger.warn("could not remove a deleted task's files", { taskId: task.id, error: String(error) }))
+      .finally(entry.done);
+  }
+
+  /** Record first: once it is gone the task no longer exists, whatever a crash leaves. */
+  async #remove(task: Task): Promise<void> {
+    const removal = (async () => {
+      await task.closeFiles();
+      const { metadata, pieceLog, content } = task.paths;
+      await rm(metadata, { force: true });
+      await Promise.all([rm(pieceLog, { force: true }), rm(content, { force: true })]);
+    })();
+    const settled = removal.catch(() => {});
+    this.#removing.set(task.id, settled);
+    try {
+      await removal;
+    } finally {
+      if (this.#removing.get(task.id) === settled) this.#removing.delete(task.id);
+    }
+  }
+
+  #require(taskId: string): Task {
+    const task = this.#tasks.get(taskId);
+    if (!task) throw new DfError("NOT_FOUND", `task ${taskId} is not in the store`, { details: { taskId } });
+    return task;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new DfError("FAILED_PRECONDITION", `the storage at ${this.dir} is closed`, { reason: "storage-closed" });
+  }
+}
+
+function descriptorOf(options: CreateTaskOptions): TaskDescriptor {
+  assertTaskId(options.taskId);
+  const { contentLength } = options;
+  if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
+    throw new DfError("INVALID_ARGUMENT", `contentLength must be a non-negative integer, got ${String(contentLength)}`, {
+      details: { taskId: options.taskId },
+    });
+  }
+  const pieceLength = options.pieceLength ?? pieceLengthFor(contentLength);
+  if (!Number.isSafeInteger(pieceLength) || pieceLength <= 0 || pieceLength > MAX_PIECE_LENGTH_STORED) {
+    throw new DfError("INVALID_ARGUMENT", `pieceLength must be an integer from 1 to ${MAX_PIECE_LENGTH_STORED}, got ${String(pieceLength)}`, {
+      details: { taskId: options.taskId },
+    });
+  }
+  const descriptor: TaskDescriptor = {
+    taskId: options.taskId,
+    contentLength,
+    pieceLength,
+    responseHeader: { ...options.responseHeader },
+  };
+  for (const key of ["type", "url", "tag", "application"] as const) {
+    const value = options[key];
+    if (value !== undefined) descriptor[key] = value;
+  }
+  if (options.filteredQueryParams) descriptor.filteredQueryParams = [...options.filteredQueryParams];
+  return descriptor;
+}
+
+function matching(task: Task, options: CreateTaskOptions): Task {
+  const conflicts: string[] = [];
+  if (task.contentLength !== options.contentLength) conflicts.push(`content length ${task.contentLength} ≠ ${options.contentLength}`);
+  if (options.pieceLength !== undefined && task.pieceLength !== options.pieceLength) {
+    conflicts.push(`piece length ${task.pieceLength} ≠ ${options.pieceLength}`);
+  }
+  const type = task.info.type;
+  if (options.type !== undefined && type !== options.type) conflicts.push(`type ${String(type)} ≠ ${options.type}`);
+  if (conflicts.length > 0) {
+    throw new DfError("FAILED_PRECONDITION", `task ${task.id} already exists with other parameters: ${conflicts.join(", ")}`, {
+      reason: "task-conflict",
+      details: { taskId: task.id, conflicts },
+    });
+  }
+  return task;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}

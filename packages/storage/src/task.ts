@@ -1,0 +1,632 @@
+import { rm } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { DfError, throwIfAborted, toDfError, type AbortOptions, type Logger } from "@df/interface";
+import {
+  crc32,
+  createDigester,
+  formatCrc32,
+  parseDigest,
+  PieceBitset,
+  pieceRange,
+  piecesForRange,
+  type ByteRange,
+  type Digester,
+  type ParsedDigest,
+  type PieceRange,
+} from "@df/piece";
+import { abortError } from "./abort.js";
+import { writeFileAtomic } from "./atomic-file.js";
+import { chunkStream } from "./read-stream.js";
+import { METADATA_FORMAT, encodeTaskRecord, type TaskDescriptor, type TaskRecord } from "./metadata.js";
+import { PieceEvents } from "./piece-events.js";
+import { readFully, writeFromStream, writeFully } from "./piece-io.js";
+import { PieceLogAppender } from "./piece-log.js";
+import type { Piece, PieceTable } from "./piece-table.js";
+import { TaskFiles } from "./task-files.js";
+import type { TaskPaths } from "./layout.js";
+
+/** The bytes of one piece: all at once, or as a stream of chunks (e.g. a socket). */
+export type PieceSource = Uint8Array | AsyncIterable<Uint8Array>;
+
+export interface WritePieceOptions extends AbortOptions {
+  /**
+   * The digest the sender gave for this piece (`crc32:<decimal>`, or `sha256:`/`sha512:`).
+   * A piece whose bytes do not match is rejected with DATA_LOSS
+   * (`piece-digest-mismatch`) and not recorded.
+   */
+  digest?: string;
+}
+
+export interface ReadOptions extends AbortOptions {
+  /**
+   * Wait for pieces that are not finished yet instead of failing with NOT_FOUND
+   * (`piece-not-finished`): for serving a task that is still downloading.
+   */
+  wait?: boolean;
+  /** Bytes per chunk read from disk (default 1 MiB); chunks never span two pieces. */
+  chunkSize?: number;
+}
+
+/** Holds a task in use: GC and delete leave it alone until it is released. */
+export interface Lease {
+  readonly taskId: string;
+  /** Idempotent. */
+  release(): void;
+}
+
+/** A snapshot of a task's state. Times are ms since the epoch. */
+export interface TaskInfo extends TaskDescriptor {
+  pieceCount: number;
+  finishedPieceCount: number;
+  finishedBytes: number;
+  complete: boolean;
+  createdAt: number;
+  /** When a piece was last written (or the task created). */
+  updatedAt: number;
+  /** When the task was last used; GC evicts the least recently used first. */
+  accessedAt: number;
+  finishedAt?: number;
+  /** How many leases hold the task now. */
+  inUse: number;
+}
+
+/** What a task needs from the store that owns it. */
+export interface TaskContext {
+  readonly logger: Logger;
+  /** The store's clock, ms since the epoch. */
+  now(): number;
+  /** The last lease was released. */
+  onIdle(task: Task): void;
+}
+
+/** @internal How a task is made: fresh by the store, or from disk by the loader. */
+export interface TaskInit {
+  descriptor: TaskDescriptor;
+  createdAt: number;
+  updatedAt: number;
+  accessedAt: number;
+  finishedAt?: number;
+  syncedPieceRecords: number;
+  logRecords: number;
+  table: PieceTable;
+  paths: TaskPaths;
+  context: TaskContext;
+}
+
+const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+/** Access times are persisted at most this often per task: they only order GC. */
+const ACCESS_PERSIST_INTERVAL_MS = 60_000;
+
+type TaskState = "active" | "deleting" | "deleted" | "closed";
+
+/**
+ * One task in the store: a preallocated content file written piece by piece at each
+ * piece's offset, the record of which pieces are finished, and readers that can stream
+ * what is there and wait for what is not. Get tasks from {@link Storage}; never
+ * construct one.
+ */
+export class Task {
+  readonly id: string;
+  readonly contentLength: number;
+  readonly pieceLength: number;
+  readonly pieceCount: number;
+
+  readonly #descriptor: TaskDescriptor;
+  readonly #table: PieceTable;
+  readonly #files: TaskFiles;
+  readonly #log: PieceLogAppender;
+  readonly #events = new PieceEvents();
+  readonly #context: TaskContext;
+  readonly #writing = new Map<number, Promise<void>>();
+  readonly #createdAt: number;
+  #updatedAt: number;
+  #accessedAt: number;
+  #persistedAccessedAt: number;
+  #finishedAt: number | undefined;
+  #syncedPieceRecords: number;
+  #users = 0;
+  #state: TaskState = "active";
+  /** Pieces appended since the content and log were last fsynced. */
+  #dirty = false;
+  #completing: Promise<void> | undefined;
+  #metadataWrites: Promise<void> = Promise.resolve();
+
+  /** @internal */
+  constructor(init: TaskInit) {
+    this.#descriptor = init.descriptor;
+    this.id = init.descriptor.taskId;
+    this.contentLength = init.descriptor.contentLength;
+    this.pieceLength = init.descriptor.pieceLength;
+    this.pieceCount = init.table.pieceCount;
+    this.#table = init.table;
+    this.#files = new TaskFiles(init.paths);
+    this.#log = new PieceLogAppender(() => this.#files.pieceLog(), init.logRecords);
+    this.#context = init.context;
+    this.#createdAt = init.createdAt;
+    this.#updatedAt = init.updatedAt;
+    this.#accessedAt = init.accessedAt;
+    this.#persistedAccessedAt = init.accessedAt;
+    this.#finishedAt = init.finishedAt;
+    this.#syncedPieceRecords = init.syncedPieceRecords;
+  }
+
+  get complete(): boolean {
+    return this.#finishedAt !== undefined;
+  }
+
+  /** How many leases (explicit, or held by running reads and writes) hold the task. */
+  get inUse(): number {
+    return this.#users;
+  }
+
+  /** A copy of the finished-piece bitset. */
+  get finishedPieces(): PieceBitset {
+    return this.#table.bitset.clone();
+  }
+
+  get finishedBytes(): number {
+    return this.#table.finishedBytes;
+  }
+
+  get accessedAt(): number {
+    return this.#accessedAt;
+  }
+
+  get info(): TaskInfo {
+    const { filteredQueryParams } = this.#descriptor;
+    return {
+      ...this.#descriptor,
+      responseHeader: { ...this.#descriptor.responseHeader },
+      ...(filteredQueryParams ? { filteredQueryParams: [...filteredQueryParams] } : {}),
+      pieceCount: this.pieceCount,
+      finishedPieceCount: this.#table.bitset.size,
+      finishedBytes: this.#table.finishedBytes,
+      complete: this.complete,
+      createdAt: this.#createdAt,
+      updatedAt: this.#updatedAt,
+      accessedAt: this.#accessedAt,
+      ...(this.#finishedAt === undefined ? {} : { finishedAt: this.#finishedAt }),
+      inUse: this.#users,
+    };
+  }
+
+  hasPiece(number: number): boolean {
+    this.#range(number);
+    return this.#table.has(number);
+  }
+
+  /** The finished piece `number`, or undefined while it is missing. */
+  piece(number: number): Piece | undefined {
+    this.#range(number);
+    return this.#table.get(number);
+  }
+
+  /** Every finished piece, by number. */
+  pieces(): Piece[] {
+    return Array.from(this.#table.bitset.present(), (n) => this.#table.get(n) as Piece);
+  }
+
+  /**
+   * Holds the task in use until `release()`: GC and deleteTask leave it alone, and its
+   * files stay open across the many reads and writes of one download or upload.
+   */
+  acquire(): Lease {
+    const release = this.#enter();
+    return { taskId: this.id, release };
+  }
+
+  /**
+   * Writes piece `number` at its offset and records it once its bytes are down and its
+   * digest checks out. A piece that is already finished is not written again: its
+   * record is returned and `data` is left unread. Two writers of the same piece take
+   * turns, so the first good copy wins and the second returns it.
+   */
+  async writePiece(number: number, data: PieceSource, options: WritePieceOptions = {}): Promise<Piece> {
+    const range = this.#range(number);
+    const expected = options.digest === undefined ? undefined : parseDigest(options.digest);
+    const release = this.#enter();
+    try {
+      for (;;) {
+        const existing = this.#table.get(number);
+        if (existing) return existing;
+        const inFlight = this.#writing.get(number);
+        if (!inFlight) break;
+        await inFlight;
+        this.#assertUsable();
+      }
+      throwIfAborted(options.signal);
+      const attempt = this.#write(range, data, expected, options.signal);
+      this.#writing.set(
+        number,
+        attempt.then(
+          () => {},
+          () => {},
+        ),
+      );
+      try {
+        return await attempt;
+      } finally {
+        this.#writing.delete(number);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async #write(range: PieceRange, data: PieceSource, expected: ParsedDigest | undefined, signal: AbortSignal | undefined): Promise<Piece> {
+    const other: Digester | undefined = expected && expected.algorithm !== "crc32" ? createDigester(expected.algorithm) : undefined;
+    let crc = 0;
+    try {
+      const handle = await this.#files.content();
+      if (data instanceof Uint8Array) {
+        if (data.byteLength !== range.length) {
+          throw new DfError(
+            "INVALID_ARGUMENT",
+            `piece ${range.number} of task ${this.id} is ${range.length} bytes, got ${data.byteLength}`,
+            { details: { taskId: this.id, number: range.number, expected: range.length, actual: data.byteLength } },
+          );
+        }
+        // The thread pool writes while this thread computes the CRC of the same bytes.
+        const writing = writeFully(handle, data, range.offset);
+        crc = crc32(data);
+        other?.update(data);
+        await writing;
+      } else {
+        await writeFromStream(handle, data, range, (chunk) => {
+          crc = crc32(chunk, crc);
+          other?.update(chunk);
+        }, signal);
+      }
+    } catch (error) {
+      throw this.#writeError(error, range);
+    }
+    if (expected) {
+      const actual = other ? other.digest() : formatCrc32(crc);
+      const wanted = `${expected.algorithm}:${expected.encoded}`;
+      if (actual !== wanted) {
+        throw new DfError(
+          "DATA_LOSS",
+          `piece ${range.number} of task ${this.id} does not match its digest: expected ${wanted}, got ${actual}; it was not stored, fetch it from another parent`,
+          { reason: "piece-digest-mismatch", details: { taskId: this.id, pieceNumber: range.number, expected: wanted, actual } },
+        );
+      }
+    }
+    const finishedAt = this.#context.now();
+    try {
+      await this.#log.append({ number: range.number, length: range.length, crc, finishedAt });
+    } catch (error) {
+      throw this.#writeError(error, range);
+    }
+    this.#table.set(range.number, crc, finishedAt);
+    this.#updatedAt = Math.max(this.#updatedAt, finishedAt);
+    this.#dirty = true;
+    const piece = this.#table.get(range.number) as Piece;
+    for (const failure of this.#events.publish(piece)) {
+      this.#context.logger.warn("a piece listener threw", { taskId: this.id, piece: range.number, error: String(failure) });
+    }
+    return piece;
+  }
+
+  #writeError(error: unknown, range: PieceRange): DfError {
+    const mapped = toDfError(error);
+    if (mapped !== error && mapped.code === "RESOURCE_EXHAUSTED") {
+      return new DfError(
+        "RESOURCE_EXHAUSTED",
+        `no space left to write piece ${range.number} of task ${this.id} (${range.length} bytes at offset ${range.offset}); the piece was not recorded, free disk space or let GC evict tasks`,
+        { cause: error, reason: mapped.reason, details: { taskId: this.id, number: range.number } },
+      );
+    }
+    return mapped;
+  }
+
+  /** Resolves with piece `number` once it is finished (at once if it already is). */
+  async waitForPiece(number: number, options: AbortOptions = {}): Promise<Piece> {
+    this.#range(number);
+    const existing = this.#table.get(number);
+    if (existing) return existing;
+    this.#assertUsable();
+    return this.#events.wait(number, options.signal, `stopped waiting for piece ${number} of task ${this.id}`);
+  }
+
+  /**
+   * Calls `listener` for every piece finished from now on; returns the unsubscribe
+   * function. An upload service turns this into its piece-availability stream.
+   */
+  onPiece(listener: (piece: Piece) => void): () => void {
+    return this.#events.subscribe({ piece: listener, end: () => {} });
+  }
+
+  /**
+   * Every finished piece (those already there first, in order), then each new one as it
+   * finishes; ends when all pieces have been seen. Fails with NOT_FOUND if the task is
+   * deleted and CANCELLED when the store closes or the signal aborts.
+   */
+  async *watchPieces(options: AbortOptions = {}): AsyncGenerator<Piece, void, undefined> {
+    const { signal } = options;
+    const queue: Piece[] = [];
+    let wake: (() => void) | undefined;
+    let failure: unknown;
+    const unsubscribe = this.#events.subscribe({
+      piece: (piece) => {
+        queue.push(piece);
+        wake?.();
+      },
+      end: (error) => {
+        failure ??= error;
+        wake?.();
+      },
+    });
+    const onAbort = (): void => {
+      failure ??= signal?.reason;
+      wake?.();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const seen = new PieceBitset(this.pieceCount);
+    try {
+      this.#assertUsable();
+      for (const number of [...this.#table.bitset.present()]) {
+        throwIfAborted(signal);
+        seen.set(number);
+        yield this.#table.get(number) as Piece;
+      }
+      while (!seen.isComplete()) {
+        const piece = queue.shift();
+        if (piece) {
+          if (seen.set(piece.number)) yield piece;
+          continue;
+        }
+        if (signal?.aborted) throw abortError(signal, `stopped watching the pieces of task ${this.id}`);
+        if (failure !== undefined) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      unsubscribe();
+    }
+  }
+
+  /** Reads one finished piece into memory (one piece, at most 64 MiB in practice). */
+  async readPiece(number: number, options: Omit<ReadOptions, "chunkSize"> = {}): Promise<Buffer> {
+    const range = this.#range(number);
+    const release = this.#enter();
+    try {
+      await this.#ensurePiece(number, options);
+      const buffer = Buffer.allocUnsafe(range.length);
+      await readFully(await this.#files.content(), buffer, range.offset);
+      return buffer;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The bytes of `range` (default: the whole content) as chunks read straight from
+   * disk, never more than one chunk in memory. Range errors are thrown here, at once;
+   * missing pieces fail (or are waited for, with `wait`) as the read reaches them.
+   */
+  read(range?: ByteRange, options: ReadOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+    const span = this.#byteRange(range);
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
+      throw new DfError("INVALID_ARGUMENT", `chunkSize must be a positive integer, got ${String(chunkSize)}`);
+    }
+    return this.#read(span, chunkSize, options);
+  }
+
+  async *#read(range: ByteRange, chunkSize: number, options: ReadOptions): AsyncGenerator<Buffer, void, undefined> {
+    const release = this.#enter();
+    try {
+      const end = range.start + range.length;
+      let position = range.start;
+      while (position < end) {
+        const number = Math.floor(position / this.pieceLength);
+        await this.#ensurePiece(number, options);
+        const pieceEnd = Math.min((number + 1) * this.pieceLength, end);
+        while (position < pieceEnd) {
+          throwIfAborted(options.signal);
+          const buffer = Buffer.allocUnsafe(Math.min(chunkSize, pieceEnd - position));
+          await readFully(await this.#files.content(), buffer, position);
+          position += buffer.length;
+          yield buffer;
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * {@link read} as a Node Readable. Destroying the stream also stops a read that is
+   * waiting for a piece, so an abandoned upload never pins the task.
+   */
+  createReadStream(range?: ByteRange, options: ReadOptions = {}): Readable {
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const chunks = this.read(range, { ...options, signal });
+    return chunkStream(chunks, stop, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  }
+
+  async #ensurePiece(number: number, options: ReadOptions): Promise<void> {
+    if (this.#table.has(number)) return;
+    if (!options.wait) {
+      throw new DfError("NOT_FOUND", `piece ${number} of task ${this.id} is not finished yet; read it later or pass wait: true`, {
+        reason: "piece-not-finished",
+        details: { taskId: this.id, number },
+      });
+    }
+    await this.waitForPiece(number, options);
+  }
+
+  /**
+   * Declares the task complete once every piece is finished: fdatasyncs the content,
+   * then durably writes the record with every piece's digest (which replaces the piece
+   * log). A complete task is trusted on restart without re-reading its bytes, which is
+   * why the sync comes first. Idempotent.
+   */
+  markComplete(): Promise<void> {
+    if (this.#finishedAt !== undefined) return Promise.resolve();
+    this.#completing ??= this.#complete().finally(() => (this.#completing = undefined));
+    return this.#completing;
+  }
+
+  async #complete(): Promise<void> {
+    const release = this.#enter();
+    try {
+      const bitset = this.#table.bitset;
+      if (!bitset.isComplete()) {
+        const missing = this.pieceCount - bitset.size;
+        throw new DfError(
+          "FAILED_PRECONDITION",
+          `task ${this.id} cannot be complete: ${missing} of ${this.pieceCount} piece(s) are missing, the first is piece ${String(bitset.firstMissing())}`,
+          { reason: "pieces-missing", details: { taskId: this.id, missing } },
+        );
+      }
+      await (await this.#files.content()).datasync();
+      const finishedAt = this.#context.now();
+      this.#finishedAt = finishedAt;
+      try {
+        await this.#persist({ durable: true });
+      } catch (error) {
+        this.#finishedAt = undefined;
+        throw toDfError(error);
+      }
+      this.#updatedAt = Math.max(this.#updatedAt, finishedAt);
+      this.#dirty = false;
+      // The record now holds every piece; the log is redundant (the loader also
+      // ignores a leftover one next to a complete record).
+      await rm(this.#files.paths.pieceLog, { force: true }).catch(() => {});
+    } finally {
+      release();
+    }
+  }
+
+  /** @internal The record as it would be persisted now. */
+  toRecord(): TaskRecord {
+    const record: TaskRecord = {
+      format: METADATA_FORMAT,
+      ...this.#descriptor,
+      createdAt: this.#createdAt,
+      updatedAt: this.#updatedAt,
+      accessedAt: this.#accessedAt,
+      syncedPieceRecords: this.#syncedPieceRecords,
+    };
+    if (this.#finishedAt !== undefined) {
+      record.finishedAt = this.#finishedAt;
+      record.pieces = this.#table.toRecordPieces();
+    }
+    return record;
+  }
+
+  /**
+   * Writes the record atomically. Writes are queued so that each one snapshots the
+   * state when it runs and the last one written is the newest.
+   */
+  #persist(options: { durable?: boolean } = {}): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.#state === "deleted" || this.#state === "deleting") return;
+      const record = this.toRecord();
+      await writeFileAtomic(this.#files.paths.metadata, encodeTaskRecord(record), options);
+      this.#persistedAccessedAt = record.accessedAt;
+    };
+    const next = this.#metadataWrites.then(run, run);
+    this.#metadataWrites = next.catch(() => {});
+    return next;
+  }
+
+  #enter(): () => void {
+    this.#assertUsable();
+    this.#users++;
+    this.#accessedAt = Math.max(this.#accessedAt, this.#context.now());
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#users === 0) this.#idle();
+    };
+  }
+
+  #idle(): void {
+    void this.#files.close();
+    if (this.#state === "active" && this.#accessedAt - this.#persistedAccessedAt >= ACCESS_PERSIST_INTERVAL_MS) {
+      this.#persist().catch((error: unknown) =>
+        this.#context.logger.warn("could not persist the access time of a task", { taskId: this.id, error: String(error) }),
+      );
+    }
+    this.#context.onIdle(this);
+  }
+
+  #assertUsable(): void {
+    if (this.#state === "closed") {
+      throw new DfError("FAILED_PRECONDITION", `the storage holding task ${this.id} is closed`, { reason: "storage-closed", details: { taskId: this.id } });
+    }
+    if (this.#state !== "active") {
+      throw new DfError("NOT_FOUND", `task ${this.id} was deleted`, { reason: "task-deleted", details: { taskId: this.id } });
+    }
+  }
+
+  #range(number: number): PieceRange {
+    return pieceRange(number, this.contentLength, this.pieceLength);
+  }
+
+  #byteRange(range: ByteRange | undefined): ByteRange {
+    if (range === undefined) return { start: 0, length: this.contentLength };
+    piecesForRange(range, this.contentLength, this.pieceLength);
+    return { start: range.start, length: range.length };
+  }
+
+  /**
+   * @internal Hides the task from new users; `deleted` once its files are going. Pending
+   * waiters learn at once that their piece will never come.
+   */
+  markDeleted(final: boolean): void {
+    this.#state = final ? "deleted" : "deleting";
+    this.#events.end(new DfError("NOT_FOUND", `task ${this.id} was deleted`, { reason: "task-deleted", details: { taskId: this.id } }));
+  }
+
+  /** @internal Waits for queued record writes, then closes the files. */
+  async closeFiles(): Promise<void> {
+    await this.#metadataWrites;
+    await this.#files.close();
+  }
+
+  /** @internal The paths of the task's files. */
+  get paths(): TaskPaths {
+    return this.#files.paths;
+  }
+
+  /**
+   * @internal At store close: wakes waiters, lets running writes finish, and for an
+   * incomplete task written to in this run fsyncs content and log and records how many
+   * log records that covers, so the next start re-verifies none of them.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#state !== "active") return;
+    this.#state = "closed";
+    this.#events.end(new DfError("CANCELLED", `the storage holding task ${this.id} is closing`, { reason: "storage-closed" }));
+    await Promise.all([...this.#writing.values()]);
+    await this.#completing?.catch(() => {});
+    const logger = this.#context.logger;
+    let changed = this.#accessedAt !== this.#persistedAccessedAt;
+    if (this.#dirty && this.#finishedAt === undefined) {
+      try {
+        await (await this.#files.content()).datasync();
+        await (await this.#files.pieceLog()).datasync();
+        this.#syncedPieceRecords = this.#log.recordCount;
+        this.#dirty = false;
+        changed = true;
+      } catch (error) {
+        logger.warn("could not sync an incomplete task at close; its pieces will be re-verified at the next start", {
+          taskId: this.id,
+          error: String(error),
+        });
+      }
+    }
+    if (changed) {
+      await this.#persist().catch((error: unknown) =>
+        logger.warn("could not persist a task at close", { taskId: this.id, error: String(error) }),
+      );
+    }
+    await this.closeFiles();
+  }
+}
