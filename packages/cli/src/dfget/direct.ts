@@ -31,15 +31,20 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
     const toStdout = options.output === "-";
     const temporary = `${options.output}.dfget-${process.pid}.part`;
     const out: Writable = toStdout ? process.stdout : createWriteStream(temporary, { flags: "wx" });
+    // A write error (disk full) is remembered and rethrown in order, never left unhandled.
+    let writeError: unknown;
+    out.on("error", (error) => (writeError ??= error));
     let written = 0;
     try {
       for await (const chunk of response.body) {
+        if (writeError) throw writeError;
         verifier?.update(chunk);
         written += chunk.length;
         progress.advance(chunk.length, "origin");
         if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
       }
       verifier?.verify();
+      if (writeError) throw writeError;
       if (!toStdout) {
         await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
         await rename(temporary, options.output);
