@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { bytes, openStorage, taskIdOf, tempDir } from "./test-support/fixtures.js";
@@ -76,6 +76,16 @@ describe("export", () => {
     await expect(storage.exportTask(task.id, path.join(dir, "a-dir"), { overwrite: true })).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });
+  });
+
+  it("re-exports over its own earlier hard link without leaving a temporary file behind", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    const outDir = path.join(dir, "out");
+    const output = path.join(outDir, "file.bin");
+    await storage.exportTask(task.id, output, { mode: "hardlink" });
+    await storage.exportTask(task.id, output, { overwrite: true, mode: "hardlink" });
+    expect(await readFile(output)).toEqual(content);
+    expect(await readdir(outDir)).toEqual(["file.bin"]);
   });
 
   it("refuses outputs that escape the allowed folder by .. or through a symlink", async () => {

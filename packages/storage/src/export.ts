@@ -92,6 +92,9 @@ async function place(target: string, overwrite: boolean, make: (to: string, excl
   try {
     await make(temp, true);
     await rename(temp, target);
+    // rename(2) is a no-op that leaves `temp` in place when both names are already
+    // links to one inode (re-exporting a task over its own earlier hard link).
+    await rm(temp, { force: true });
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
     throw error;

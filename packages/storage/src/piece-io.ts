@@ -45,15 +45,55 @@ export async function writeFromStream(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   let written = 0;
-  for await (const chunk of source) {
-    throwIfAborted(signal);
-    if (written + chunk.byteLength > piece.length) throw lengthMismatch(piece, `more than ${piece.length}`);
-    const writing = writeFully(handle, chunk, piece.offset + written);
-    onChunk(chunk);
-    written += chunk.byteLength;
-    await writing;
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      // Raced against the signal: a source that stalls (a dead peer's socket) must not
+      // hold the write, and its lease on the task, past an abort.
+      const next = await nextOrAbort(iterator, signal);
+      if (next.done) break;
+      const chunk = next.value;
+      throwIfAborted(signal);
+      if (written + chunk.byteLength > piece.length) throw lengthMismatch(piece, `more than ${piece.length}`);
+      const writing = writeFully(handle, chunk, piece.offset + written);
+      onChunk(chunk);
+      written += chunk.byteLength;
+      await writing;
+    }
+  } catch (error) {
+    // As `for await` would on a throw, but without waiting: a stalled source may
+    // only settle its return() once its pending next() does.
+    void Promise.resolve()
+      .then(() => iterator.return?.())
+      .catch(() => {});
+    throw error;
   }
   if (written !== piece.length) throw lengthMismatch(piece, String(written));
+}
+
+function nextOrAbort<T>(iterator: AsyncIterator<T>, signal: AbortSignal | undefined): Promise<IteratorResult<T>> {
+  if (!signal) return iterator.next();
+  throwIfAborted(signal);
+  return new Promise<IteratorResult<T>>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (error) {
+        reject(error);
+      }
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    iterator.next().then(
+      (result) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function lengthMismatch(piece: StreamedPiece, got: string): DfError {

@@ -147,6 +147,25 @@ describe("bad input", () => {
     expect(await task.readPiece(1)).toEqual(piece(1));
   });
 
+  it("an abort stops a write whose source has stalled, records nothing and frees the task", async () => {
+    const { storage, task, piece } = await setup();
+    let finish: () => void = () => {};
+    async function* stalled(): AsyncGenerator<Uint8Array> {
+      yield piece(0).subarray(0, 100);
+      await new Promise<void>((resolve) => (finish = resolve));
+    }
+    const stop = new AbortController();
+    const writing = task.writePiece(0, stalled(), { signal: stop.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(task.inUse).toBe(1);
+    stop.abort();
+    await expect(writing).rejects.toMatchObject({ code: "CANCELLED" });
+    expect(task.hasPiece(0)).toBe(false);
+    expect(task.inUse).toBe(0);
+    await storage.close(); // would wait forever on the stalled write
+    finish();
+  });
+
   it("says OUT_OF_RANGE for a piece number or byte range past the end", async () => {
     const { task } = await setup();
     expect(() => task.hasPiece(4)).toThrow(expect.objectContaining({ code: "OUT_OF_RANGE" }));

@@ -43,6 +43,10 @@ beforeAll(async () => {
     JSON.stringify({ name: "@acme/df-evaluator", type: "module", exports: { ".": { default: "./index.js" } } }),
   );
   await writeFile(join(pkg, "index.js"), moduleSource("acme"));
+  const broken = join(dir, "node_modules", "@acme", "df-broken");
+  await mkdir(broken, { recursive: true });
+  await writeFile(join(broken, "package.json"), JSON.stringify({ name: "@acme/df-broken", type: "module", exports: { ".": { default: "./index.js" } } }));
+  await writeFile(join(broken, "index.js"), 'throw new Error("cannot find its own dependency left-pad");\n');
 });
 
 afterAll(async () => {
@@ -104,6 +108,10 @@ describe("resolvePlugin", () => {
     await expect(resolvePlugin("./broken.mjs", opts())).rejects.toThrow(/cannot load plugin module "\.\/broken\.mjs"/);
     await expect(resolvePlugin("./not-a-plugin.mjs", opts())).rejects.toThrow(/does not export a df plugin definition/);
     await expect(resolvePlugin("@acme/not-installed", opts())).rejects.toThrow(/no evaluator plugin named "@acme\/not-installed"/);
+    // Installed but failing to load is not "no plugin named": the real failure is shown.
+    await expect(resolvePlugin("@acme/df-broken", opts())).rejects.toThrow(
+      /scheduler\.evaluator: cannot load plugin package "@acme\/df-broken".*cannot find its own dependency left-pad/,
+    );
   });
 
   it("refuses malformed entries", async () => {

@@ -103,6 +103,7 @@ async function importModule(name: string, baseDir: string, key: string): Promise
       `cannot load plugin package "${name}" from ${baseDir}: ${(error as Error).message}. ` +
         `Install it next to the config (npm install ${name}) or give a path starting with ./ or /`,
       error,
+      resolved ? { name, resolved } : { name },
     );
   }
 }
@@ -134,6 +135,9 @@ async function loadDefinition<K extends PluginKind>(
     try {
       loaded = definitionFrom(await importModule(entry.name, options.baseDir ?? process.cwd(), key));
     } catch (error) {
+      // The package is there but failed to load (it throws, or misses a dependency of
+      // its own): say so, rather than that no plugin has this name.
+      if ((error as DfError).details?.["resolved"] !== undefined) throw error;
       const known = Object.keys(builtins);
       const suggestion = closestMatch(entry.name, known);
       throw invalid(
