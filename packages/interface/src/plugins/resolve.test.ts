@@ -43,6 +43,13 @@ beforeAll(async () => {
     JSON.stringify({ name: "@acme/df-evaluator", type: "module", exports: { ".": { default: "./index.js" } } }),
   );
   await writeFile(join(pkg, "index.js"), moduleSource("acme"));
+  const esmOnly = join(dir, "node_modules", "df-esm-only-evaluator");
+  await mkdir(join(esmOnly, "dist"), { recursive: true });
+  await writeFile(
+    join(esmOnly, "package.json"),
+    JSON.stringify({ name: "df-esm-only-evaluator", type: "module", exports: { ".": { import: "./dist/main.js" } } }),
+  );
+  await writeFile(join(esmOnly, "dist", "main.js"), moduleSource("esm-only"));
   const broken = join(dir, "node_modules", "@acme", "df-broken");
   await mkdir(broken, { recursive: true });
   await writeFile(join(broken, "package.json"), JSON.stringify({ name: "@acme/df-broken", type: "module", exports: { ".": { default: "./index.js" } } }));
@@ -95,6 +102,11 @@ describe("resolvePlugin", () => {
   it("loads an npm package installed next to the config", async () => {
     const evaluator = await resolvePlugin("@acme/df-evaluator", opts());
     expect(evaluator.name).toBe("acme");
+  });
+
+  it("loads an ESM-only package (exports with only an import condition)", async () => {
+    const evaluator = await resolvePlugin("df-esm-only-evaluator", opts());
+    expect(evaluator.name).toBe("esm-only");
   });
 
   it("refuses a plugin of the wrong kind, naming the key", async () => {

@@ -1,10 +1,10 @@
-import { createRequire } from "node:module";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DfError } from "../errors.js";
 import { noopLogger, type Logger } from "../logger.js";
 import { issueKey } from "../standard-schema.js";
 import { closestMatch } from "../suggest.js";
+import { resolvePackageEntry } from "./package-entry.js";
 import {
   isPluginDefinition,
   type AnyPluginDefinition,
@@ -91,9 +91,9 @@ async function importModule(name: string, baseDir: string, key: string): Promise
   }
   let resolved: string | undefined;
   try {
-    resolved = createRequire(join(baseDir, "noop.js")).resolve(name);
+    resolved = resolvePackageEntry(name, baseDir);
   } catch {
-    // Not resolvable from the config's folder; df's own dependencies get a chance below.
+    // An unreadable manifest: df's own dependencies get a chance below.
   }
   try {
     return await import(resolved ? pathToFileURL(resolved).href : name);
