@@ -195,3 +195,20 @@ describe("startOriginServer", () => {
     expect((await pending).error).toBeDefined();
   });
 });
+
+describe("startOriginServer uplink cap", () => {
+  it("keeps all responses together under the configured byte rate", async () => {
+    const origin = await startOriginServer({ uploadBytesPerSecond: 8 * 2 ** 20 });
+    try {
+      origin.publish("/a", { seed: 1, size: 2 * 2 ** 20 });
+      const started = performance.now();
+      const bodies = await Promise.all([0, 1].map(async () => (await fetch(origin.url("/a"))).arrayBuffer()));
+      const seconds = (performance.now() - started) / 1000;
+      expect(bodies.map((b) => b.byteLength)).toEqual([2 * 2 ** 20, 2 * 2 ** 20]);
+      // 4 MiB at 8 MiB/s: about half a second, and never much faster.
+      expect(seconds).toBeGreaterThan(0.4);
+    } finally {
+      await origin.close();
+    }
+  });
+});

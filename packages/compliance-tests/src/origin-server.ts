@@ -84,6 +84,25 @@ export interface StartOriginOptions {
   readonly chunkBytes?: number;
   /** Serve HTTPS with this PEM key and certificate instead of plain HTTP. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /**
+   * Cap on the origin's total body egress, bytes per second, shared by every response
+   * at once (the origin's uplink, not a per-connection limit). Unset: as fast as it goes.
+   */
+  readonly uploadBytesPerSecond?: number;
+}
+
+/** Paces writes so that all responses together stay under one byte rate. */
+class Uplink {
+  #next = 0;
+  constructor(private readonly bytesPerSecond: number) {}
+
+  async take(bytes: number): Promise<void> {
+    const now = performance.now();
+    const start = Math.max(now, this.#next);
+    this.#next = start + (bytes / this.bytesPerSecond) * 1000;
+    const wait = start - now;
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 interface Route {
@@ -103,6 +122,7 @@ interface MutableStats {
 export async function startOriginServer(startOptions: StartOriginOptions = {}): Promise<OriginServer> {
   const host = startOptions.host ?? "127.0.0.1";
   const chunkBytes = startOptions.chunkBytes ?? 256 * 1024;
+  const uplink = startOptions.uploadBytesPerSecond ? new Uplink(startOptions.uploadBytesPerSecond) : undefined;
   const routes = new Map<string, Route>();
   const stats = new Map<string, MutableStats>();
   let log: OriginRequest[] = [];
@@ -188,7 +208,7 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
       res.end();
       return;
     }
-    await sendBody(res, contentChunks(content, start, length, chunkBytes), options, (bytes) => countBytes(entry, bytes));
+    await sendBody(res, contentChunks(content, start, length, chunkBytes), options, (bytes) => countBytes(entry, bytes), uplink);
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -260,6 +280,7 @@ async function sendBody(
   chunks: Iterable<Uint8Array>,
   options: OriginRouteOptions,
   count: (bytes: number) => void,
+  uplink: Uplink | undefined,
 ): Promise<void> {
   const cut = options.truncateAt ?? options.stallAt;
   let sent = 0;
@@ -267,6 +288,8 @@ async function sendBody(
     const piece = cut !== undefined && sent + chunk.length > cut ? chunk.subarray(0, cut - sent) : chunk;
     if (res.destroyed) return;
     if (piece.length > 0) {
+      await uplink?.take(piece.length);
+      if (res.destroyed) return;
       count(piece.length);
       sent += piece.length;
       if (!res.write(piece)) await drained(res);

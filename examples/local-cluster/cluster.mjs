@@ -1,0 +1,146 @@
+// Starts a df cluster as real processes on loopback and stops it again. Used by the
+// main job (run.mjs), the end-to-end tests and the benchmarks, so they all exercise the
+// same binaries a user runs.
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+export const BIN = {
+  scheduler: join(root, "packages/scheduler/bin/df-scheduler.js"),
+  dfdaemon: join(root, "packages/daemon/bin/dfdaemon.js"),
+  dfget: join(root, "packages/cli/bin/dfget.js"),
+};
+
+/**
+ * Spawns a node binary and resolves once a stdout line matches `ready`; its stderr (the
+ * JSON logs) goes to `logFile`. Rejects, with the log's tail, if it exits or stays
+ * silent for `timeoutMs`.
+ */
+export async function startProcess(name, bin, args, { ready, logFile, timeoutMs = 20_000, env } = {}) {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const log = createWriteStream(logFile, { flags: "a" });
+  let tail = "";
+  child.stderr.on("data", (chunk) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString()).slice(-2000);
+  });
+  let buffered = "";
+  const match = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not become ready within ${timeoutMs} ms; log tail:\n${tail}`));
+    }, timeoutMs);
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk.toString();
+      const found = ready.exec(buffered);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${signal ?? code}) before it was ready; log tail:\n${tail}`));
+    });
+  });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return {
+    name,
+    match,
+    child,
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+      log.end();
+    },
+    kill() {
+      child.kill("SIGKILL");
+      return exited;
+    },
+  };
+}
+
+/** Runs dfget to completion; resolves with its exit code, stderr and the parsed byte sources. */
+export function dfget(args, { timeoutMs = 300_000, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN.dfget, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let stderr = "";
+    const stdout = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      const sources = {};
+      const summary = /from ([^)]*)\)\s*$/m.exec(stderr);
+      for (const part of summary?.[1].split(", ") ?? []) {
+        const [source, amount] = part.split(" ");
+        sources[source] = Number(amount);
+      }
+      resolve({ code, stderr, stdout: Buffer.concat(stdout), sources });
+    });
+  });
+}
+
+/**
+ * A scheduler, optionally a seed peer, and `peers` peers, each with its own storage,
+ * socket and ports under `dir`. Returns their addresses and a stop function.
+ */
+export async function startCluster({ dir, peers = 3, seed = true, logLevel = "info", daemonArgs = [], schedulerArgs = [], env }) {
+  await mkdir(dir, { recursive: true });
+  const started = [];
+  try {
+    const scheduler = await startProcess(
+      "scheduler",
+      BIN.scheduler,
+      ["--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", logLevel, ...schedulerArgs],
+      { ready: /df-scheduler listening on (\S+)/, logFile: join(dir, "scheduler.log"), env },
+    );
+    started.push(scheduler);
+    const schedulerAddress = scheduler.match[1];
+    const startDaemon = async (name, isSeed) => {
+      const proc = await startProcess(
+        name,
+        BIN.dfdaemon,
+        [
+          ...(isSeed ? ["--seed"] : []),
+          "--scheduler", schedulerAddress,
+          "--storage-dir", join(dir, name, "storage"),
+          "--socket", join(dir, name, "dfdaemon.sock"),
+          "--upload-listen", "127.0.0.1:0",
+          "--bytes-listen", "127.0.0.1:0",
+          "--metrics-listen", "",
+          "--hostname", name,
+          "--ip", "127.0.0.1",
+          "--log-level", logLevel,
+          ...daemonArgs,
+        ],
+        { ready: /dfdaemon ready: socket=(\S+) upload=(\S+) bytes=(\S+) host=(\S+)/, logFile: join(dir, `${name}.log`), env },
+      );
+      started.push(proc);
+      return { name, process: proc, socket: proc.match[1], upload: proc.match[2], bytes: proc.match[3], hostId: proc.match[4] };
+    };
+    const seedPeer = seed ? await startDaemon("seed-1", true) : undefined;
+    const peerList = await Promise.all(Array.from({ length: peers }, (_, i) => startDaemon(`peer-${i + 1}`, false)));
+    return {
+      dir,
+      scheduler: { process: scheduler, address: schedulerAddress },
+      seed: seedPeer,
+      peers: peerList,
+      startDaemon,
+      async stop() {
+        await Promise.all(started.reverse().map((p) => p.stop()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((p) => p.stop()));
+    throw error;
+  }
+}
