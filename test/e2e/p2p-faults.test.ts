@@ -1,16 +1,17 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
+import { taskId } from "@df/piece";
 import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const MiB = 2 ** 20;
 const SIZE = 48 * MiB + 321;
 // Uploads are capped so that a download takes seconds and can be interrupted.
-const env = { DF_DAEMON_UPLOAD__RATE_LIMIT: "24Mi" };
+const env = { DF_DAEMON_UPLOAD__RATE_LIMIT: "8Mi" };
 
 let origin: OriginServer;
 let cluster: Cluster;
@@ -62,7 +63,13 @@ describe("P2P faults", () => {
   it("resumes after the daemon restarts mid-download, keeping the pieces it had", async () => {
     const peer = cluster.peers[0]!;
     const pending = dfget([url, "-O", join(dir, "resumed.bin"), "--endpoint", peer.socket, "--no-progress"]);
-    await sleep(1200);
+    // Kill the daemon once it has stored at least one piece (its piece log has a record).
+    const id = taskId({ url });
+    const log = join(dir, "cluster", peer.name, "storage", "metadata", "tasks", id.slice(0, 3), `${id}.pieces`);
+    for (let waited = 0; ((await stat(log).catch(() => undefined))?.size ?? 0) < 24; waited += 50) {
+      if (waited > 30_000) throw new Error("the daemon stored no piece within 30 s");
+      await sleep(50);
+    }
     await peer.process.kill();
     const interrupted = await pending;
     expect(interrupted.code).not.toBe(0);
