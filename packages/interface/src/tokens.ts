@@ -14,7 +14,7 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** Source clients by URL scheme; built from the `source` plugins in config. */
 export interface SourceRegistry {
-  /** The client for a URL, or a NOT_FOUND DfError naming the scheme and the known ones. */
+  /** The client for a URL, or an INVALID_ARGUMENT DfError naming the scheme and the known ones. */
   forUrl(url: string): SourceClient;
   schemes(): readonly string[];
 }
