@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@df/interface";
+import type { ErrorCode } from "@df/interface/errors";
 
 /**
  * What a script can rely on. 0: done. 2: the command line was wrong. Otherwise the

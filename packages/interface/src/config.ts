@@ -1,6 +1,16 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import type { parse as parseYamlType } from "yaml";
 import type { z } from "zod";
+
+type ParseYaml = typeof parseYamlType;
+
+// yaml is loaded on first use: it costs ~100 ms at import, and most importers of this
+// package (clients such as dfget) never read a config file.
+let yamlParse: ParseYaml | undefined;
+async function loadYaml(): Promise<ParseYaml> {
+  yamlParse ??= (await import("yaml")).parse;
+  return yamlParse;
+}
 import { DfError } from "./errors.js";
 import { closestMatch } from "./suggest.js";
 
@@ -97,7 +107,7 @@ function invalidConfig(name: string, lines: string[], cause?: unknown): DfError 
   });
 }
 
-async function readConfigFile(name: string, file: string): Promise<Plain> {
+async function readConfigFile(name: string, file: string, parseYaml: ParseYaml): Promise<Plain> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -119,6 +129,7 @@ async function readConfigFile(name: string, file: string): Promise<Plain> {
 }
 
 function envOverrides(
+  parseYaml: ParseYaml,
   schema: z.ZodType,
   name: string,
   env: Readonly<Record<string, string | undefined>>,
@@ -188,14 +199,15 @@ function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue, sources: Read
  */
 export async function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): Promise<LoadedConfig<z.output<S>>> {
   const sources = new Map<string, string>();
+  const parseYaml = await loadYaml();
   let merged: Plain = {};
   if (options.file) {
-    const fromFile = await readConfigFile(options.name, options.file);
+    const fromFile = await readConfigFile(options.name, options.file, parseYaml);
     recordSources(fromFile, "", `file ${options.file}`, sources);
     merged = fromFile;
   }
   if (options.envPrefix) {
-    merged = deepMerge(merged, envOverrides(options.schema, options.name, options.env ?? process.env, options.envPrefix, sources));
+    merged = deepMerge(merged, envOverrides(parseYaml, options.schema, options.name, options.env ?? process.env, options.envPrefix, sources));
   }
   if (options.overrides) {
     recordSources(options.overrides, "", "flag", sources);

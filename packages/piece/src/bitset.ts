@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 /** Piece numbers are u32 on the wire (`common.v2.Piece.number`). */
 export const MAX_PIECE_COUNT = 0xffff_ffff;

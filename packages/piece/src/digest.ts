@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { Crc32 } from "./crc32.js";
 
 /** The whole-file digests a user may ask a download to be checked against. */

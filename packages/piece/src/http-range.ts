@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import type { ByteRange } from "./range.js";
 import { assertNonNegativeInteger } from "./validate.js";
 

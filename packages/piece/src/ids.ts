@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 export interface IdOptions {
   /** A seed peer's host and peer IDs end in `-seed`. */

@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { assertNonNegativeInteger, assertPositiveInteger } from "./validate.js";
 
 const MiB = 1024 * 1024;

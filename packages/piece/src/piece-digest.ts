@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { crc32 } from "./crc32.js";
 import { createDigester, formatDigest, parseDigest } from "./digest.js";
 

@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 /**
  * Query parameters that carry request signatures and expiry times rather than identify

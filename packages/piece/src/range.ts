@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { pieceCount } from "./length.js";
 import { assertNonNegativeInteger, assertPositiveInteger } from "./validate.js";
 

@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 export type SizeScope = "EMPTY" | "TINY" | "SMALL" | "NORMAL" | "UNKNOWN";
 

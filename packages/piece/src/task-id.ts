@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { filterUrl } from "./query-params.js";
 import { assertNonNegativeInteger } from "./validate.js";
 

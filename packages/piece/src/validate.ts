@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 /**
  * Argument checks shared by the modules of this package. Lengths and offsets are plain

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { createDigester, formatDigest, parseDigest, type Digester } from "./digest.js";
 
 /**

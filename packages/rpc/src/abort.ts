@@ -1,4 +1,4 @@
-import { DfError, isDfError } from "@df/interface";
+import { DfError, isDfError } from "@df/interface/errors";
 
 /**
  * The error an aborted signal stands for: its reason when that is a DfError, a

@@ -1,5 +1,5 @@
 import { isIP, isIPv6 } from "node:net";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 /** Where a df gRPC service listens or is reached. */
 export type Address = UnixAddress | TcpAddress;

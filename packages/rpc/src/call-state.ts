@@ -1,6 +1,6 @@
 import { type EventEmitter } from "node:events";
 import { type Metadata } from "@grpc/grpc-js";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { type CallContext } from "./definition.js";
 import { toGrpcStatus, type GrpcStatusObject } from "./errors.js";
 

@@ -1,5 +1,5 @@
 import { type Writable } from "node:stream";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { fromGrpcError } from "./errors.js";
 
 /** The sending half of a client-streaming or bidi call. */

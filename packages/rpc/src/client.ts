@@ -1,5 +1,5 @@
 import { type ChannelCredentials, type ChannelOptions, type Client, type ClientOptions } from "@grpc/grpc-js";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { abortError, onAbort } from "./abort.js";
 import { formatAddress, toAddress, type Address } from "./address.js";
 import { DEFAULT_CHANNEL_OPTIONS } from "./channel-options.js";

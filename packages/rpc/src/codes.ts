@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { type ErrorCode } from "@df/interface";
+import { type ErrorCode } from "@df/interface/errors";
 
 /**
  * DfError codes and gRPC status codes, both ways, in one place. DfError's closed set is

@@ -1,5 +1,5 @@
 import { Metadata, type ServiceError, type status as GrpcStatus } from "@grpc/grpc-js";
-import { DfError, isDfError, isErrorCode, toDfError } from "@df/interface";
+import { DfError, isDfError, isErrorCode, toDfError } from "@df/interface/errors";
 import { errorCodeOf, grpcStatusOf } from "./codes.js";
 
 /**

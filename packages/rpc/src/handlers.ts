@@ -6,7 +6,7 @@ import {
   type ServerWritableStream,
   type UntypedHandleCall,
 } from "@grpc/grpc-js";
-import { toDfError } from "@df/interface";
+import { toDfError } from "@df/interface/errors";
 import { beginCall, type CallRegistry } from "./call-state.js";
 import { type CallContext, type MethodDefinitionLike } from "./definition.js";
 import { checkRequest } from "./malformed.js";

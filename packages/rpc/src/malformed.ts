@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 const MALFORMED = Symbol("df.rpc.malformed-request");
 

@@ -1,4 +1,4 @@
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { type ServiceDefinitionLike } from "./definition.js";
 
 export interface MethodCodecs {

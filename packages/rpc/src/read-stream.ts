@@ -1,5 +1,5 @@
 import { type Readable } from "node:stream";
-import { type DfError } from "@df/interface";
+import { type DfError } from "@df/interface/errors";
 import { abortError, onAbort } from "./abort.js";
 
 export interface ReadStreamOptions<T> {

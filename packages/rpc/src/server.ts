@@ -1,5 +1,5 @@
 import { Server, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { formatAddress, toAddress, type Address } from "./address.js";
 import { type TrackedCall } from "./call-state.js";
 import { DEFAULT_SERVER_OPTIONS } from "./channel-options.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ChannelCredentials, ServerCredentials } from "@grpc/grpc-js";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 /** PEM text or bytes, or the path of a PEM file. */
 export type PemSource = string | Uint8Array;

@@ -1,7 +1,7 @@
 import { lstat, mkdir, unlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
-import { DfError, toDfError } from "@df/interface";
+import { DfError, toDfError } from "@df/interface/errors";
 
 /**
  * Makes a unix socket path ready to bind: creates its directory, and removes a socket

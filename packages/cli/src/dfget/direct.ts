@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
 import { rename, rm } from "node:fs/promises";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { DigestVerifier, parseByteRange } from "@df/piece";
 import { createHttpSource } from "@df/source-http";
 import type { DfgetOptions } from "./options.js";

@@ -1,7 +1,6 @@
 import { Command, Option } from "commander";
-import { isDfError, toDfError } from "@df/interface";
+import { isDfError, toDfError } from "@df/interface/errors";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
-import { downloadDirect } from "./direct.js";
 import { DEFAULT_ENDPOINT, resolveDfgetOptions, type RawDfgetFlags } from "./options.js";
 import { Progress } from "./progress.js";
 import { DaemonUnreachable, downloadViaDaemon } from "./via-daemon.js";
@@ -60,6 +59,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       process.stderr.write(`dfget: ${error.message}; downloading directly from the source\n`);
       progress = new Progress(options.progress);
+      // Loaded only here: the HTTP client is not needed when the daemon answers.
+      const { downloadDirect } = await import("./direct.js");
       await downloadDirect(options, progress, controller.signal);
     }
     progress.finish(`saved ${where}`);

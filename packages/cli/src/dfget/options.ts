@@ -1,6 +1,7 @@
 import { access } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { DfError, parseDuration } from "@df/interface";
+import { DfError } from "@df/interface/errors";
+import { parseDuration } from "@df/interface/units";
 import { DEFAULT_FILTERED_QUERY_PARAMS, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH, parseDigest } from "@df/piece";
 
 export interface DfgetOptions {

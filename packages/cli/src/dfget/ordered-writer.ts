@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 
 /**
  * Writes pieces that arrive in any order to a stream in byte order, cut to the wanted

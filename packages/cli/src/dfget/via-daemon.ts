@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import { DfError } from "@df/interface";
+import { DfError } from "@df/interface/errors";
 import { DigestVerifier } from "@df/piece";
 import { common, createRpcClient, daemonDownload, serverStream } from "@df/rpc";
 import type { DfgetOptions } from "./options.js";

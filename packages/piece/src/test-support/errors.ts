@@ -1,4 +1,4 @@
-import { isDfError, type DfError } from "@df/interface";
+import { isDfError, type DfError } from "@df/interface/errors";
 
 /** Runs `fn`, which must throw a DfError, and returns it for assertions. */
 export function thrown(fn: () => unknown): DfError {
