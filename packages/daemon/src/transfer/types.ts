@@ -48,6 +48,12 @@ export interface PieceDownloadRequest extends AbortOptions {
   peerId: string;
   parents: readonly ParentRef[];
   events: PieceDownloadEvents;
+  /**
+   * Only these piece numbers are wanted (a ranged download needs just the pieces its
+   * range touches); absent means every piece. With it, `complete` means every listed
+   * piece is stored. A downloader that ignores it stays correct, only does more work.
+   */
+  pieces?: readonly number[];
 }
 
 /** Fills a stored task from parents; run again with new parents after a reschedule. */

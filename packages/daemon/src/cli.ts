@@ -1,0 +1,112 @@
+import { dirname, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { isDfError, loadConfig, type LogLevel } from "@df/interface";
+import { createLogger } from "@df/telemetry";
+import { daemonConfigSchema } from "./config.js";
+import { Daemon } from "./daemon.js";
+
+interface Flags {
+  config?: string;
+  seed?: boolean;
+  scheduler?: string[];
+  storageDir?: string;
+  socket?: string;
+  uploadListen?: string;
+  bytesListen?: string;
+  metricsListen?: string;
+  hostname?: string;
+  ip?: string;
+  logLevel?: LogLevel | "silent";
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(",").map((part) => part.trim()).filter(Boolean)];
+
+function overridesOf(flags: Flags): Record<string, unknown> {
+  const host = { ...(flags.hostname ? { hostname: flags.hostname } : {}), ...(flags.ip ? { ip: flags.ip } : {}) };
+  const upload = {
+    ...(flags.uploadListen ? { listen: flags.uploadListen } : {}),
+    ...(flags.bytesListen ? { bytesListen: flags.bytesListen } : {}),
+  };
+  return {
+    ...(Object.keys(host).length > 0 ? { host } : {}),
+    ...(flags.seed ? { seedPeer: { enable: true } } : {}),
+    ...(flags.scheduler?.length ? { scheduler: { addresses: flags.scheduler } } : {}),
+    ...(flags.storageDir ? { storage: { dir: flags.storageDir } } : {}),
+    ...(flags.socket ? { download: { socket: flags.socket } } : {}),
+    ...(Object.keys(upload).length > 0 ? { upload } : {}),
+    ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
+    ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
+  };
+}
+
+/** Exit codes: 0 stopped cleanly, 1 failed while starting or running, 2 bad config or flags. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command("dfdaemon")
+    .description("Run a df peer: it downloads through the P2P network for local clients and serves pieces to other peers.")
+    .option("-c, --config <file>", "YAML config file (every key has a default)")
+    .option("--seed", "run as a seed peer (the scheduler's first stop for new tasks)")
+    .option("--scheduler <address>", "scheduler address host:port; repeat or comma-separate for several", collect)
+    .option("--storage-dir <dir>", "where tasks are stored")
+    .option("--socket <path>", "unix socket of the download service for dfget/dfcache")
+    .option("--upload-listen <address>", "upload gRPC address, e.g. 0.0.0.0:4000")
+    .option("--bytes-listen <address>", "piece-byte transport address, e.g. 0.0.0.0:4005")
+    .option("--metrics-listen <address>", "Prometheus /metrics address; empty disables")
+    .option("--hostname <name>", "host name announced to the scheduler (part of the host ID)")
+    .option("--ip <ip>", "IP other peers reach this host at")
+    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"]))
+    .addHelpText(
+      "after",
+      "\nEnvironment: DF_DAEMON_<KEY>__<SUBKEY>=value overrides a config key,\n" +
+        "e.g. DF_DAEMON_DOWNLOAD__CONCURRENT_PIECE_COUNT=16 or DF_DAEMON_SEED_PEER__ENABLE=true.",
+    )
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    return code === 0 ? 0 : 2;
+  }
+  const flags = program.opts<Flags>();
+  let daemon: Daemon;
+  try {
+    const { config } = await loadConfig({
+      schema: daemonConfigSchema,
+      name: "dfdaemon",
+      ...(flags.config ? { file: resolve(flags.config) } : {}),
+      envPrefix: "DF_DAEMON_",
+      overrides: overridesOf(flags),
+    });
+    const logger = createLogger({ name: "df:daemon", level: config.log.level });
+    daemon = await Daemon.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
+  } catch (error) {
+    process.stderr.write(`dfdaemon: ${(error as Error).message}\n`);
+    return isDfError(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1;
+  }
+
+  // Signals during start are honoured once start settles.
+  let stopRequested = false;
+  let requestStop = (): void => {
+    stopRequested = true;
+  };
+  const onSignal = (): void => requestStop();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    const addresses = await daemon.start();
+    // Tests and scripts wait for this exact line; nothing else goes to stdout.
+    process.stdout.write(`dfdaemon ready: socket=${addresses.socket} upload=${addresses.upload} bytes=${addresses.bytes} host=${addresses.hostId}\n`);
+  } catch (error) {
+    process.stderr.write(`dfdaemon: cannot start: ${(error as Error).message}\n`);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    return isDfError(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1;
+  }
+  if (!stopRequested) await new Promise<void>((done) => (requestStop = done));
+  try {
+    await daemon.stop();
+  } catch (error) {
+    process.stderr.write(`dfdaemon: unclean stop: ${(error as Error).message}\n`);
+    return 1;
+  }
+  return 0;
+}

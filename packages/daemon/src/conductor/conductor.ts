@@ -1,0 +1,226 @@
+import { inject, injectable } from "tsyringe";
+import { DfError, Tokens, hasErrorCode, type Logger, type SourceRegistry } from "@df/interface";
+import { piecesInRange, type ByteRange } from "@df/piece";
+import { common, scheduler, unary } from "@df/rpc";
+import type { Storage, Task as StoredTask } from "@df/storage";
+import type { DaemonConfig } from "../config.js";
+import { DaemonTokens } from "../tokens.js";
+import type { PieceDownloader } from "../transfer/types.js";
+import { PeerClientPool } from "../transfer/peer-client-pool.js";
+import { TaskFailures } from "../upload/task-failures.js";
+import { HostAnnouncer } from "./announcer.js";
+import { DaemonHost } from "./host.js";
+import { DaemonMetrics } from "./metrics.js";
+import { TaskRun, type RunContext } from "./run.js";
+import { SchedulerClients } from "./scheduler-clients.js";
+import { Subscription } from "./subscription.js";
+import { identify, taskTypeToProto, type TaskIdentity } from "./task-identity.js";
+
+export interface DownloadOptions {
+  /** The client went away: its view ends, the download goes on for others. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The daemon's task conductor: at most one running download per task ID, shared by
+ * every client that asks for it (two dfget runs of one URL make one download and two
+ * outputs). A task complete in the store is served at once; the scheduler is told this
+ * host holds it.
+ */
+@injectable()
+export class TaskConductor {
+  readonly #runs = new Map<string, TaskRun>();
+  /** Task ID → the peer ID under which the scheduler knows this host holds the task. */
+  readonly #holders = new Map<string, string>();
+  readonly #context: RunContext;
+  readonly #logger: Logger;
+  #stopping = false;
+
+  constructor(
+    @inject(DaemonTokens.Storage) private readonly storage: Storage,
+    @inject(Tokens.SourceRegistry) sources: SourceRegistry,
+    @inject(DaemonTokens.PieceDownloader) downloader: PieceDownloader,
+    @inject(SchedulerClients) private readonly schedulers: SchedulerClients,
+    @inject(PeerClientPool) pool: PeerClientPool,
+    @inject(DaemonHost) private readonly host: DaemonHost,
+    @inject(DaemonTokens.Config) config: DaemonConfig,
+    @inject(Tokens.Logger) logger: Logger,
+    @inject(DaemonMetrics) private readonly metrics: DaemonMetrics,
+    @inject(HostAnnouncer) private readonly announcer: HostAnnouncer,
+    @inject(TaskFailures) failures: TaskFailures,
+  ) {
+    this.#logger = logger.child("conductor");
+    this.#context = {
+      storage,
+      sources,
+      downloader,
+      schedulers,
+      pool,
+      host,
+      config,
+      logger: this.#logger,
+      metrics,
+      announceHost: (address) => announcer.announceTo(address),
+      announceHolder: (identity, task, download) => this.#announceHolder(identity, task, download),
+      finishedAsPeer: (taskId, peerId) => this.#holders.set(taskId, peerId),
+      // Children syncing pieces from this host learn at once that no more will come.
+      failed: (taskId, error) => failures.fail(taskId, error),
+    };
+  }
+
+  /** Downloads in progress. */
+  get running(): number {
+    return this.#runs.size;
+  }
+
+  /**
+   * The peer ID this host goes by for a task: its running download's, else the one
+   * the scheduler knows as holder. Children see it as the parent ID of pieces from here.
+   */
+  peerIdOf(taskId: string): string | undefined {
+    return this.#runs.get(taskId)?.peerId ?? this.#holders.get(taskId);
+  }
+
+  /** The running download of a task, if any. */
+  runOf(taskId: string): TaskRun | undefined {
+    return this.#runs.get(taskId);
+  }
+
+  /**
+   * Starts (or joins) the download of `download` and returns this client's view of it.
+   * Argument errors (bad URL, bad piece length) are thrown here, before anything runs.
+   */
+  download(download: common.Download, options: DownloadOptions = {}): Subscription {
+    if (this.#stopping) throw new DfError("UNAVAILABLE", "the daemon is stopping", { reason: "daemon-stopping" });
+    const identity = identify(download);
+    const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;
+    const subscriptionOptions = {
+      ...(range ? { range } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(download.timeoutMs ? { timeoutMs: download.timeoutMs } : {}),
+    };
+
+    const running = this.#runs.get(identity.taskId);
+    if (running) {
+      const subscription = new Subscription(identity.taskId, running.peerId, subscriptionOptions);
+      if (running.attach(subscription)) return subscription;
+    }
+    const stored = this.storage.getTask(identity.taskId);
+    if (stored && servesLocally(stored, range)) {
+      if (stored.complete) this.#announceHolder(identity, stored, download);
+      const peerId = this.#holders.get(identity.taskId) ?? this.host.newPeerId();
+      const subscription = new Subscription(identity.taskId, peerId, subscriptionOptions);
+      this.metrics.download("local");
+      subscription.metadata(stored);
+      return subscription;
+    }
+    const run = new TaskRun(this.#context, identity, download, () => {
+      if (this.#runs.get(identity.taskId) === run) this.#runs.delete(identity.taskId);
+    });
+    const subscription = new Subscription(identity.taskId, run.peerId, subscriptionOptions);
+    run.attach(subscription);
+    this.#runs.set(identity.taskId, run);
+    void run.start();
+    return subscription;
+  }
+
+  /** Removes a task from this host; with `remote`, the scheduler also forgets this host holds it. */
+  async deleteTask(taskId: string, options: { remote?: boolean } = {}): Promise<void> {
+    const run = this.#runs.get(taskId);
+    run?.abort(new DfError("ABORTED", `task ${taskId} was deleted while downloading`, { reason: "task-deleted" }));
+    await run?.start().catch(() => {});
+    const stored = this.storage.getTask(taskId);
+    this.#holders.delete(taskId);
+    if (options.remote) await this.#leaveTask(taskId);
+    if (!stored) {
+      if (options.remote) return;
+      throw new DfError("NOT_FOUND", `task ${taskId} is not on this host`, { reason: "task-not-found", details: { taskId } });
+    }
+    await this.storage.deleteTask(taskId, { defer: true }).catch((error: unknown) => {
+      if (!hasErrorCode(error, "NOT_FOUND")) throw error;
+    });
+    this.#logger.info("task deleted", { taskId, remote: options.remote ?? false });
+  }
+
+  /** Ends every download (clients get UNAVAILABLE) and waits for them to wind down. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const runs = [...this.#runs.values()];
+    const reason = new DfError("UNAVAILABLE", "the daemon is stopping", { reason: "daemon-stopping" });
+    for (const run of runs) run.abort(reason);
+    await Promise.allSettled(runs.map((run) => run.start()));
+  }
+
+  async #leaveTask(taskId: string): Promise<void> {
+    for (const address of this.schedulers.forTask(taskId)) {
+      try {
+        await unary(this.schedulers.client(address), "deleteTask", scheduler.DeleteTaskRequest.create({ hostId: this.host.id, taskId }));
+        return;
+      } catch (error) {
+        this.#logger.warn("could not tell a scheduler the task was deleted", { taskId, address, error: String(error) });
+        if (!hasErrorCode(error, "UNAVAILABLE")) return;
+      }
+    }
+  }
+
+  /**
+   * Tells the scheduler (AnnounceTask) that this host holds a complete task it did not
+   * see it download, once per task per daemon life, in the background.
+   */
+  #announceHolder(identity: TaskIdentity, task: StoredTask, download: common.Download): void {
+    if (this.#holders.has(identity.taskId) || this.schedulers.addresses.length === 0) return;
+    const peerId = this.host.newPeerId();
+    this.#holders.set(identity.taskId, peerId);
+    const request = scheduler.AnnounceTaskRequest.create({
+      hostId: this.host.id,
+      taskId: identity.taskId,
+      peerId,
+      download: common.Download.create({
+        url: identity.url,
+        type: taskTypeToProto(identity.type),
+        ...(identity.tag ? { tag: identity.tag } : {}),
+        ...(identity.application ? { application: identity.application } : {}),
+        ...(identity.pieceLength ? { pieceLength: identity.pieceLength } : {}),
+        filteredQueryParams: identity.filteredQueryParams,
+        requestHeader: { ...download.requestHeader },
+      }),
+      contentLength: task.contentLength,
+      pieceLength: task.pieceLength,
+      pieceCount: task.pieceCount,
+    });
+    void (async () => {
+      addresses: for (const address of this.schedulers.forTask(identity.taskId)) {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            await unary(this.schedulers.client(address), "announceTask", request);
+            this.#logger.debug("announced a stored task", { taskId: identity.taskId, address });
+            return;
+          } catch (error) {
+            if (attempt === 0 && hasErrorCode(error, "NOT_FOUND", "host-not-found")) {
+              await this.announcer.announceTo(address).catch(() => {});
+              continue;
+            }
+            this.#logger.debug("could not announce a stored task", { taskId: identity.taskId, address, error: String(error) });
+            // Only an unreachable scheduler is worth falling over from.
+            if (hasErrorCode(error, "UNAVAILABLE")) continue addresses;
+            break addresses;
+          }
+        }
+      }
+      // Nobody heard it: try again at the next local hit.
+      if (this.#holders.get(identity.taskId) === peerId) this.#holders.delete(identity.taskId);
+    })();
+  }
+}
+
+/** Whether a stored task already has what a client wants, so no download is needed. */
+function servesLocally(task: StoredTask, range: ByteRange | undefined): boolean {
+  if (task.complete) return true;
+  if (!range) return false;
+  try {
+    return piecesInRange(range, task.contentLength, task.pieceLength).every((piece) => task.hasPiece(piece.number));
+  } catch {
+    // A range past the end: serve it "locally" so the client gets its OUT_OF_RANGE at once.
+    return true;
+  }
+}

@@ -1,0 +1,49 @@
+import type { Metrics } from "@df/telemetry";
+
+export type PieceOrigin = "back_to_source" | "remote_peer";
+export type DownloadOutcome = "succeeded" | "failed" | "local";
+
+/** The daemon's own counters, on its per-instance registry (df_daemon_*). */
+export class DaemonMetrics {
+  readonly #pieces;
+  readonly #bytes;
+  readonly #downloads;
+  readonly #backToSource;
+  readonly #duration;
+  readonly #pieceFailures;
+
+  constructor(readonly metrics: Metrics, running: () => number) {
+    this.#pieces = metrics.counter("df_daemon_pieces_total", "Pieces stored, by where they came from", ["source"]);
+    this.#bytes = metrics.counter("df_daemon_piece_bytes_total", "Bytes of pieces stored, by where they came from", ["source"]);
+    this.#downloads = metrics.counter(
+      "df_daemon_downloads_total",
+      "Task downloads by outcome (local: served from this host's store without fetching)",
+      ["outcome"],
+    );
+    this.#backToSource = metrics.counter("df_daemon_back_to_source_total", "Downloads that went to the origin");
+    this.#pieceFailures = metrics.counter("df_daemon_piece_failures_total", "Pieces that failed from a parent");
+    this.#duration = metrics.histogram("df_daemon_download_duration_seconds", "Time from start to the last piece of a task download", {
+      labelNames: ["outcome"],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
+    });
+    metrics.gauge("df_daemon_running_downloads", "Task downloads in progress", [], (gauge) => gauge.set(running()));
+  }
+
+  piece(source: PieceOrigin, bytes: number): void {
+    this.#pieces.inc({ source });
+    this.#bytes.inc({ source }, bytes);
+  }
+
+  pieceFailed(): void {
+    this.#pieceFailures.inc();
+  }
+
+  backToSource(): void {
+    this.#backToSource.inc();
+  }
+
+  download(outcome: DownloadOutcome, seconds?: number): void {
+    this.#downloads.inc({ outcome });
+    if (seconds !== undefined) this.#duration.observe({ outcome }, seconds);
+  }
+}

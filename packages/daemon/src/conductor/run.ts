@@ -1,0 +1,339 @@
+import { DfError, toDfError, type Logger, type SourceRegistry } from "@df/interface";
+import { pieceLengthFor, piecesInRange, type ByteRange } from "@df/piece";
+import { common } from "@df/rpc";
+import type { Lease, Storage, Task as StoredTask } from "@df/storage";
+import type { DaemonConfig } from "../config.js";
+import type { PieceDownloader } from "../transfer/types.js";
+import type { PieceInfo, RunListener } from "./events.js";
+import type { DaemonHost } from "./host.js";
+import type { DaemonMetrics } from "./metrics.js";
+import { downloadFromParents, type ParentRoundResult } from "./run-parents.js";
+import { downloadFromSource } from "./run-source.js";
+import type { SchedulerClients } from "./scheduler-clients.js";
+import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "./session.js";
+import type { Subscription } from "./subscription.js";
+import type { TaskIdentity } from "./task-identity.js";
+import type { PeerClientPool } from "../transfer/peer-client-pool.js";
+
+/** What every download of a daemon shares. */
+export interface RunContext {
+  storage: Storage;
+  sources: SourceRegistry;
+  downloader: PieceDownloader;
+  schedulers: SchedulerClients;
+  /** Connections to parents (StatTask to learn a task's size). */
+  pool: PeerClientPool;
+  host: DaemonHost;
+  config: DaemonConfig;
+  logger: Logger;
+  metrics: DaemonMetrics;
+  /** Announces this host to one scheduler again (it forgot the host). */
+  announceHost(address: string): Promise<void>;
+  /** Tells the scheduler this host holds a complete task the scheduler did not see it download. */
+  announceHolder(identity: TaskIdentity, task: StoredTask, download: common.Download): void;
+  /** A download finished through the scheduler: `peerId` is the holder it knows. */
+  finishedAsPeer(taskId: string, peerId: string): void;
+  /** A download failed. */
+  failed(taskId: string, error: DfError): void;
+}
+
+/**
+ * The one download of a task on this daemon, shared by every client that wants (part
+ * of) it. It registers with the scheduler and fills the stored task from parents or
+ * from the origin, as the scheduler says, until every piece any attached client wants
+ * is stored; then reports to the scheduler and tells its clients. A run takes new
+ * clients until the moment it has what they all want; later ones start a new run.
+ */
+export class TaskRun {
+  readonly taskId: string;
+  readonly peerId: string;
+  readonly identity: TaskIdentity;
+  readonly download: common.Download;
+  readonly #ctx: RunContext;
+  readonly #logger: Logger;
+  readonly #listeners = new Set<RunListener>();
+  readonly #ranges: ByteRange[] = [];
+  readonly #abort = new AbortController();
+  readonly #startedAt = performance.now();
+  readonly #onClosed: () => void;
+  #whole = false;
+  #accepting = true;
+  #task: StoredTask | undefined;
+  #lease: Lease | undefined;
+  #session: SchedulerSession | undefined;
+  #wentToSource = false;
+  #done: Promise<void> | undefined;
+
+  constructor(ctx: RunContext, identity: TaskIdentity, download: common.Download, onClosed: () => void) {
+    this.#ctx = ctx;
+    this.identity = identity;
+    this.taskId = identity.taskId;
+    this.download = download;
+    this.peerId = ctx.host.newPeerId();
+    this.#onClosed = onClosed;
+    this.#logger = ctx.logger.child("task", { taskId: this.taskId, peerId: this.peerId });
+  }
+
+  /** Attaches a client; false once the run takes no more (start a new one then). */
+  attach(subscription: Subscription): boolean {
+    if (!this.#accepting) return false;
+    if (subscription.range) this.#ranges.push(subscription.range);
+    else this.#whole = true;
+    this.#listeners.add(subscription);
+    subscription.onRelease(() => this.#listeners.delete(subscription));
+    if (this.#task) subscription.metadata(this.#task);
+    return true;
+  }
+
+  start(): Promise<void> {
+    this.#done ??= this.#execute();
+    return this.#done;
+  }
+
+  /** Stops the download (daemon shutdown); clients get `reason`. */
+  abort(reason: DfError): void {
+    this.#abort.abort(reason);
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get task(): StoredTask | undefined {
+    return this.#task;
+  }
+
+  get session(): SchedulerSession | undefined {
+    return this.#session;
+  }
+
+  async #execute(): Promise<void> {
+    try {
+      await this.#run();
+      await this.#succeed();
+    } catch (error) {
+      await this.#fail(this.#abort.signal.aborted ? toDfError(this.#abort.signal.reason) : toDfError(error));
+    } finally {
+      this.#lease?.release();
+    }
+  }
+
+  async #run(): Promise<void> {
+    const existing = this.#ctx.storage.getTask(this.taskId);
+    if (existing) this.adopt(existing);
+    if (this.closeIfSatisfied()) return;
+
+    const { scheduler } = this.#ctx.config;
+    const download = common.Download.create({
+      ...this.download,
+      outputPath: undefined,
+      needPieceContent: false,
+      // The scheduler books this much upload load on the parents it hands out.
+      concurrentPieceCount: this.download.concurrentPieceCount ?? this.#ctx.config.download.concurrentPieceCount,
+    });
+    const opened = await SchedulerSession.open(
+      this.#ctx.schedulers,
+      { hostId: this.#ctx.host.id, taskId: this.taskId, peerId: this.peerId },
+      download,
+      {
+        timeoutMs: scheduler.scheduleTimeout,
+        announceHost: (address) => this.#ctx.announceHost(address),
+        logger: this.#logger,
+        signal: this.#abort.signal,
+      },
+    );
+    this.#session = opened.session;
+    let answer: ScheduleAnswer = opened.answer;
+    let stalls = 0;
+    for (let reschedules = 0; ; reschedules++) {
+      this.#throwIfAborted();
+      this.#logger.debug("scheduling answer", { kind: answer.kind });
+      switch (answer.kind) {
+        case "empty":
+          await this.createTask(0, this.identity.pieceLength ?? pieceLengthFor(0));
+          if (!this.closeIfSatisfied()) throw new DfError("INTERNAL", `empty task ${this.taskId} is not satisfied`);
+          return;
+        case "back-to-source":
+          return this.#fromSource(answer.reason);
+        case "no-answer":
+          return this.#fromSource(`no scheduling answer: ${answer.error.message}`, answer.error);
+        case "parents": {
+          const result: ParentRoundResult = await downloadFromParents(this, this.#ctx, answer.parents, this.#logger);
+          if (result.kind === "done") return;
+          if (result.stalled) stalls++;
+          const session = this.#session;
+          if (stalls >= 2 || reschedules >= scheduler.maxReschedules || !session || session.broken) {
+            const why = stalls >= 2 ? "parents stalled twice" : !session || session.broken ? "the scheduler is gone" : `${reschedules} reschedules did not help`;
+            return this.#fromSource(`${result.reason}; ${why}`);
+          }
+          this.#logger.info("rescheduling", { reason: result.reason, failedParents: result.failedParents });
+          answer = await session.reschedule(result.failedParents, result.reason);
+        }
+      }
+    }
+  }
+
+  async #fromSource(reason: string, cause?: DfError): Promise<void> {
+    if (this.download.disableBackToSource) {
+      const code = cause?.code === "UNAVAILABLE" || cause?.code === "DEADLINE_EXCEEDED" ? cause.code : "FAILED_PRECONDITION";
+      throw new DfError(
+        code,
+        `task ${this.taskId} (${this.identity.url}) could not be downloaded from peers and back-to-source is disabled for this download: ${reason}`,
+        { reason: "back-to-source-disabled", details: { taskId: this.taskId }, ...(cause ? { cause } : {}) },
+      );
+    }
+    if (!this.#wentToSource) {
+      this.#wentToSource = true;
+      this.#ctx.metrics.backToSource();
+      this.report({ $case: "backToSourceStarted", value: { description: reason } });
+      this.#logger.info("going back to source", { reason });
+    }
+    await downloadFromSource(this, this.#ctx, this.#logger);
+  }
+
+  async #succeed(): Promise<void> {
+    const task = this.#task as StoredTask;
+    const whole = task.finishedBytes === task.contentLength;
+    if (whole) {
+      await task.markComplete();
+      const session = this.#session;
+      if (session && !session.broken) {
+        this.report(
+          this.#wentToSource
+            ? {
+                $case: "backToSourceFinished",
+                value: { contentLength: task.contentLength, pieceCount: task.pieceCount, pieceLength: task.pieceLength },
+              }
+            : { $case: "downloadFinished", value: { contentLength: task.contentLength, pieceCount: task.pieceCount } },
+        );
+        this.#ctx.finishedAsPeer(this.taskId, this.peerId);
+      } else {
+        // The scheduler never saw this download (unreachable, or all pieces were here).
+        this.#ctx.announceHolder(this.identity, task, this.download);
+      }
+      for (const listener of [...this.#listeners]) listener.complete(task);
+    }
+    // A range-only download is not reported finished: the peer holds only part of the
+    // task, and ending the stream makes the scheduler stop handing it out as a parent.
+    await this.#session?.close();
+    for (const listener of [...this.#listeners]) listener.end();
+    const seconds = (performance.now() - this.#startedAt) / 1000;
+    this.#ctx.metrics.download("succeeded", seconds);
+    this.#logger.info("download finished", {
+      contentLength: task.contentLength,
+      pieces: task.pieceCount,
+      whole,
+      fromSource: this.#wentToSource,
+      ms: Math.round(seconds * 1000),
+    });
+  }
+
+  async #fail(error: DfError): Promise<void> {
+    this.#close();
+    this.#ctx.failed(this.taskId, error);
+    if (error.reason === "daemon-stopping") {
+      // Not a failure of the task: just leave. Reporting it failed would make the
+      // scheduler avoid this host (a seed, for 30 minutes) after a restart.
+      this.#session?.cancel();
+    } else {
+      const description = error.message;
+      this.report(
+        this.#wentToSource ? { $case: "backToSourceFailed", value: { description } } : { $case: "downloadFailed", value: { description } },
+      );
+      await this.#session?.close();
+    }
+    for (const listener of [...this.#listeners]) listener.end(error);
+    this.#ctx.metrics.download("failed", (performance.now() - this.#startedAt) / 1000);
+    this.#logger.warn("download failed", { code: error.code, error: error.message });
+  }
+
+  // ---- used by the phases (run-parents, run-source) ----
+
+  get wentToSource(): boolean {
+    return this.#wentToSource;
+  }
+
+  /** Sends a report to the scheduler, if there is one. */
+  report(event: PeerEvent): void {
+    this.#session?.send(event);
+  }
+
+  /** Takes `task` as this run's stored task and tells the clients its size. */
+  adopt(task: StoredTask): void {
+    if (this.#task) return;
+    this.#lease = task.acquire();
+    this.#task = task;
+    for (const listener of [...this.#listeners]) listener.metadata(task);
+  }
+
+  async createTask(contentLength: number, pieceLength: number, responseHeader?: Readonly<Record<string, string>>): Promise<StoredTask> {
+    const { identity } = this;
+    const task = await this.#ctx.storage.createTask({
+      taskId: this.taskId,
+      contentLength,
+      pieceLength,
+      type: identity.type,
+      url: identity.url,
+      ...(identity.tag ? { tag: identity.tag } : {}),
+      ...(identity.application ? { application: identity.application } : {}),
+      ...(identity.filteredQueryParams.length > 0 ? { filteredQueryParams: identity.filteredQueryParams } : {}),
+      ...(responseHeader ? { responseHeader: { ...responseHeader } } : {}),
+    });
+    this.adopt(task);
+    return task;
+  }
+
+  /** A piece was stored: tell the clients. */
+  pieceStored(piece: PieceInfo): void {
+    this.#ctx.metrics.piece(piece.traffic === "back-to-source" ? "back_to_source" : "remote_peer", piece.length);
+    for (const listener of [...this.#listeners]) listener.piece(piece);
+  }
+
+  /** The piece numbers the attached clients want (every piece when one wants the whole task). */
+  wantedPieces(): number[] {
+    const task = this.#task;
+    if (!task) return [];
+    if (this.#whole) return Array.from({ length: task.pieceCount }, (_, n) => n);
+    const wanted = new Set<number>();
+    for (const range of this.#ranges) {
+      try {
+        for (const piece of piecesInRange(range, task.contentLength, task.pieceLength)) wanted.add(piece.number);
+      } catch {
+        // A range past the end fails its own client; it adds nothing to fetch.
+      }
+    }
+    return [...wanted].sort((a, b) => a - b);
+  }
+
+  /** Only the wanted pieces, for the piece downloader; undefined when all are wanted. */
+  wantedSubset(): number[] | undefined {
+    return this.#whole ? undefined : this.wantedPieces();
+  }
+
+  satisfied(): boolean {
+    const task = this.#task;
+    if (!task) return false;
+    if (this.#whole) return task.finishedBytes === task.contentLength;
+    return this.wantedPieces().every((n) => task.hasPiece(n));
+  }
+
+  /**
+   * When every wanted piece is stored, stops taking clients (atomically with the
+   * check, so no client attaches to a run that will not fetch for it) and returns true.
+   */
+  closeIfSatisfied(): boolean {
+    if (!this.satisfied()) return false;
+    this.#close();
+    return true;
+  }
+
+  #close(): void {
+    if (!this.#accepting) return;
+    this.#accepting = false;
+    this.#onClosed();
+  }
+
+  #throwIfAborted(): void {
+    if (this.#abort.signal.aborted) throw toDfError(this.#abort.signal.reason);
+  }
+}

@@ -1,0 +1,94 @@
+import { DfError } from "@df/interface";
+import { pieceLengthFor, taskId, taskIdFromContent, type TaskType } from "@df/piece";
+import { common } from "@df/rpc";
+
+/** What names a task: the inputs of its ID, and the ID. */
+export interface TaskIdentity {
+  taskId: string;
+  url: string;
+  type: TaskType;
+  tag?: string;
+  application?: string;
+  /** Only when the client fixed it; it is then part of the ID. */
+  pieceLength?: number;
+  /** As the client gave them; empty means the default list. */
+  filteredQueryParams: string[];
+}
+
+/** The fields of a request that name a task (Download, StatTask, DeleteTask, ExportTask). */
+export interface TaskNaming {
+  url: string;
+  type: common.TaskType;
+  tag?: string | undefined;
+  application?: string | undefined;
+  pieceLength?: number | undefined;
+  filteredQueryParams: readonly string[];
+  contentForCalculatingTaskId?: string | undefined;
+}
+
+export function taskTypeOf(type: common.TaskType): TaskType {
+  return type === common.TaskType.PERSISTENT_CACHE ? "PERSISTENT_CACHE" : "STANDARD";
+}
+
+export function taskTypeToProto(type: string | undefined): common.TaskType {
+  return type === "PERSISTENT_CACHE" ? common.TaskType.PERSISTENT_CACHE : common.TaskType.STANDARD;
+}
+
+/**
+ * The Dragonfly v2 task ID of a request, and the parts it was made from. The URL must
+ * be absolute; a fixed piece length must lie in 4–64 MiB (checked here so that a bad
+ * one fails before anything is fetched).
+ */
+export function identify(naming: TaskNaming): TaskIdentity {
+  if (!naming.url) {
+    throw new DfError("INVALID_ARGUMENT", "download.url is required: the URL to fetch", { reason: "missing-url" });
+  }
+  try {
+    new URL(naming.url);
+  } catch (error) {
+    throw new DfError("INVALID_ARGUMENT", `"${naming.url}" is not an absolute URL; give one such as https://example.com/file`, {
+      cause: error,
+      reason: "invalid-url",
+    });
+  }
+  if (naming.pieceLength !== undefined && naming.pieceLength !== 0) pieceLengthFor(0, naming.pieceLength);
+  const type = taskTypeOf(naming.type);
+  const filtered = [...naming.filteredQueryParams];
+  const id = naming.contentForCalculatingTaskId
+    ? taskIdFromContent(naming.contentForCalculatingTaskId)
+    : taskId({
+        url: naming.url,
+        type,
+        ...(naming.tag ? { tag: naming.tag } : {}),
+        ...(naming.application ? { application: naming.application } : {}),
+        ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
+        ...(filtered.length > 0 ? { filteredQueryParams: filtered } : {}),
+      });
+  return {
+    taskId: id,
+    url: naming.url,
+    type,
+    ...(naming.tag ? { tag: naming.tag } : {}),
+    ...(naming.application ? { application: naming.application } : {}),
+    ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
+    filteredQueryParams: filtered,
+  };
+}
+
+/** A task ID given directly, or derived from the naming fields; one of the two is required. */
+export function taskIdOf(request: TaskNaming & { taskId: string }): string {
+  if (request.taskId) {
+    if (!/^[A-Za-z0-9_-]{3,200}$/.test(request.taskId)) {
+      throw new DfError("INVALID_ARGUMENT", `task_id "${request.taskId}" is not a task ID (a Dragonfly task ID is 64 hex digits)`, {
+        reason: "invalid-task-id",
+      });
+    }
+    return request.taskId;
+  }
+  if (!request.url) {
+    throw new DfError("INVALID_ARGUMENT", "name the task by task_id, or by url (with tag, application, piece_length as used to download it)", {
+      reason: "missing-task",
+    });
+  }
+  return identify(request).taskId;
+}

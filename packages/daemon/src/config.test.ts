@@ -1,0 +1,50 @@
+import os from "node:os";
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "@df/interface";
+import { daemonConfig, daemonConfigSchema } from "./config.js";
+
+describe("daemon config", () => {
+  it("has a default for every key", () => {
+    const config = daemonConfig();
+    expect(config.host).toMatchObject({ hostname: os.hostname(), ip: "127.0.0.1", idc: "", location: "" });
+    expect(config.seedPeer.enable).toBe(false);
+    expect(config.scheduler).toMatchObject({ addresses: ["127.0.0.1:8002"], announceInterval: 30_000, maxReschedules: 5 });
+    expect(config.download).toMatchObject({
+      socket: "/run/df/dfdaemon.sock",
+      concurrentPieceCount: 8,
+      pieceTimeout: 30_000,
+      backToSourceConcurrency: 4,
+    });
+    expect(config.upload).toMatchObject({ listen: "0.0.0.0:4000", bytesListen: "0.0.0.0:4005", concurrencyLimit: 200 });
+    expect(config.upload.rateLimit).toBeUndefined();
+    expect(config.sources).toEqual(["http"]);
+    expect(config.storage.gc).toMatchObject({ interval: 15 * 60_000, taskTtl: 30 * 24 * 3_600_000, highWatermarkPercent: 80, lowWatermarkPercent: 60 });
+  });
+
+  it("parses units", () => {
+    const config = daemonConfig({ upload: { rateLimit: "100Mi" }, download: { stallTimeout: "1m" } });
+    expect(config.upload.rateLimit).toBe(100 * 1024 * 1024);
+    expect(config.download.stallTimeout).toBe(60_000);
+  });
+
+  it("names the key of an unknown or bad value", () => {
+    expect(() => parseConfig(daemonConfigSchema, { download: { concurentPieceCount: 4 } }, "dfdaemon")).toThrow(
+      /download\.concurentPieceCount: unknown key \(did you mean "concurrentPieceCount"\?\)/,
+    );
+    expect(() => parseConfig(daemonConfigSchema, { scheduler: { announceInterval: "soon" } }, "dfdaemon")).toThrow(/scheduler\.announceInterval/);
+    expect(() => parseConfig(daemonConfigSchema, { storage: { gc: { lowWatermarkPercent: 90 } } }, "dfdaemon")).toThrow(
+      /storage\.gc\.lowWatermarkPercent: must be below highWatermarkPercent/,
+    );
+  });
+
+  it("takes overrides from DF_DAEMON_ variables", async () => {
+    const { config } = await loadConfig({
+      schema: daemonConfigSchema,
+      name: "dfdaemon",
+      envPrefix: "DF_DAEMON_",
+      env: { DF_DAEMON_SEED_PEER__ENABLE: "true", DF_DAEMON_DOWNLOAD__CONCURRENT_PIECE_COUNT: "16" },
+    });
+    expect(config.seedPeer.enable).toBe(true);
+    expect(config.download.concurrentPieceCount).toBe(16);
+  });
+});

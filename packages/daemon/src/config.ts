@@ -1,0 +1,118 @@
+import os from "node:os";
+import { byteSize, duration } from "@df/interface";
+import { z } from "zod";
+
+const pluginEntry = z.union([
+  z.string().min(1),
+  z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
+  z.tuple([z.string().min(1)]),
+  z.strictObject({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+]);
+
+const percent = z.number().min(0).max(100);
+
+/**
+ * The dfdaemon's config, defaults included: the one place they live. Ports and timings
+ * follow reference §1.2 and §3.3 (the Rust dfdaemon) unless a comment says otherwise.
+ * Environment overrides use the prefix `DF_DAEMON_` (e.g. `DF_DAEMON_SEED_PEER__ENABLE=true`).
+ */
+export const daemonConfigSchema = z.strictObject({
+  host: z
+    .strictObject({
+      /** Part of the host ID (`{ip}-{hostname}`): daemons sharing a machine in tests need distinct names. */
+      hostname: z.string().min(1).default(() => os.hostname()),
+      /** The address other peers and the scheduler reach this host at. */
+      ip: z.string().min(1).default("127.0.0.1"),
+      /** Data center; parents in the same IDC score higher. */
+      idc: z.string().default(""),
+      /** `country|province|city|zone|cluster`; a longer shared prefix scores higher. */
+      location: z.string().default(""),
+    })
+    .prefault({}),
+  seedPeer: z
+    .strictObject({
+      /** Run as a seed peer: announced as a SEED host, the scheduler's first stop for new tasks. */
+      enable: z.boolean().default(false),
+    })
+    .prefault({}),
+  scheduler: z
+    .strictObject({
+      /** Every scheduler of the cluster; a task goes to the one its ID hashes to. */
+      addresses: z.array(z.string().min(1)).min(1).default(["127.0.0.1:8002"]),
+      /** How often the host announces itself; the scheduler drops it after two missed intervals. */
+      announceInterval: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      /** Longest wait for one scheduling answer (register or reschedule) before going back to source. */
+      scheduleTimeout: duration("5m").refine((ms) => ms > 0, "must be more than 0"),
+      /** Reschedules of one download before it gives up on parents and goes back to source (upstream 5). */
+      maxReschedules: z.number().int().min(0).max(100).default(5),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      /** Where tasks are kept; relative paths are taken from the working directory. */
+      dir: z.string().min(1).default("/var/lib/df"),
+      gc: z
+        .strictObject({
+          /** How often GC runs; 0 turns the timer off. */
+          interval: duration("15m"),
+          /** Evict a task unused for this long. */
+          taskTtl: duration("30d").refine((ms) => ms > 0, "must be more than 0"),
+          highWatermarkPercent: percent.default(80),
+          lowWatermarkPercent: percent.default(60),
+        })
+        .refine((gc) => gc.lowWatermarkPercent < gc.highWatermarkPercent, {
+          message: "must be below highWatermarkPercent",
+          path: ["lowWatermarkPercent"],
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  download: z
+    .strictObject({
+      /** The unix socket local clients (dfget, dfcache) talk to; dfget looks here by default. */
+      socket: z.string().min(1).default("/run/df/dfdaemon.sock"),
+      /** Pieces in flight per task from parents. */
+      concurrentPieceCount: z.number().int().min(1).max(64).default(8),
+      /** Longest time one piece may take from a parent. */
+      pieceTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      /**
+       * A download from parents with no finished piece for this long is rescheduled (a
+       * second stall goes back to source); also bounds the wait for a parent to learn the
+       * task's size.
+       */
+      stallTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      /** Ranged requests in flight per task when fetching from an origin that honours ranges. */
+      backToSourceConcurrency: z.number().int().min(1).max(64).default(4),
+      /** Attempts per piece (or per whole-body stream) against the origin on retryable failures. */
+      backToSourceRetries: z.number().int().min(0).max(10).default(2),
+    })
+    .prefault({}),
+  upload: z
+    .strictObject({
+      /** The upload gRPC service (SyncPieces, DownloadPiece, StatTask, SyncHost, seed triggers). */
+      listen: z.string().min(1).default("0.0.0.0:4000"),
+      /** The piece-byte transport; announced as the host's download port. */
+      bytesListen: z.string().min(1).default("0.0.0.0:4005"),
+      /** Uploads served at once; announced so the scheduler can weigh this host's load. */
+      concurrencyLimit: z.number().int().min(1).max(100_000).default(200),
+      /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
+      rateLimit: byteSize().optional(),
+    })
+    .prefault({}),
+  /** Source plugins for back-to-source, chosen by URL scheme: names, [name, options] or modules. */
+  sources: z.array(pluginEntry).min(1).default(["http"]),
+  /** Prometheus `/metrics`; empty to disable. */
+  metricsListen: z.string().default("127.0.0.1:4002"),
+  log: z
+    .strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
+    .prefault({}),
+});
+
+export type DaemonConfig = z.output<typeof daemonConfigSchema>;
+/** Config as written (durations and sizes as strings, defaults optional). */
+export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;
+
+/** Parses a config object (no file, no env), e.g. in tests: `daemonConfig({ storage: { dir } })`. */
+export function daemonConfig(input: DaemonConfigInput = {}): DaemonConfig {
+  return daemonConfigSchema.parse(input);
+}

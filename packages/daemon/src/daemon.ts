@@ -1,0 +1,265 @@
+import "reflect-metadata";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import {
+  DfError,
+  Tokens,
+  createServiceContainer,
+  systemClock,
+  type BuiltinPlugins,
+  type DependencyContainer,
+  type Logger,
+} from "@df/interface";
+import { createRpcServer, daemonDownload, daemonUpload, formatAddress, type RpcServer } from "@df/rpc";
+import { Storage } from "@df/storage";
+import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
+import type { DaemonConfig } from "./config.js";
+import { HostAnnouncer } from "./conductor/announcer.js";
+import { TaskConductor } from "./conductor/conductor.js";
+import { DaemonHost } from "./conductor/host.js";
+import { DaemonMetrics } from "./conductor/metrics.js";
+import { SchedulerClients } from "./conductor/scheduler-clients.js";
+import { downloadServiceHandlers } from "./download-service/handlers.js";
+import { triggerHandlers } from "./download-service/upload-handlers.js";
+import { SchemeSourceRegistry } from "./source/registry.js";
+import { DaemonTokens } from "./tokens.js";
+import { createPeerTransfer, type PeerTransfer } from "./transfer-wiring.js";
+import { PeerClientPool } from "./transfer/index.js";
+import type { PieceDownloader } from "./transfer/types.js";
+import { PieceByteServer, TaskFailures, UploadLimiter, createUploadHandlers } from "./upload/index.js";
+
+export interface DaemonDeps {
+  logger: Logger;
+  /** Folder plugin module paths in the config are resolved from (the config file's). */
+  configDir?: string;
+  /** Source plugins by name, instead of the built-in ones. */
+  sourceBuiltins?: BuiltinPlugins<"source">;
+  /** A piece downloader of your own instead of the built-in peer transfer. */
+  pieceDownloader?: PieceDownloader;
+}
+
+/** Where a started daemon can be reached. */
+export interface DaemonAddresses {
+  /** The unix socket of the download service (dfget, dfcache). */
+  socket: string;
+  /** The upload gRPC service, `host:port`. */
+  upload: string;
+  /** The piece-byte transport, `host:port`. */
+  bytes: string;
+  hostId: string;
+  /** The metrics endpoint, when enabled. */
+  metrics?: string;
+}
+
+/** Metrics of one daemon, labelled by host so a test process with many daemons can tell them apart. */
+function newMetrics(hostId: string): Metrics {
+  return new Metrics({ defaultLabels: { host_id: hostId } });
+}
+
+/**
+ * One dfdaemon: its own child container, store, task conductor, upload gRPC service,
+ * piece-byte server, unix-socket download service, host announcer and metrics. Many
+ * can run in one process (tests start whole clusters), sharing nothing.
+ */
+export class Daemon {
+  readonly container: DependencyContainer;
+  readonly config: DaemonConfig;
+  readonly host: DaemonHost;
+  readonly metrics: Metrics;
+  readonly #logger: Logger;
+  readonly #sources: SchemeSourceRegistry;
+  readonly #deps: DaemonDeps;
+  #storage: Storage | undefined;
+  #conductor: TaskConductor | undefined;
+  #announcer: HostAnnouncer | undefined;
+  #transfer: PeerTransfer | undefined;
+  #byteServer: PieceByteServer | undefined;
+  #uploadServer: RpcServer | undefined;
+  #downloadServer: RpcServer | undefined;
+  #metricsServer: MetricsServer | undefined;
+  #addresses: DaemonAddresses | undefined;
+  /** The start itself, without the cleanup after a failure (stop waits for this one). */
+  #startup: Promise<DaemonAddresses> | undefined;
+  #starting: Promise<DaemonAddresses> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: DaemonConfig, deps: DaemonDeps, sources: SchemeSourceRegistry) {
+    this.config = config;
+    this.#deps = deps;
+    this.#sources = sources;
+    this.host = new DaemonHost(config);
+    this.#logger = deps.logger;
+    this.metrics = newMetrics(this.host.id);
+    this.container = createServiceContainer();
+  }
+
+  /** Validates what can be checked before anything listens: the source plugins. */
+  static async create(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
+    const sources = await SchemeSourceRegistry.fromConfig(config.sources, {
+      logger: deps.logger,
+      ...(deps.configDir ? { baseDir: deps.configDir } : {}),
+      ...(deps.sourceBuiltins ? { builtins: deps.sourceBuiltins } : {}),
+    });
+    return new Daemon(config, deps, sources);
+  }
+
+  /** The addresses once started. */
+  get addresses(): DaemonAddresses {
+    if (!this.#addresses) throw new DfError("FAILED_PRECONDITION", "the daemon has not started");
+    return this.#addresses;
+  }
+
+  get storage(): Storage {
+    if (!this.#storage) throw new DfError("FAILED_PRECONDITION", "the daemon has not started");
+    return this.#storage;
+  }
+
+  get conductor(): TaskConductor {
+    if (!this.#conductor) throw new DfError("FAILED_PRECONDITION", "the daemon has not started");
+    return this.#conductor;
+  }
+
+  /** Opens the store, starts every server and announces the host; on failure stops what started. */
+  start(): Promise<DaemonAddresses> {
+    if (this.#stopping) return Promise.reject(new DfError("FAILED_PRECONDITION", "the daemon was stopped; create a new one"));
+    this.#startup ??= this.#start();
+    this.#starting ??= this.#startup.catch(async (error: unknown) => {
+      await this.stop().catch(() => {});
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<DaemonAddresses> {
+    const { config, container, host } = this;
+    const logger = this.#logger;
+    const gc = config.storage.gc;
+    const storage = await Storage.open({
+      dir: path.resolve(config.storage.dir),
+      logger: logger.child("storage"),
+      gc: {
+        intervalMs: gc.interval,
+        taskTtlMs: gc.taskTtl,
+        highWatermarkPercent: gc.highWatermarkPercent,
+        lowWatermarkPercent: gc.lowWatermarkPercent,
+      },
+    });
+    this.#storage = storage;
+
+    const schedulers = new SchedulerClients(config.scheduler.addresses);
+    const failures = new TaskFailures();
+    const limiter = new UploadLimiter({
+      concurrency: config.upload.concurrencyLimit,
+      ...(config.upload.rateLimit ? { rateLimit: config.upload.rateLimit } : {}),
+    });
+    this.#transfer = createPeerTransfer(config, logger);
+    container.registerInstance(Tokens.Logger, logger);
+    container.registerInstance(Tokens.Clock, systemClock);
+    container.registerInstance(Tokens.Config, config);
+    container.registerInstance(DaemonTokens.Config, config);
+    container.registerInstance(DaemonTokens.Storage, storage);
+    container.registerInstance(DaemonTokens.Metrics, this.metrics);
+    container.registerInstance(DaemonTokens.PieceDownloader, this.#deps.pieceDownloader ?? this.#transfer.downloader);
+    container.registerInstance(Tokens.SourceRegistry, this.#sources);
+    container.registerInstance(DaemonHost, host);
+    container.registerInstance(SchedulerClients, schedulers);
+    container.registerInstance(PeerClientPool, this.#transfer.pool);
+    container.registerInstance(TaskFailures, failures);
+    container.registerInstance(HostAnnouncer, container.resolve(HostAnnouncer));
+    container.registerInstance(DaemonMetrics, new DaemonMetrics(this.metrics, () => this.#conductor?.running ?? 0));
+    const conductor = container.resolve(TaskConductor);
+    const announcer = container.resolve(HostAnnouncer);
+    this.#conductor = conductor;
+    this.#announcer = announcer;
+
+    this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger });
+    const bytesPort = await this.#byteServer.start();
+
+    this.#uploadServer = createRpcServer({ address: config.upload.listen });
+    this.#uploadServer.addService(daemonUpload.DfdaemonUploadService, {
+      ...createUploadHandlers({
+        storage,
+        host,
+        limiter,
+        logger,
+        failures,
+        peerIdOf: (taskId) => conductor.peerIdOf(taskId),
+        describeHost: () => announcer.describe(),
+      }),
+      ...triggerHandlers({ conductor, host, logger }),
+    });
+    const upload = await this.#uploadServer.start();
+    if (upload.kind !== "tcp") throw new DfError("INVALID_ARGUMENT", `upload.listen must be a TCP address (host:port), got ${config.upload.listen}`);
+    host.setPorts({ upload: upload.port, download: bytesPort });
+
+    announcer.setLoad(() => limiter.load());
+    await announcer.start();
+
+    const socket = path.resolve(config.download.socket);
+    await mkdir(path.dirname(socket), { recursive: true });
+    this.#downloadServer = createRpcServer({ address: `unix:${socket}` });
+    this.#downloadServer.addService(
+      daemonDownload.DfdaemonDownloadService,
+      downloadServiceHandlers({ conductor, storage, schedulers, host, logger }),
+    );
+    await this.#downloadServer.start();
+
+    if (config.metricsListen) {
+      const [metricsHost, metricsPort] = splitHostPort(config.metricsListen);
+      this.#metricsServer = await serveMetrics(this.metrics, { host: metricsHost, port: metricsPort });
+    }
+    const bytesHost = upload.host;
+    this.#addresses = {
+      socket,
+      upload: formatAddress(upload),
+      bytes: formatAddress({ kind: "tcp", host: bytesHost, port: bytesPort }),
+      hostId: host.id,
+      ...(this.#metricsServer ? { metrics: this.#metricsServer.url } : {}),
+    };
+    logger.info("dfdaemon started", { ...this.#addresses, seed: host.seed, storage: storage.dir });
+    return this.#addresses;
+  }
+
+  /**
+   * Stops gracefully: downloads end (clients get UNAVAILABLE), the host leaves the
+   * schedulers, servers close, the store is closed cleanly (so a restart need not
+   * re-verify pieces). Safe to call more than once, and after a failed start.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.#startup?.catch(() => {});
+    const failures: unknown[] = [];
+    const attempt = async (what: () => Promise<unknown> | unknown): Promise<void> => {
+      try {
+        await what();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    await attempt(() => this.#conductor?.stop());
+    await attempt(() => this.#downloadServer?.stop({ graceMs: 1000 }));
+    await attempt(() => this.#announcer?.stop());
+    await attempt(() => this.#uploadServer?.stop({ graceMs: 1000 }));
+    await attempt(() => this.#byteServer?.stop({ graceMs: 500 }));
+    await attempt(() => this.#transfer?.close());
+    await attempt(() => this.#storage?.close());
+    await attempt(() => this.#metricsServer?.close());
+    await attempt(() => this.#sources.close());
+    await attempt(() => {
+      if (this.container.isRegistered(SchedulerClients)) this.container.resolve(SchedulerClients).close();
+    });
+    await attempt(() => this.container.dispose());
+    this.#logger.info("dfdaemon stopped", { hostId: this.host.id });
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
+  if (!match) throw new DfError("INVALID_ARGUMENT", `metricsListen must be host:port, got ${listen}`);
+  return [match[1] || "127.0.0.1", Number(match[2])];
+}

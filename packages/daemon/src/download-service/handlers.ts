@@ -1,0 +1,104 @@
+import { DfError, hasErrorCode, type Logger } from "@df/interface";
+import { daemonDownload, scheduler, unary, type ServiceHandlers } from "@df/rpc";
+import type { Storage } from "@df/storage";
+import type { TaskConductor } from "../conductor/conductor.js";
+import type { DaemonHost } from "../conductor/host.js";
+import type { SchedulerClients } from "../conductor/scheduler-clients.js";
+import { taskIdOf } from "../conductor/task-identity.js";
+import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "./output.js";
+import { progressResponses } from "./progress.js";
+import { storedTaskToProto } from "./task-proto.js";
+
+export interface DownloadServiceDeps {
+  conductor: TaskConductor;
+  storage: Storage;
+  schedulers: SchedulerClients;
+  host: DaemonHost;
+  logger: Logger;
+}
+
+type Handlers = ServiceHandlers<daemonDownload.DfdaemonDownloadService>;
+
+/**
+ * The daemon's service for local clients (dfget, dfcache) on the unix socket.
+ * ImportTask and ExportTask are not served yet: the RPC layer answers UNIMPLEMENTED.
+ */
+export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Handlers> {
+  const { conductor, storage, host } = deps;
+  return {
+    async *downloadTask(request, context) {
+      const download = request.download;
+      if (!download) throw new DfError("INVALID_ARGUMENT", "download is required", { reason: "missing-field" });
+      checkDigest(download.digest);
+      const output = download.outputPath ? await checkOutput(download.outputPath, download.overwrite) : undefined;
+      const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;
+      const subscription = conductor.download(download, { signal: context.signal });
+      const ids = { hostId: host.id, taskId: subscription.taskId, peerId: subscription.peerId };
+      const responses = progressResponses(subscription, {
+        needPieceContent: download.needPieceContent,
+        beforeFinish: async (task) => {
+          if (download.digest && !range) await verifyTaskDigest(task, download.digest);
+          if (!output) return undefined;
+          await writeOutput(storage, task, output, {
+            overwrite: download.overwrite,
+            forceHardLink: download.forceHardLink,
+            ...(range ? { range } : {}),
+          });
+          return output;
+        },
+      });
+      for await (const response of responses) {
+        yield daemonDownload.DownloadTaskResponse.create({ ...ids, response });
+      }
+    },
+
+    async statTask(request) {
+      const taskId = taskIdOf(request);
+      const stored = storage.getTask(taskId);
+      const local = (): daemonDownload.StatTaskResponse =>
+        daemonDownload.StatTaskResponse.create({ task: storedTaskToProto(stored!, conductor.runOf(taskId) !== undefined) });
+      if (stored && (stored.complete || request.localOnly)) return local();
+      if (request.localOnly) {
+        throw new DfError("NOT_FOUND", `task ${taskId} is not on this host`, { reason: "task-not-found", details: { taskId } });
+      }
+      // Not complete here: the scheduler knows whether some other peer holds it.
+      try {
+        const answer = await statOnScheduler(deps, taskId);
+        if (answer.task) return daemonDownload.StatTaskResponse.create({ task: answer.task });
+      } catch (error) {
+        if (stored) return local();
+        if (hasErrorCode(error, "NOT_FOUND")) {
+          throw new DfError("NOT_FOUND", `task ${taskId} is neither on this host nor known to the scheduler`, {
+            cause: error,
+            reason: "task-not-found",
+            details: { taskId },
+          });
+        }
+        throw new DfError("UNAVAILABLE", `task ${taskId} is not on this host and the scheduler could not be asked: ${(error as Error).message}`, {
+          cause: error,
+          details: { taskId },
+        });
+      }
+      if (stored) return local();
+      throw new DfError("NOT_FOUND", `task ${taskId} is not on this host`, { reason: "task-not-found", details: { taskId } });
+    },
+
+    async deleteTask(request) {
+      await conductor.deleteTask(taskIdOf(request), { remote: request.remote });
+      return daemonDownload.DeleteTaskResponse.create();
+    },
+  };
+}
+
+async function statOnScheduler(deps: DownloadServiceDeps, taskId: string): Promise<scheduler.StatTaskResponse> {
+  let last: unknown;
+  for (const address of deps.schedulers.forTask(taskId)) {
+    try {
+      return await unary(deps.schedulers.client(address), "statTask", scheduler.StatTaskRequest.create({ hostId: deps.host.id, taskId }));
+    } catch (error) {
+      last = error;
+      if (!hasErrorCode(error, "UNAVAILABLE")) throw error;
+    }
+  }
+  throw last ?? new DfError("UNAVAILABLE", "no scheduler is configured");
+}

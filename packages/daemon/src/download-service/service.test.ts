@@ -1,0 +1,82 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { common, daemonDownload, unary } from "@df/rpc";
+import { identify } from "../conductor/task-identity.js";
+import { DEAD_SCHEDULER, download, downloadClient, startDaemon, startOrigin, startScheduler, waitFor } from "../test-support/cluster.js";
+
+describe("download service: stat, delete, unimplemented and bad requests", () => {
+  it("stats a task locally and deletes it", async () => {
+    const origin = await startOrigin();
+    const url = origin.publish("/stat.bin", Buffer.alloc(1000, 7));
+    const daemon = await startDaemon({ name: "stat", scheduler: DEAD_SCHEDULER });
+    const client = downloadClient(daemon.addresses.socket);
+    await download(daemon.addresses.socket, { url, outputPath: path.join(daemon.dir, "out") });
+
+    const { task } = await unary(client, "statTask", daemonDownload.StatTaskRequest.create({ url, localOnly: true }));
+    expect(task).toMatchObject({
+      id: identify(common.Download.create({ url })).taskId,
+      contentLength: 1000,
+      pieceCount: 1,
+      state: common.TaskState.SUCCEEDED,
+      hasAvailablePeer: true,
+      url,
+    });
+    expect(task?.pieces).toHaveLength(1);
+    const byId = await unary(client, "statTask", daemonDownload.StatTaskRequest.create({ taskId: task!.id, localOnly: true }));
+    expect(byId.task?.id).toBe(task!.id);
+
+    await unary(client, "deleteTask", daemonDownload.DeleteTaskRequest.create({ url }));
+    expect(daemon.storage.getTask(task!.id)).toBeUndefined();
+    await expect(unary(client, "statTask", daemonDownload.StatTaskRequest.create({ url, localOnly: true }))).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(unary(client, "deleteTask", daemonDownload.DeleteTaskRequest.create({ url }))).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("asks the scheduler about a task this host does not hold, and tells it when the task is deleted remotely", async () => {
+    const origin = await startOrigin();
+    const { scheduler, address } = await startScheduler();
+    const holder = await startDaemon({ name: "holder", scheduler: address });
+    const asker = await startDaemon({ name: "asker", scheduler: address });
+    const url = origin.publish("/remote.bin", Buffer.alloc(2000, 1));
+    const taskId = identify(common.Download.create({ url })).taskId;
+    await download(holder.addresses.socket, { url });
+    await waitFor(() => scheduler.resources.tasks.get(taskId)?.hasAvailablePeer() === true, 5000, "a holder");
+
+    const remote = await unary(downloadClient(asker.addresses.socket), "statTask", daemonDownload.StatTaskRequest.create({ url }));
+    expect(remote.task).toMatchObject({ id: taskId, state: common.TaskState.SUCCEEDED, hasAvailablePeer: true, contentLength: 2000 });
+    await expect(
+      unary(downloadClient(asker.addresses.socket), "statTask", daemonDownload.StatTaskRequest.create({ url: origin.url("/unknown") })),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+
+    await unary(downloadClient(holder.addresses.socket), "deleteTask", daemonDownload.DeleteTaskRequest.create({ url, remote: true }));
+    expect(scheduler.resources.tasks.get(taskId)?.hasAvailablePeer() ?? false).toBe(false);
+  });
+
+  it("answers UNIMPLEMENTED for import and export", async () => {
+    const daemon = await startDaemon({ name: "unimpl", scheduler: DEAD_SCHEDULER });
+    const client = downloadClient(daemon.addresses.socket);
+    await expect(unary(client, "importTask", daemonDownload.ImportTaskRequest.create({ path: "/etc/hostname" }))).rejects.toMatchObject({
+      code: "UNIMPLEMENTED",
+    });
+    await expect(unary(client, "exportTask", daemonDownload.ExportTaskRequest.create({ url: "http://x/y", outputPath: "/tmp/x" }))).rejects.toMatchObject({
+      code: "UNIMPLEMENTED",
+    });
+  });
+
+  it("rejects bad requests before fetching anything", async () => {
+    const daemon = await startDaemon({ name: "bad", scheduler: DEAD_SCHEDULER });
+    const socket = daemon.addresses.socket;
+    await expect(download(socket, { url: "" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(download(socket, { url: "not a url" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(download(socket, { url: "http://127.0.0.1:9/x", pieceLength: 1000 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("piece length"),
+    });
+    await expect(download(socket, { url: "http://127.0.0.1:9/x", digest: "md5:abc" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(download(socket, { url: "ftp://127.0.0.1/x" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("no source plugin"),
+    });
+  });
+});

@@ -1,0 +1,193 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { DfError, noopLogger, toDfError, type Logger, type SourceClient, type SourceRequest, type SourceResponse } from "@df/interface";
+import { pieceRange } from "@df/piece";
+import type { Piece, Task as StoredTask } from "@df/storage";
+
+/** A piece fetched from the origin and stored. */
+export interface SourcePiece extends Piece {
+  costMs: number;
+}
+
+export interface FetchPiecesOptions {
+  task: StoredTask;
+  client: SourceClient;
+  /** URL and headers for the origin; `range` is set per piece here. */
+  request: SourceRequest;
+  /** Whether the origin honours byte ranges (from its stat). */
+  supportsRange: boolean;
+  /**
+   * The pieces wanted, asked again as work proceeds so that a target widened meanwhile
+   * (another client joined for more of the task) is picked up. Stored pieces are skipped.
+   */
+  wanted: () => Iterable<number>;
+  /** Ranged requests in flight at once. */
+  concurrency: number;
+  /** Extra attempts after a retryable failure, per piece (ranged) or per stream. */
+  retries: number;
+  onPiece: (piece: SourcePiece) => void;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/**
+ * Fills a stored task from its origin: with ranges, a few pieces at once, each from its
+ * own ranged GET streamed straight into storage (which computes the CRC-32 as it
+ * writes); without, one GET of the whole body cut into pieces as it streams past.
+ * Returns once no wanted piece is missing; the first fatal error ends it.
+ */
+export async function fetchPiecesFromSource(options: FetchPiecesOptions): Promise<void> {
+  if (options.supportsRange) await fetchRanged(options);
+  else await fetchStreaming(options);
+}
+
+/** Failures another attempt may fix: the connection, a timeout, a short or corrupt body. */
+export function isRetryable(error: DfError): boolean {
+  return error.code === "UNAVAILABLE" || error.code === "DEADLINE_EXCEEDED" || error.code === "DATA_LOSS";
+}
+
+function backoffMs(attempt: number): number {
+  return Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2);
+}
+
+async function fetchRanged(options: FetchPiecesOptions): Promise<void> {
+  const { task } = options;
+  const claimed = new Set<number>();
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let failure: DfError | undefined;
+
+  const next = (): number | undefined => {
+    for (const number of options.wanted()) {
+      if (!claimed.has(number) && !task.hasPiece(number)) {
+        claimed.add(number);
+        return number;
+      }
+    }
+    return undefined;
+  };
+
+  const worker = async (): Promise<void> => {
+    for (let number = next(); number !== undefined && !failure; number = next()) {
+      try {
+        await fetchRangedPiece(options, number, signal);
+      } catch (error) {
+        // The first error explains the failure; the aborts it causes in the others do not.
+        failure ??= toDfError(error);
+        stop.abort(failure);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  if (failure) throw failure;
+}
+
+async function fetchRangedPiece(options: FetchPiecesOptions, number: number, signal: AbortSignal): Promise<void> {
+  const { task, logger = noopLogger } = options;
+  const range = pieceRange(number, task.contentLength, task.pieceLength);
+  for (let attempt = 0; ; attempt++) {
+    const started = performance.now();
+    let response: SourceResponse | undefined;
+    let consumed = false;
+    try {
+      response = await options.client.get({ ...options.request, range: { start: range.offset, length: range.length } }, { signal });
+      const body = response.body;
+      const tracked = (async function* () {
+        for await (const chunk of body) yield chunk;
+        consumed = true;
+      })();
+      const piece = await task.writePiece(number, tracked, { signal });
+      if (!consumed) await response.cancel().catch(() => {});
+      options.onPiece({ ...piece, costMs: performance.now() - started });
+      return;
+    } catch (error) {
+      if (response && !consumed) await response.cancel().catch(() => {});
+      const cause = toDfError(error);
+      if (signal.aborted || !isRetryable(cause) || attempt >= options.retries) throw cause;
+      logger.warn("piece from source failed; retrying", { taskId: task.id, piece: number, attempt: attempt + 1, error: cause.message });
+      await sleep(backoffMs(attempt), undefined, { signal }).catch(() => {});
+    }
+  }
+}
+
+/** The first wanted piece at or after `from` that is not stored, or undefined. */
+function nextWanted(options: FetchPiecesOptions, from: number): number | undefined {
+  let best: number | undefined;
+  for (const number of options.wanted()) {
+    if (number >= from && !options.task.hasPiece(number) && (best === undefined || number < best)) best = number;
+  }
+  return best;
+}
+
+async function fetchStreaming(options: FetchPiecesOptions): Promise<void> {
+  const { task, logger = noopLogger } = options;
+  for (let attempt = 0; ; attempt++) {
+    if (nextWanted(options, 0) === undefined) return;
+    try {
+      await streamOnce(options);
+      if (nextWanted(options, 0) === undefined) return;
+    } catch (error) {
+      const cause = toDfError(error);
+      if (options.signal?.aborted || !isRetryable(cause) || attempt >= options.retries) throw cause;
+      logger.warn("streaming from source failed; retrying from the start", { taskId: task.id, attempt: attempt + 1, error: cause.message });
+      await sleep(backoffMs(attempt), undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {});
+    }
+  }
+}
+
+/**
+ * One GET of the whole body, cut into pieces in order. Pieces already stored are read
+ * past (the origin cannot skip them); the stream is dropped once no wanted piece lies
+ * further on. One piece is buffered at a time.
+ */
+async function streamOnce(options: FetchPiecesOptions): Promise<void> {
+  const { task } = options;
+  const started = performance.now();
+  const response = await options.client.get(options.request, options.signal ? { signal: options.signal } : {});
+  let finished = false;
+  try {
+    let number = 0;
+    let length = pieceRange(0, task.contentLength, task.pieceLength).length;
+    const buffer = Buffer.allocUnsafe(task.pieceLength);
+    let filled = 0;
+    let pieceStarted = started;
+    for await (const chunk of response.body) {
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        if (number >= task.pieceCount) {
+          throw new DfError("DATA_LOSS", `the origin sent more than the ${task.contentLength} bytes it announced for task ${task.id}`, {
+            reason: "overlong",
+            details: { taskId: task.id },
+          });
+        }
+        const take = Math.min(length - filled, chunk.byteLength - offset);
+        buffer.set(chunk.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled < length) continue;
+        if (!task.hasPiece(number) && isWanted(options, number)) {
+          const piece = await task.writePiece(number, buffer.subarray(0, length), options.signal ? { signal: options.signal } : {});
+          options.onPiece({ ...piece, costMs: performance.now() - pieceStarted });
+        }
+        number++;
+        if (nextWanted(options, number) === undefined) return;
+        length = pieceRange(number, task.contentLength, task.pieceLength).length;
+        filled = 0;
+        pieceStarted = performance.now();
+      }
+    }
+    finished = true;
+    if (number < task.pieceCount) {
+      throw new DfError("DATA_LOSS", `the origin's body for task ${task.id} ended inside piece ${number} of ${task.pieceCount}`, {
+        reason: "truncated",
+        details: { taskId: task.id, piece: number },
+      });
+    }
+  } finally {
+    if (!finished) await response.cancel().catch(() => {});
+  }
+}
+
+function isWanted(options: FetchPiecesOptions, number: number): boolean {
+  for (const wanted of options.wanted()) if (wanted === number) return true;
+  return false;
+}

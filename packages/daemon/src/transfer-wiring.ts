@@ -1,0 +1,25 @@
+import type { Logger } from "@df/interface";
+import type { DaemonConfig } from "./config.js";
+import { PeerClientPool, PeerPieceDownloader } from "./transfer/index.js";
+import type { PieceDownloader } from "./transfer/types.js";
+
+/** The download half of the peer transfer, as the composition root wires it. */
+export interface PeerTransfer {
+  /** Connections to parents, shared by the piece downloader and the conductor's StatTask calls. */
+  pool: PeerClientPool;
+  downloader: PieceDownloader;
+  close(): Promise<void>;
+}
+
+/** Builds the peer piece downloader from the daemon's `download` config. */
+export function createPeerTransfer(config: DaemonConfig, logger: Logger): PeerTransfer {
+  const pool = new PeerClientPool({ connectionsPerParent: Math.max(config.download.concurrentPieceCount, 1) * 2 });
+  const downloader = new PeerPieceDownloader({
+    pool,
+    concurrency: config.download.concurrentPieceCount,
+    pieceTimeoutMs: config.download.pieceTimeout,
+    stallTimeoutMs: config.download.stallTimeout,
+    logger,
+  });
+  return { pool, downloader, close: () => pool.close() };
+}

@@ -1,0 +1,125 @@
+import { isIPv6 } from "node:net";
+import { DfError } from "@df/interface";
+import { createRpcClient, daemonUpload, type RpcClient } from "@df/rpc";
+import { Pool } from "undici";
+
+export type UploadClient = RpcClient<typeof daemonUpload.DfdaemonUploadService, daemonUpload.DfdaemonUploadClient>;
+
+export interface PeerClientPoolOptions {
+  /** Kept-alive HTTP connections per parent byte port (default 16; 8 pieces in flight need 8). */
+  connectionsPerParent?: number;
+  /** Clients nobody holds are closed after this long unused (default 5 min). */
+  idleTimeoutMs?: number;
+  /** Longest TCP connect to a parent's byte port (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+/** A client held by one download; `release` lets the pool close it once idle. */
+export interface Held<T> {
+  readonly client: T;
+  release(): void;
+}
+
+interface Entry<T> {
+  client: T;
+  holders: number;
+  lastUsed: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CONNECTIONS = 16;
+const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connections to parents, shared by every task of the daemon: one gRPC channel per
+ * parent upload address (SyncPieces, DownloadPiece) and one undici Pool per parent
+ * byte address, so pieces reuse kept-alive connections across pieces and tasks. The
+ * daemon closes it on stop.
+ */
+export class PeerClientPool {
+  readonly #options: Required<PeerClientPoolOptions>;
+  readonly #upload = new Map<string, Entry<UploadClient>>();
+  readonly #bytes = new Map<string, Entry<Pool>>();
+  readonly #sweeper: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: PeerClientPoolOptions = {}) {
+    this.#options = {
+      connectionsPerParent: options.connectionsPerParent ?? DEFAULT_CONNECTIONS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    };
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(1000, this.#options.idleTimeoutMs / 2));
+    this.#sweeper.unref();
+  }
+
+  /** The DfdaemonUpload client of the parent at `ip:port`. */
+  upload(ip: string, port: number): Held<UploadClient> {
+    return this.#hold(this.#upload, `${host(ip)}:${port}`, (key) => {
+      const client = createRpcClient(daemonUpload.DfdaemonUploadClient, key);
+      return { client, close: async () => client.close() };
+    });
+  }
+
+  /** The HTTP pool of the parent's piece-byte server at `ip:port`. */
+  bytes(ip: string, port: number): Held<Pool> {
+    return this.#hold(this.#bytes, `http://${host(ip)}:${port}`, (origin) => {
+      const pool = new Pool(origin, {
+        connections: this.#options.connectionsPerParent,
+        // One request per connection at a time: a slow piece must not hold up the next.
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: this.#options.connectTimeoutMs },
+      });
+      return { client: pool, close: () => pool.destroy().catch(() => {}) };
+    });
+  }
+
+  /** Closes every client; downloads still using them fail with CANCELLED or UNAVAILABLE. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    const entries = [...this.#upload.values(), ...this.#bytes.values()];
+    this.#upload.clear();
+    this.#bytes.clear();
+    await Promise.all(entries.map((entry) => entry.close()));
+  }
+
+  #hold<T>(map: Map<string, Entry<T>>, key: string, make: (key: string) => { client: T; close(): Promise<void> }): Held<T> {
+    if (this.#closed) throw new DfError("CANCELLED", "the peer client pool is closed: the daemon is stopping", { reason: "pool-closed" });
+    let entry = map.get(key);
+    if (!entry) {
+      entry = { ...make(key), holders: 0, lastUsed: performance.now() };
+      map.set(key, entry);
+    }
+    const held = entry;
+    held.holders++;
+    let released = false;
+    return {
+      client: held.client,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.holders--;
+        held.lastUsed = performance.now();
+      },
+    };
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const map of [this.#upload, this.#bytes] as Map<string, Entry<unknown>>[]) {
+      for (const [key, entry] of map) {
+        if (entry.holders === 0 && now - entry.lastUsed >= this.#options.idleTimeoutMs) {
+          map.delete(key);
+          void entry.close();
+        }
+      }
+    }
+  }
+}
+
+function host(ip: string): string {
+  return isIPv6(ip) ? `[${ip}]` : ip;
+}

@@ -1,0 +1,254 @@
+import { DfError } from "@df/interface";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { PeerClientPool } from "./peer-client-pool.js";
+import { PeerPieceDownloader, type PeerPieceDownloaderOptions } from "./piece-downloader.js";
+import {
+  Content,
+  bytes,
+  readAll,
+  recorder,
+  sha256,
+  startCorruptByteServer,
+  startPeer,
+  taskIdOf,
+  tempStorage,
+  until,
+} from "./test-support/peers.js";
+import type { ParentRef, PieceDownloadOutcome } from "./types.js";
+
+const PIECE = 64 * 1024;
+
+function downloader(options: Partial<PeerPieceDownloaderOptions> = {}): PeerPieceDownloader {
+  const pool = new PeerClientPool();
+  onTestFinished(() => pool.close());
+  return new PeerPieceDownloader({ pool, pieceTimeoutMs: 5000, stallTimeoutMs: 5000, ...options });
+}
+
+async function child(content: Content) {
+  const storage = await tempStorage();
+  const task = await content.store(storage, []);
+  return { storage, task };
+}
+
+/** Runs a download that must settle within `ms`. */
+async function settle<T>(promise: Promise<T>, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("PeerPieceDownloader", () => {
+  it("fills a task from two parents that each hold half of it", async () => {
+    const content = new Content(taskIdOf(21), bytes(20 * PIECE + 999, 21), PIECE);
+    const evens = content.all().filter((n) => n % 2 === 0);
+    const odds = content.all().filter((n) => n % 2 === 1);
+    const a = await startPeer(await tempStorage().then(async (s) => (await content.store(s, evens), s)));
+    const b = await startPeer(await tempStorage().then(async (s) => (await content.store(s, odds), s)));
+    const { task } = await child(content);
+    const seen = recorder();
+    const outcome = await settle(downloader().download({ task, hostId: "child", peerId: "child-peer", parents: [a.ref, b.ref], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+    expect(seen.failed).toEqual([]);
+    expect(seen.finished.map((piece) => piece.number).sort((x, y) => x - y)).toEqual(content.all());
+    for (const piece of seen.finished) {
+      expect(piece.parentId).toBe(piece.number % 2 === 0 ? a.ref.peerId : b.ref.peerId);
+      expect(piece.digest).toBe(content.digest(piece.number));
+    }
+    // Kept-alive connections, reused across pieces: never more than the pieces in flight.
+    expect(a.limiter.load().connectionCount).toBeLessThanOrEqual(8);
+    expect(a.limiter.peak + b.limiter.peak).toBeLessThanOrEqual(8);
+  });
+
+  it("fetches over gRPC DownloadPiece from a parent without a byte port, and honours the concurrency", async () => {
+    const content = new Content(taskIdOf(22), bytes(12 * PIECE, 22), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const parent = await startPeer(storage, { bytes: "grpc" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const outcome = await settle(downloader({ concurrency: 3 }).download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+    expect(parent.limiter.load().uploadCount).toBe(12);
+    expect(parent.limiter.peak).toBeLessThanOrEqual(3);
+  });
+
+  it("fetches only the pieces asked for, and returns at once when they are already stored", async () => {
+    const content = new Content(taskIdOf(23), bytes(10 * PIECE, 23), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const parent = await startPeer(storage);
+    const { task } = await child(content);
+    const seen = recorder();
+    const pool = downloader();
+    expect(await settle(pool.download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events, pieces: [7, 2, 2] }))).toEqual({ kind: "complete" });
+    expect(task.pieces().map((piece) => piece.number)).toEqual([2, 7]);
+    expect(await pool.download({ task, hostId: "c", peerId: "cp", parents: [], events: seen.events, pieces: [2] })).toEqual({ kind: "complete" });
+  });
+
+  it("rejects a parent's corrupt bytes, reports it, and takes the pieces from a good parent", async () => {
+    const content = new Content(taskIdOf(24), bytes(16 * PIECE, 24), PIECE);
+    const badStorage = await tempStorage();
+    await content.store(badStorage);
+    const liar = await startCorruptByteServer(badStorage);
+    const bad = await startPeer(badStorage, { bytes: liar.port, peerId: "bad-parent" });
+    // The good parent has the even pieces now and gets the rest once the bad one failed,
+    // so the bad parent is certainly asked for some.
+    const goodStorage = await tempStorage();
+    const goodTask = await content.store(goodStorage, content.all().filter((n) => n % 2 === 0));
+    const good = await startPeer(goodStorage, { peerId: "good-parent" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const events = {
+      pieceFinished: seen.events.pieceFinished,
+      pieceFailed: (...args: Parameters<typeof seen.events.pieceFailed>) => {
+        seen.events.pieceFailed(...args);
+        void Promise.all(content.all().filter((n) => n % 2 === 1).map((n) => content.write(goodTask, n)));
+      },
+    };
+    const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents: [bad.ref, good.ref], events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(liar.served()).toBeGreaterThan(0);
+    expect(seen.failed.length).toBeGreaterThan(0);
+    for (const failure of seen.failed) expect(failure).toMatchObject({ parentId: "bad-parent", code: "DATA_LOSS", temporary: true });
+    expect(seen.finished.every((piece) => piece.parentId === "good-parent")).toBe(true);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
+  it("takes the rest from another parent when one dies mid-download", async () => {
+    const content = new Content(taskIdOf(25), bytes(32 * PIECE, 25), PIECE);
+    const dyingStorage = await tempStorage();
+    await content.store(dyingStorage);
+    // Slow enough that the download is surely unfinished when it dies.
+    const dying = await startPeer(dyingStorage, { limiter: { rateLimit: 8 * PIECE }, peerId: "dying" });
+    const spareStorage = await tempStorage();
+    const spareTask = await content.store(spareStorage, []);
+    const spare = await startPeer(spareStorage, { peerId: "spare" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const running = downloader().download({ task, hostId: "c", peerId: "cp", parents: [dying.ref, spare.ref], events: seen.events });
+    await until(() => seen.finished.length >= 4);
+    await dying.stop();
+    const finishedBeforeDeath = seen.finished.length;
+    for (const n of content.all()) await content.write(spareTask, n);
+    expect(await settle(running)).toEqual({ kind: "complete" });
+    expect(finishedBeforeDeath).toBeLessThan(32);
+    expect(seen.finished.filter((piece) => piece.parentId === "spare").length).toBeGreaterThanOrEqual(32 - finishedBeforeDeath);
+    expect(seen.failed.length).toBeGreaterThan(0);
+    expect(seen.failed.every((failure) => failure.parentId === "dying")).toBe(true);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
+  it("returns parents-exhausted, not a hang, when only bad parents are given", async () => {
+    const content = new Content(taskIdOf(26), bytes(8 * PIECE, 26), PIECE);
+    const { task } = await child(content);
+
+    // A parent nobody listens for: its SyncPieces fails at once.
+    const gone = await startPeer(await tempStorage());
+    await gone.stop();
+    // A parent that does not hold the task.
+    const stranger = await startPeer(await tempStorage(), { peerId: "stranger" });
+    // A parent whose every piece is corrupt.
+    const badStorage = await tempStorage();
+    await content.store(badStorage);
+    const liar = await startCorruptByteServer(badStorage);
+    const bad = await startPeer(badStorage, { bytes: liar.port, peerId: "liar" });
+
+    const seen = recorder();
+    const parents: ParentRef[] = [gone.ref, stranger.ref, bad.ref];
+    const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents, events: seen.events }), 10_000);
+    expect(outcome).toMatchObject({ kind: "parents-exhausted", missing: 8 });
+    expect(new Set((outcome as Extract<PieceDownloadOutcome, { kind: "parents-exhausted" }>).failedParents)).toEqual(
+      new Set([gone.ref.peerId, "stranger", "liar"]),
+    );
+    expect(seen.failed.length).toBeGreaterThan(0);
+    expect(task.pieces()).toEqual([]);
+    expect(await downloader().download({ task, hostId: "c", peerId: "cp", parents: [], events: seen.events })).toMatchObject({ kind: "parents-exhausted", missing: 8 });
+  });
+
+  it("returns parents-exhausted after the stall timeout when the parents hold no missing piece and stay silent", async () => {
+    const content = new Content(taskIdOf(27), bytes(6 * PIECE, 27), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage, [0, 1, 2]);
+    // The parent holds half and keeps its stream open (it is still downloading).
+    const parent = await startPeer(storage);
+    const { task } = await child(content);
+    const seen = recorder();
+    const started = Date.now();
+    const outcome = await settle(downloader({ stallTimeoutMs: 400 }).download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events }));
+    expect(outcome).toMatchObject({ kind: "parents-exhausted", missing: 3, failedParents: [parent.ref.peerId] });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(task.pieces().map((piece) => piece.number)).toEqual([0, 1, 2]);
+  });
+
+  it("returns parents-exhausted at once when a parent's own download fails and ends its stream", async () => {
+    const content = new Content(taskIdOf(31), bytes(6 * PIECE, 31), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage, [0, 1, 2]);
+    const parent = await startPeer(storage, { peerId: "failing" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const running = downloader({ stallTimeoutMs: 20_000 }).download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events });
+    await until(() => seen.finished.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    parent.failures.fail(content.taskId, new DfError("UNAVAILABLE", "its origin went away"));
+    expect(await settle(running, 3000)).toMatchObject({ kind: "parents-exhausted", missing: 3, failedParents: ["failing"] });
+  });
+
+  it("gives up on a piece that takes longer than the piece timeout", async () => {
+    const content = new Content(taskIdOf(28), bytes(4 * PIECE, 28), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    // Far too slow: one piece would take seconds.
+    const slow = await startPeer(storage, { limiter: { rateLimit: 4096 }, peerId: "slow" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const outcome = await settle(downloader({ pieceTimeoutMs: 300 }).download({ task, hostId: "c", peerId: "cp", parents: [slow.ref], events: seen.events }));
+    expect(outcome).toMatchObject({ kind: "parents-exhausted", failedParents: ["slow"] });
+    expect(seen.failed[0]).toMatchObject({ parentId: "slow", code: "DEADLINE_EXCEEDED" });
+    await until(() => slow.limiter.active === 0, 3000);
+  });
+
+  it("throws CANCELLED promptly on abort and leaves no request behind", async () => {
+    const content = new Content(taskIdOf(29), bytes(16 * PIECE, 29), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const parent = await startPeer(storage, { limiter: { rateLimit: 4 * PIECE } });
+    const { task } = await child(content);
+    const seen = recorder();
+    const abort = new AbortController();
+    const running = downloader().download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events, signal: abort.signal });
+    await until(() => seen.finished.length >= 1);
+    const started = Date.now();
+    abort.abort();
+    await expect(settle(running)).rejects.toMatchObject({ code: "CANCELLED" });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(task.inUse).toBe(0);
+    await until(() => parent.limiter.active === 0, 3000);
+    expect(seen.failed).toEqual([]);
+
+    const early = new AbortController();
+    early.abort();
+    await expect(downloader().download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events, signal: early.signal })).rejects.toMatchObject({
+      code: "CANCELLED",
+    });
+  });
+
+  it("waits out a busy parent instead of blaming it", async () => {
+    const content = new Content(taskIdOf(30), bytes(6 * PIECE, 30), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    // One upload at a time, and no queue: most requests are refused as busy at first.
+    const parent = await startPeer(storage, { limiter: { concurrency: 1, queueTimeoutMs: 0, rateLimit: 16 * PIECE } });
+    const { task } = await child(content);
+    const seen = recorder();
+    const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents: [parent.ref], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(seen.failed).toEqual([]);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+});

@@ -1,0 +1,116 @@
+import { request } from "undici";
+import { describe, expect, it } from "vitest";
+import { Content, bytes, startPeer, taskIdOf, tempStorage } from "../transfer/test-support/peers.js";
+import { TokenBucket } from "./token-bucket.js";
+
+const PIECE = 64 * 1024;
+
+async function get(port: number, path: string, method: "GET" | "HEAD" | "POST" = "GET") {
+  const answer = await request(`http://127.0.0.1:${port}${path}`, { method, headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const body = Buffer.from(await answer.body.arrayBuffer());
+  return { status: answer.statusCode, headers: answer.headers, body };
+}
+
+describe("the HTTP piece-byte server", () => {
+  it("serves each piece's exact bytes with its digest, offset and length", async () => {
+    const content = new Content(taskIdOf(11), bytes(3 * PIECE + 123, 11), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const peer = await startPeer(storage);
+    const port = peer.ref.downloadPort;
+    for (const n of content.all()) {
+      const answer = await get(port, `/pieces/${content.taskId}/${n}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.equals(content.piece(n))).toBe(true);
+      expect(answer.headers).toMatchObject({
+        "content-length": String(content.piece(n).length),
+        "x-df-digest": content.digest(n),
+        "x-df-offset": String(n * PIECE),
+        "x-df-piece-number": String(n),
+      });
+    }
+    const head = await get(port, `/pieces/${content.taskId}/3`, "HEAD");
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(peer.limiter.load()).toMatchObject({ uploadCount: 5, uploadFailedCount: 0, concurrentUploadCount: 0 });
+  });
+
+  it("answers unknown tasks and pieces with 404, pieces past the end with 416, and says why", async () => {
+    const content = new Content(taskIdOf(12), bytes(2 * PIECE, 12), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage, [0]);
+    const { ref } = await startPeer(storage);
+    const unknownTask = await get(ref.downloadPort, `/pieces/${taskIdOf(90)}/0`);
+    expect(unknownTask.status).toBe(404);
+    expect(unknownTask.headers).toMatchObject({ "x-df-code": "NOT_FOUND", "x-df-reason": "task-not-found" });
+    expect(unknownTask.body.toString()).toContain("holds no task");
+    const missing = await get(ref.downloadPort, `/pieces/${content.taskId}/1`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers["x-df-reason"]).toBe("piece-not-found");
+    const past = await get(ref.downloadPort, `/pieces/${content.taskId}/2`);
+    expect(past.status).toBe(416);
+    expect(past.headers["x-df-code"]).toBe("OUT_OF_RANGE");
+    expect((await get(ref.downloadPort, `/pieces/${content.taskId}/x`)).status).toBe(400);
+    expect((await get(ref.downloadPort, `/other`)).status).toBe(404);
+    expect((await get(ref.downloadPort, `/pieces/${content.taskId}/0`, "POST")).status).toBe(405);
+  });
+
+  it("holds uploads to the concurrency limit: queued up to the wait, then refused as busy", async () => {
+    const content = new Content(taskIdOf(13), bytes(8 * PIECE, 13), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    // 2 at once, ~4 pieces per second after a one-piece burst: the uploads overlap.
+    const queued = await startPeer(storage, { limiter: { concurrency: 2, rateLimit: 4 * PIECE, queueTimeoutMs: 10_000 } });
+    const all = await Promise.all(content.all().slice(0, 6).map((n) => get(queued.ref.downloadPort, `/pieces/${content.taskId}/${n}`)));
+    expect(all.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(queued.limiter.peak).toBe(2);
+
+    const busy = await startPeer(storage, { limiter: { concurrency: 1, rateLimit: PIECE / 2, queueTimeoutMs: 50 } });
+    const answers = await Promise.all([0, 1, 2].map((n) => get(busy.ref.downloadPort, `/pieces/${content.taskId}/${n}`)));
+    const refused = answers.filter((answer) => answer.status === 503);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]?.headers).toMatchObject({ "x-df-code": "RESOURCE_EXHAUSTED", "x-df-reason": "upload-busy", "retry-after": "1" });
+    expect(busy.limiter.peak).toBe(1);
+  });
+
+  it("stops, cutting uploads in progress", async () => {
+    const content = new Content(taskIdOf(14), bytes(4 * PIECE, 14), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const peer = await startPeer(storage, { limiter: { rateLimit: PIECE / 4 } });
+    const started = Date.now();
+    const slow = get(peer.ref.downloadPort, `/pieces/${content.taskId}/0`).then(
+      () => "finished",
+      () => "cut",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await peer.byteServer?.stop();
+    expect(await slow).toBe("cut");
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("TokenBucket", () => {
+  it("holds sustained use to the rate after the burst", async () => {
+    const bucket = new TokenBucket({ rate: 1_000_000, burst: 100_000 });
+    const started = performance.now();
+    await bucket.take(100_000);
+    expect(performance.now() - started).toBeLessThan(50);
+    await bucket.take(200_000);
+    await bucket.take(100_000);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it("gives back the tokens of a wait that is aborted", async () => {
+    const bucket = new TokenBucket({ rate: 1000, burst: 1000 });
+    const abort = new AbortController();
+    const waiting = bucket.take(11_000, abort.signal);
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ code: "CANCELLED" });
+    const started = performance.now();
+    await bucket.take(500);
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+});

@@ -1,0 +1,37 @@
+import { common, daemonUpload } from "@df/rpc";
+import type { UploadContext } from "./context.js";
+import { lookupPiece } from "./lookup.js";
+
+/**
+ * DownloadPiece: one piece's bytes in one gRPC message, for children of a host that
+ * announces no byte port. Under the same upload limits as the byte server.
+ */
+export async function downloadPiece(
+  context: UploadContext,
+  request: daemonUpload.DownloadPieceRequest,
+  signal: AbortSignal,
+): Promise<daemonUpload.DownloadPieceResponse> {
+  const { task, piece } = lookupPiece(context.storage, request.taskId, request.pieceNumber);
+  const slot = await context.limiter.acquire(signal);
+  let ok = false;
+  try {
+    const content = await task.readPiece(piece.number, { signal });
+    await slot.throttle(content.byteLength, signal);
+    slot.sent(content.byteLength);
+    ok = true;
+    return daemonUpload.DownloadPieceResponse.create({
+      piece: common.Piece.create({
+        number: piece.number,
+        parentId: context.peerIdOf?.(task.id) ?? context.host.id,
+        offset: piece.offset,
+        length: piece.length,
+        digest: piece.digest,
+        content,
+        trafficType: common.TrafficType.REMOTE_PEER,
+        createdAt: new Date(piece.finishedAt),
+      }),
+    });
+  } finally {
+    slot.release(ok);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * What this dfdaemon serves to other peers: the DfdaemonUpload methods children use
+ * (SyncPieces, DownloadPiece, StatTask, SyncHost), the HTTP piece-byte server announced
+ * as the host's download port, and the limits both share.
+ */
+export { createUploadHandlers, type UploadHandlers } from "./handlers.js";
+export type { UploadDeps, UploadHost } from "./context.js";
+export { UploadLimiter, type UploadLimiterOptions, type UploadLoad, type UploadSlot } from "./limiter.js";
+export { TokenBucket } from "./token-bucket.js";
+export { PieceByteServer, type PieceByteServerOptions } from "./byte-server.js";
+export { TaskFailures } from "./task-failures.js";
+export { taskMessage } from "./stat-task.js";
+export { HEADERS as PIECE_HTTP_HEADERS, piecePath } from "./piece-http.js";

@@ -1,0 +1,78 @@
+import { DfError, isDfError } from "@df/interface";
+import { daemonUpload } from "@df/rpc";
+import type { Task } from "@df/storage";
+import type { UploadContext } from "./context.js";
+import { lookupTask } from "./lookup.js";
+
+/**
+ * SyncPieces: the pieces this host holds of a task among those the child is interested
+ * in (empty: all), those already stored first, then each new one as it lands, so a
+ * parent that is itself still downloading serves what it has. Ends once every
+ * interested piece was sent; fails with the task's error when its download here fails
+ * (see TaskFailures) or the task is deleted.
+ */
+export async function* syncPieces(
+  context: UploadContext,
+  request: daemonUpload.SyncPiecesRequest,
+  signal: AbortSignal,
+): AsyncGenerator<daemonUpload.SyncPiecesResponse, void, undefined> {
+  const task = lookupTask(context.storage, request.taskId);
+  const wanted = interestedSet(task, request.interestedPieceNumbers);
+  let remaining = wanted ? wanted.size : task.pieceCount;
+  if (remaining === 0) return;
+
+  const stop = new AbortController();
+  let failure: DfError | undefined;
+  const forward = (): void => stop.abort(signal.reason);
+  signal.addEventListener("abort", forward, { once: true });
+  const unwatch = context.failures?.watch(task.id, (error) => {
+    failure = error;
+    stop.abort(error);
+  });
+  const parentId = context.peerIdOf?.(task.id) ?? context.host.id;
+  try {
+    for await (const piece of task.watchPieces({ signal: stop.signal })) {
+      if (wanted && !wanted.has(piece.number)) continue;
+      // Read per message: the byte port is known only once its server listens.
+      const port = context.host.downloadPort;
+      yield daemonUpload.SyncPiecesResponse.create({
+        number: piece.number,
+        offset: piece.offset,
+        length: piece.length,
+        digest: piece.digest,
+        ip: context.host.ip,
+        ...(port > 0 ? { tcpPort: port } : {}),
+        parentId,
+      });
+      if (--remaining === 0) return;
+    }
+  } catch (error) {
+    if (failure) {
+      throw new DfError(failure.code === "CANCELLED" ? "UNAVAILABLE" : failure.code, `the download of task ${task.id} failed on this host: ${failure.message}`, {
+        cause: failure,
+        reason: "parent-download-failed",
+        details: { taskId: task.id },
+      });
+    }
+    if (signal.aborted && isDfError(signal.reason)) throw signal.reason;
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", forward);
+    unwatch?.();
+  }
+}
+
+function interestedSet(task: Task, numbers: readonly number[]): Set<number> | undefined {
+  if (numbers.length === 0) return undefined;
+  const wanted = new Set<number>();
+  for (const number of numbers) {
+    if (number >= task.pieceCount) {
+      throw new DfError("OUT_OF_RANGE", `task ${task.id} has ${task.pieceCount} piece(s); piece ${number} does not exist`, {
+        reason: "piece-out-of-range",
+        details: { taskId: task.id, number, pieceCount: task.pieceCount },
+      });
+    }
+    wanted.add(number);
+  }
+  return wanted;
+}
