@@ -20,7 +20,7 @@ export interface DfgetResult {
   stderr: string;
   stdout: Buffer;
   /** MiB per byte source from dfget's summary line: origin, peers, local. */
-  sources: Partial<Record<"origin" | "peers" | "local", number>>;
+  sources: Partial<Record<"origin" | "seed" | "peers" | "local", number>>;
 }
 
 export declare function dfget(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<DfgetResult>;

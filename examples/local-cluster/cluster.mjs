@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+const here = fileURLToPath(new URL(".", import.meta.url));
 export const BIN = {
   scheduler: join(root, "packages/scheduler/bin/df-scheduler.js"),
   dfdaemon: join(root, "packages/daemon/bin/dfdaemon.js"),
@@ -100,7 +101,7 @@ export async function startCluster({ dir, peers = 3, seed = true, logLevel = "in
     const scheduler = await startProcess(
       "scheduler",
       BIN.scheduler,
-      ["--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", logLevel, ...schedulerArgs],
+      ["--config", join(here, "scheduler.yaml"), "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", logLevel, ...schedulerArgs],
       { ready: /df-scheduler listening on (\S+)/, logFile: join(dir, "scheduler.log"), env },
     );
     started.push(scheduler);
@@ -110,6 +111,7 @@ export async function startCluster({ dir, peers = 3, seed = true, logLevel = "in
         name,
         BIN.dfdaemon,
         [
+          "--config", join(here, isSeed ? "seed.yaml" : "peer.yaml"),
           ...(isSeed ? ["--seed"] : []),
           "--scheduler", schedulerAddress,
           "--storage-dir", join(dir, name, "storage"),

@@ -53,7 +53,7 @@ try {
     return { output, result };
   };
 
-  step("peer-1 downloads first: the scheduler has the seed peer fetch the file from the origin, and peer-1 takes it from the seed");
+  step("peer-1 downloads first: the scheduler has the seed peer fetch the file from the origin, and peer-1 takes it from the seed as it arrives");
   const first = await download(cluster.peers[0]);
   step("peer-2 and peer-3 download at once: they take it from the seed and from peer-1");
   const rest = await Promise.all(cluster.peers.slice(1).map(download));

@@ -42,7 +42,8 @@ describe("P2P download through a real cluster", () => {
     const { url, digest } = publish("/shared.bin", size, 1);
     const first = await download(cluster.peers[0]!, url, "shared-1.bin");
     expect(first.code, first.stderr).toBe(0);
-    expect(first.sources.peers ?? 0).toBeGreaterThan(0);
+    expect((first.sources.seed ?? 0) + (first.sources.peers ?? 0)).toBeGreaterThan(0);
+    expect(first.sources.origin ?? 0).toBe(0);
     const rest = await Promise.all([download(cluster.peers[1]!, url, "shared-2.bin"), download(cluster.peers[2]!, url, "shared-3.bin")]);
     for (const result of [first, ...rest]) {
       expect(result.code, result.stderr).toBe(0);

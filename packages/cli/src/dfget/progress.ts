@@ -1,6 +1,6 @@
 import { SingleBar } from "cli-progress";
 
-export type ByteSource = "origin" | "peers" | "local";
+export type ByteSource = "origin" | "seed" | "peers" | "local";
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -13,7 +13,7 @@ function mib(bytes: number): string {
 export class Progress {
   readonly #bar: SingleBar | undefined;
   readonly #plain: boolean;
-  readonly #bySource: Record<ByteSource, number> = { origin: 0, peers: 0, local: 0 };
+  readonly #bySource: Record<ByteSource, number> = { origin: 0, seed: 0, peers: 0, local: 0 };
   readonly #startedAt = performance.now();
   #total = 0;
   #done = 0;

@@ -12,8 +12,15 @@ export class DaemonUnreachable extends Error {
   override readonly name = "DaemonUnreachable";
 }
 
+/** Seed peers' IDs end in `-seed` (Dragonfly's peer ID rule), so their bytes can be told apart. */
 const sourceOf = (piece: common.Piece): ByteSource =>
-  piece.trafficType === common.TrafficType.BACK_TO_SOURCE ? "origin" : piece.trafficType === common.TrafficType.LOCAL_PEER ? "local" : "peers";
+  piece.trafficType === common.TrafficType.BACK_TO_SOURCE
+    ? "origin"
+    : piece.trafficType === common.TrafficType.LOCAL_PEER
+      ? "local"
+      : piece.parentId?.endsWith("-seed")
+        ? "seed"
+        : "peers";
 
 /** `start-end` or `start-` as a Download range; `-suffix` needs the length, which only the daemon knows. */
 function toRange(spec: string | undefined): common.Range | undefined {
