@@ -96,3 +96,29 @@ describe("P2P download through a real cluster", () => {
     expect(scheme.stderr).toMatch(/gopher/);
   });
 });
+
+describe("bad input through a real cluster", () => {
+  it("refuses a range past the end with a clear error", async () => {
+    const { url } = publish("/short.bin", 1000, 21);
+    const result = await run([url, "-O", "-", "--endpoint", cluster.peers[0]!.socket, "--no-progress", "--range", "5000-5999"]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/range|out of range|past the end/i);
+  });
+
+  it("never hands out bytes of two versions when the origin changes the file mid-download", async () => {
+    // The origin swaps to a longer file after a few requests: the download must fail
+    // cleanly or deliver exactly one version, never a mix.
+    const first = 9 * MiB;
+    const second = 13 * MiB;
+    origin.publish("/moving.bin", { seed: 31, size: first }, { changeAfter: { requests: 2, content: { seed: 32, size: second } } });
+    const result = await download(cluster.peers[2]!, origin.url("/moving.bin"), "moving.bin");
+    if (result.code === 0) {
+      const bytes = await readFile(result.output);
+      const digest = sha256(bytes);
+      expect([sha256(generateContent(31, 0, first)), sha256(generateContent(32, 0, second))]).toContain(digest);
+    } else {
+      expect(result.stderr).toMatch(/dfget: /);
+      await expect(readFile(result.output)).rejects.toThrow(/ENOENT/);
+    }
+  });
+});

@@ -31,7 +31,7 @@ export async function getResource(
       { method: "GET", url, header: request.header, ...(range ? { range: rangeHeader(range) } : {}) },
       scope,
     );
-    const expected = await acceptedLength(answer, range);
+    const expected = await acceptedLength(answer, range, request.expectedLength);
     return streamingResponse(answer, expected, scope);
   } catch (error) {
     scope.dispose();
@@ -55,12 +55,16 @@ function rangeHeader(range: ByteRange): string {
 }
 
 /** Checks the answer against the request; returns how many body bytes it must carry. */
-async function acceptedLength(answer: Exchange, range: ByteRange | undefined): Promise<number | undefined> {
+async function acceptedLength(
+  answer: Exchange,
+  range: ByteRange | undefined,
+  expectedLength: number | undefined,
+): Promise<number | undefined> {
   const { status, headers, attempt } = answer;
   const length = parseContentLength(headers["content-length"]);
   const contentRange = parseContentRange(headers["content-range"]);
   const refuse = (
-    code: "FAILED_PRECONDITION" | "OUT_OF_RANGE",
+    code: "FAILED_PRECONDITION" | "OUT_OF_RANGE" | "ABORTED",
     reason: string,
     message: string,
     extra: Record<string, unknown> = {},
@@ -82,6 +86,16 @@ async function acceptedLength(answer: Exchange, range: ByteRange | undefined): P
     );
   }
   if (status < 200 || status >= 300) throw statusError(status, attempt, { body: await snippet(answer) });
+
+  const total = contentRange?.kind === "range" ? contentRange.total : status === 200 ? length : undefined;
+  if (expectedLength !== undefined && total !== undefined && total !== expectedLength) {
+    throw refuse(
+      "ABORTED",
+      "source-changed",
+      `the resource changed while it was being fetched: it is now ${total} bytes, it was ${expectedLength}; download it again`,
+      { expectedLength, total },
+    );
+  }
 
   if (!range) {
     if (status !== 206) return length;

@@ -89,7 +89,10 @@ async function fetchRangedPiece(options: FetchPiecesOptions, number: number, sig
     let response: SourceResponse | undefined;
     let consumed = false;
     try {
-      response = await options.client.get({ ...options.request, range: { start: range.offset, length: range.length } }, { signal });
+      response = await options.client.get(
+        { ...options.request, range: { start: range.offset, length: range.length }, expectedLength: task.contentLength },
+        { signal },
+      );
       const body = response.body;
       const tracked = (async function* () {
         for await (const chunk of body) yield chunk;
@@ -142,7 +145,7 @@ async function fetchStreaming(options: FetchPiecesOptions): Promise<void> {
 async function streamOnce(options: FetchPiecesOptions): Promise<void> {
   const { task } = options;
   const started = performance.now();
-  const response = await options.client.get(options.request, options.signal ? { signal: options.signal } : {});
+  const response = await options.client.get({ ...options.request, expectedLength: task.contentLength }, options.signal ? { signal: options.signal } : {});
   let finished = false;
   try {
     let number = 0;

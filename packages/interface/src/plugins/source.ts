@@ -21,6 +21,13 @@ export interface SourceStat {
 export interface SourceGetRequest extends SourceRequest {
   /** Inclusive start and byte count; omit for the whole resource. */
   readonly range?: { readonly start: number; readonly length: number };
+  /**
+   * The resource's full length as the caller learnt it (from `stat`). An answer that
+   * shows another total (Content-Range, or the length of a whole-resource answer)
+   * means the resource changed under the caller: ABORTED, reason `source-changed`, so
+   * that pieces of two versions are never mixed in one task.
+   */
+  readonly expectedLength?: number;
 }
 
 export interface SourceResponse {
