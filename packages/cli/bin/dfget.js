@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { dfget } from "../dist/index.js";
+import { dfget } from "../dist/bundle/dfget.mjs";
 
 process.exitCode = await dfget(process.argv);
