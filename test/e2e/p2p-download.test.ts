@@ -82,6 +82,15 @@ describe("P2P download through a real cluster", () => {
     expect(Buffer.compare(result.stdout, Buffer.from(generateContent(5, 4 * MiB - 10, 20)))).toBe(0);
   });
 
+  it("streams a whole multi-piece file to standard output in order, digest checked", async () => {
+    const size = 17 * MiB + 5;
+    const { url, digest } = publish("/stdout.bin", size, 9);
+    const result = await run([url, "-O", "-", "--endpoint", cluster.peers[1]!.socket, "--no-progress", "--digest", `sha256:${digest}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.length).toBe(size);
+    expect(sha256(result.stdout)).toBe(digest);
+  });
+
   it("reports a 404 from the origin as not found (exit 3)", async () => {
     const result = await download(cluster.peers[0]!, origin.url("/nothing-here.bin"), "nothing.bin");
     expect(result.code, result.stderr).toBe(3);

@@ -26,6 +26,10 @@ export class OrderedWriter {
     return this.#written;
   }
 
+  get expected(): number {
+    return this.range.end - this.range.start;
+  }
+
   async add(offset: number, content: Buffer): Promise<void> {
     const end = offset + content.length;
     if (end <= this.range.start || offset >= this.range.end) return;

@@ -99,6 +99,9 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
     client.close();
   }
   if (!result) throw new DfError("INTERNAL", "the daemon ended the download without saying it finished");
+  if (writer && writer.written !== writer.expected) {
+    throw new DfError("DATA_LOSS", `the daemon delivered ${writer.written} of ${writer.expected} bytes to standard output`);
+  }
   verifier?.verify();
   if (options.digest && !toStdout && !download.digest) await verifyFile(options.output, options.digest);
   return result;

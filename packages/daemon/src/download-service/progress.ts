@@ -36,15 +36,42 @@ async function pieceMessage(piece: PieceInfo, task: StoredTask, withContent: boo
 }
 
 /**
+ * Holds finished pieces back until every piece before them went out, so that a client
+ * streaming the bytes (dfget -O -) receives them in order and needs no reorder buffer.
+ * Only piece metadata waits here; the bytes are read from storage when a piece is sent.
+ */
+class InOrder {
+  readonly #waiting = new Map<number, PieceInfo>();
+  #next: number;
+
+  constructor(first: number) {
+    this.#next = first;
+  }
+
+  add(piece: PieceInfo): PieceInfo[] {
+    this.#waiting.set(piece.number, piece);
+    const ready: PieceInfo[] = [];
+    for (let next = this.#waiting.get(this.#next); next; next = this.#waiting.get(this.#next)) {
+      this.#waiting.delete(this.#next);
+      ready.push(next);
+      this.#next++;
+    }
+    return ready;
+  }
+}
+
+/**
  * Turns one client's download events into DownloadTask responses. With piece content,
  * pieces already on this host are sent one message each (as LOCAL_PEER pieces) rather
- * than inside `started`: a whole task in one message could pass any message limit.
+ * than inside `started`: a whole task in one message could pass any message limit. With
+ * content, pieces go out in piece order (see InOrder); without, as they finish.
  */
 export async function* progressResponses(
   events: AsyncIterable<DownloadEvent>,
   options: ProgressOptions,
 ): AsyncGenerator<ProgressResponse, void, undefined> {
   let task: StoredTask | undefined;
+  let order: InOrder | undefined;
   for await (const event of events) {
     switch (event.kind) {
       case "started": {
@@ -62,14 +89,24 @@ export async function* progressResponses(
           }),
         };
         if (options.needPieceContent) {
-          for (const piece of event.localPieces) {
-            yield { $case: "pieceFinished", value: { piece: await pieceMessage(piece, event.task, true) } };
+          const first = event.range && event.pieceLength > 0 ? Math.floor(event.range.start / event.pieceLength) : 0;
+          order = new InOrder(first);
+          for (const local of event.localPieces) {
+            for (const piece of order.add(local)) {
+              yield { $case: "pieceFinished", value: { piece: await pieceMessage(piece, event.task, true) } };
+            }
           }
         }
         break;
       }
       case "piece":
-        yield { $case: "pieceFinished", value: { piece: await pieceMessage(event.piece, task as StoredTask, options.needPieceContent) } };
+        if (order) {
+          for (const piece of order.add(event.piece)) {
+            yield { $case: "pieceFinished", value: { piece: await pieceMessage(piece, task as StoredTask, true) } };
+          }
+        } else {
+          yield { $case: "pieceFinished", value: { piece: await pieceMessage(event.piece, task as StoredTask, false) } };
+        }
         break;
       case "finished": {
         const outputPath = await options.beforeFinish?.(event.task);
