@@ -1,6 +1,7 @@
 // Bundles dfget into a few files. dfget is a short-lived process: with ~300 small
 // modules (grpc-js, protobuf, our packages) Node spends more time finding and loading
-// files than downloading a small file. One bundle halves its start-up (0.16 → 0.11 s).
+// files than downloading a small file. One bundle halves its start-up (0.16 → 0.11 s),
+// and CommonJS lets bin/dfget.js reuse V8's compiled code between runs (→ ~0.09 s).
 import { build } from "rolldown";
 
 await build({
@@ -12,8 +13,8 @@ await build({
   logLevel: "warn",
   output: {
     dir: new URL("../dist/bundle", import.meta.url).pathname,
-    format: "esm",
-    entryFileNames: "[name].mjs",
-    chunkFileNames: "[name]-[hash].mjs",
+    format: "cjs",
+    entryFileNames: "[name].cjs",
+    chunkFileNames: "[name]-[hash].cjs",
   },
 });
