@@ -1,4 +1,4 @@
-export declare const BIN: { scheduler: string; dfdaemon: string; dfget: string };
+export declare const BIN: { scheduler: string; dfdaemon: string; dfget: string; dfcache: string };
 
 export interface ManagedProcess {
   name: string;
@@ -25,6 +25,14 @@ export interface DfgetResult {
 
 export declare function dfget(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<DfgetResult>;
 
+export interface DfcacheResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export declare function dfcache(args: readonly string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<DfcacheResult>;
+
 export interface ClusterDaemon {
   name: string;
   process: ManagedProcess;
@@ -36,7 +44,10 @@ export interface ClusterDaemon {
 
 export interface Cluster {
   dir: string;
+  /** The first scheduler. */
   scheduler: { process: ManagedProcess; address: string };
+  /** Every scheduler, the first included; each daemon is given all of them. */
+  schedulers: { process: ManagedProcess; address: string }[];
   seed: ClusterDaemon | undefined;
   peers: ClusterDaemon[];
   startDaemon(name: string, seed: boolean): Promise<ClusterDaemon>;
@@ -47,6 +58,8 @@ export declare function startCluster(options: {
   dir: string;
   peers?: number;
   seed?: boolean;
+  /** Schedulers sharing the tasks by consistent hash of the task ID (default 1). */
+  schedulers?: number;
   logLevel?: string;
   daemonArgs?: readonly string[];
   schedulerArgs?: readonly string[];

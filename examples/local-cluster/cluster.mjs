@@ -13,6 +13,7 @@ export const BIN = {
   scheduler: join(root, "packages/scheduler/bin/df-scheduler.js"),
   dfdaemon: join(root, "packages/daemon/bin/dfdaemon.js"),
   dfget: join(root, "packages/cli/bin/dfget.js"),
+  dfcache: join(root, "packages/cli/bin/dfcache.js"),
 };
 
 /**
@@ -90,22 +91,50 @@ export function dfget(args, { timeoutMs = 300_000, env } = {}) {
   });
 }
 
+/** Runs dfcache to completion; resolves with its exit code, stdout and stderr. */
+export function dfcache(args, { timeoutMs = 300_000, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN.dfcache, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 /**
  * A scheduler, optionally a seed peer, and `peers` peers, each with its own storage,
  * socket and ports under `dir`. Returns their addresses and a stop function.
  */
-export async function startCluster({ dir, peers = 3, seed = true, logLevel = "info", daemonArgs = [], schedulerArgs = [], env }) {
+export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1, logLevel = "info", daemonArgs = [], schedulerArgs = [], env }) {
   await mkdir(dir, { recursive: true });
   const started = [];
   try {
-    const scheduler = await startProcess(
-      "scheduler",
-      BIN.scheduler,
-      ["--config", join(here, "scheduler.yaml"), "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", logLevel, ...schedulerArgs],
-      { ready: /df-scheduler listening on (\S+)/, logFile: join(dir, "scheduler.log"), env },
+    // Several schedulers share the tasks by consistent hash; every daemon knows them all.
+    const settled = await Promise.allSettled(
+      Array.from({ length: schedulers }, (_, i) =>
+        startProcess(
+          i === 0 ? "scheduler" : `scheduler-${i + 1}`,
+          BIN.scheduler,
+          ["--config", join(here, "scheduler.yaml"), "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", logLevel, ...schedulerArgs],
+          { ready: /df-scheduler listening on (\S+)/, logFile: join(dir, i === 0 ? "scheduler.log" : `scheduler-${i + 1}.log`), env },
+        ),
+      ),
     );
-    started.push(scheduler);
+    // Keep the ones that started, so a failure below still stops them.
+    const schedulerProcesses = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    started.push(...schedulerProcesses);
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const scheduler = schedulerProcesses[0];
     const schedulerAddress = scheduler.match[1];
+    const schedulerFlags = schedulerProcesses.flatMap((p) => ["--scheduler", p.match[1]]);
     const startDaemon = async (name, isSeed) => {
       const proc = await startProcess(
         name,
@@ -113,7 +142,7 @@ export async function startCluster({ dir, peers = 3, seed = true, logLevel = "in
         [
           "--config", join(here, isSeed ? "seed.yaml" : "peer.yaml"),
           ...(isSeed ? ["--seed"] : []),
-          "--scheduler", schedulerAddress,
+          ...schedulerFlags,
           "--storage-dir", join(dir, name, "storage"),
           "--socket", join(dir, name, "dfdaemon.sock"),
           "--upload-listen", "127.0.0.1:0",
@@ -134,6 +163,7 @@ export async function startCluster({ dir, peers = 3, seed = true, logLevel = "in
     return {
       dir,
       scheduler: { process: scheduler, address: schedulerAddress },
+      schedulers: schedulerProcesses.map((p) => ({ process: p, address: p.match[1] })),
       seed: seedPeer,
       peers: peerList,
       startDaemon,

@@ -81,6 +81,19 @@ export class TaskConductor {
     return this.#runs.get(taskId)?.peerId ?? this.#holders.get(taskId);
   }
 
+  /**
+   * Records that the scheduler knows this host holds `taskId` as `peerId` (dfcache
+   * import announced it), so pieces served from here carry that parent ID.
+   */
+  holdAs(taskId: string, peerId: string): void {
+    this.#holders.set(taskId, peerId);
+  }
+
+  /** Announces this host to one scheduler again (it forgot the host, e.g. after a restart). */
+  announceHostTo(address: string): Promise<void> {
+    return this.announcer.announceTo(address);
+  }
+
   /** The running download of a task, if any. */
   runOf(taskId: string): TaskRun | undefined {
     return this.#runs.get(taskId);

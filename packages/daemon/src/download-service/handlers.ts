@@ -1,10 +1,13 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
-import { daemonDownload, scheduler, unary, type ServiceHandlers } from "@df/rpc";
+import { daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../conductor/host.js";
 import type { SchedulerClients } from "../conductor/scheduler-clients.js";
 import { taskIdOf } from "../conductor/task-identity.js";
+import { exportTask } from "../cache/export.js";
+import { importTask } from "../cache/import.js";
+import { statOnScheduler } from "../cache/scheduler-calls.js";
 import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "./output.js";
 import { progressResponses } from "./progress.js";
 import { storedTaskToProto } from "./task-proto.js";
@@ -20,8 +23,8 @@ export interface DownloadServiceDeps {
 type Handlers = ServiceHandlers<daemonDownload.DfdaemonDownloadService>;
 
 /**
- * The daemon's service for local clients (dfget, dfcache) on the unix socket.
- * ImportTask and ExportTask are not served yet: the RPC layer answers UNIMPLEMENTED.
+ * The daemon's service for local clients (dfget, dfcache) on the unix socket. Import
+ * and export (dfcache) live in ../cache.
  */
 export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Handlers> {
   const { conductor, storage, host } = deps;
@@ -83,22 +86,23 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       throw new DfError("NOT_FOUND", `task ${taskId} is not on this host`, { reason: "task-not-found", details: { taskId } });
     },
 
+    async importTask(request, context) {
+      const { task } = await importTask(deps, request, context.signal);
+      return daemonDownload.ImportTaskResponse.create({ task: storedTaskToProto(task, false) });
+    },
+
+    async exportTask(request, context) {
+      const result = await exportTask(deps, request, context.signal);
+      return daemonDownload.ExportTaskResponse.create({
+        taskId: result.task.id,
+        contentLength: result.task.contentLength,
+        outputPath: result.outputPath,
+      });
+    },
+
     async deleteTask(request) {
       await conductor.deleteTask(taskIdOf(request), { remote: request.remote });
       return daemonDownload.DeleteTaskResponse.create();
     },
   };
-}
-
-async function statOnScheduler(deps: DownloadServiceDeps, taskId: string): Promise<scheduler.StatTaskResponse> {
-  let last: unknown;
-  for (const address of deps.schedulers.forTask(taskId)) {
-    try {
-      return await unary(deps.schedulers.client(address), "statTask", scheduler.StatTaskRequest.create({ hostId: deps.host.id, taskId }));
-    } catch (error) {
-      last = error;
-      if (!hasErrorCode(error, "UNAVAILABLE")) throw error;
-    }
-  }
-  throw last ?? new DfError("UNAVAILABLE", "no scheduler is configured");
 }

@@ -53,14 +53,19 @@ describe("download service: stat, delete, unimplemented and bad requests", () =>
     expect(scheduler.resources.tasks.get(taskId)?.hasAvailablePeer() ?? false).toBe(false);
   });
 
-  it("answers UNIMPLEMENTED for import and export", async () => {
-    const daemon = await startDaemon({ name: "unimpl", scheduler: DEAD_SCHEDULER });
+  it("import without a reachable scheduler keeps the local copy and says UNAVAILABLE; export of an unknown task too", async () => {
+    const daemon = await startDaemon({ name: "no-scheduler", scheduler: DEAD_SCHEDULER });
     const client = downloadClient(daemon.addresses.socket);
     await expect(unary(client, "importTask", daemonDownload.ImportTaskRequest.create({ path: "/etc/hostname" }))).rejects.toMatchObject({
-      code: "UNIMPLEMENTED",
+      code: "INVALID_ARGUMENT",
+      reason: "missing-url",
     });
-    await expect(unary(client, "exportTask", daemonDownload.ExportTaskRequest.create({ url: "http://x/y", outputPath: "/tmp/x" }))).rejects.toMatchObject({
-      code: "UNIMPLEMENTED",
+    const imported = unary(client, "importTask", daemonDownload.ImportTaskRequest.create({ path: "/etc/hostname", url: "d7y:/hostname", type: common.TaskType.PERSISTENT_CACHE }));
+    await expect(imported).rejects.toMatchObject({ code: "UNAVAILABLE", reason: "announce-failed" });
+    const local = await unary(client, "statTask", daemonDownload.StatTaskRequest.create({ url: "d7y:/hostname", type: common.TaskType.PERSISTENT_CACHE, localOnly: true }));
+    expect(local.task?.state).toBe(common.TaskState.SUCCEEDED);
+    await expect(unary(client, "exportTask", daemonDownload.ExportTaskRequest.create({ url: "d7y:/other", outputPath: "/tmp/df-never-written" }))).rejects.toMatchObject({
+      code: "UNAVAILABLE",
     });
   });
 

@@ -3,6 +3,9 @@ import { DfError, closestMatch, resolvePlugins, type BuiltinPlugins, type Logger
 /** Source plugins shipped with df, by the names config uses. */
 export const BUILTIN_SOURCES: BuiltinPlugins<"source"> = {
   http: () => import("@df/source-http"),
+  // Not in the default `sources`: a seed would read its own files for any peer that
+  // asks. dfcache import uses it directly, whatever the config says.
+  local: () => import("@df/source-local"),
 };
 
 /**

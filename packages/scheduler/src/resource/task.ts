@@ -31,6 +31,11 @@ export class Task {
   /** Back-to-source peers that failed since the last success. */
   peerFailedCount = 0;
   updatedAt: number;
+  /**
+   * The whole-content digest the first holder announced (dfcache import), so a second
+   * import of the same cache ID with other bytes can be refused rather than mixed.
+   */
+  contentDigest: string | undefined;
   /** When a seed peer was last asked to fetch this task, and whether it failed. */
   seedTriggeredAt: number | undefined;
   seedFailedAt: number | undefined;

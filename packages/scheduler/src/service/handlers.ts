@@ -160,9 +160,26 @@ export function schedulerHandlers(
         },
         now,
       );
-      if (task.contentLength === undefined) {
+      const digest = request.download?.digest || undefined;
+      // A task nobody holds any more may take new content; one still held may not
+      // change under its holders' children: peers would mix pieces of two files.
+      if (task.contentLength !== undefined && task.hasAvailablePeer(new Set([request.peerId]))) {
+        const conflict =
+          task.contentLength !== request.contentLength ||
+          (request.pieceLength > 0 && task.pieceLength !== request.pieceLength) ||
+          (digest !== undefined && task.contentDigest !== undefined && digest !== task.contentDigest);
+        if (conflict) {
+          throw new DfError(
+            "ALREADY_EXISTS",
+            `task ${request.taskId} is already held by other peers with different content (${task.contentLength} bytes, ${task.contentDigest ?? "no digest"}; announced ${request.contentLength} bytes, ${digest ?? "no digest"}); delete it everywhere or import under another ID`,
+            { reason: "task-content-conflict", details: { taskId: request.taskId } },
+          );
+        }
+      } else {
         task.setContent(request.contentLength, request.pieceLength, request.pieceCount || countPieces(request.contentLength, request.pieceLength || 1));
+        task.contentDigest = digest;
       }
+      task.contentDigest ??= digest;
       const peer = resources.peerOrCreate(request.peerId, task, host, { now });
       if (peer.fsm.can("register-normal")) peer.fsm.fire("register-normal");
       if (!peer.fsm.is("succeeded")) peer.fsm.fire("download-succeeded");

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runBundled } from "./run-bundled.js";
+
+process.exitCode = await runBundled("dfcache", "main");

@@ -1,0 +1,50 @@
+import { isAbsolute, resolve } from "node:path";
+import { DfError } from "@df/interface/errors";
+import { parseDuration } from "@df/interface/units";
+import { DEFAULT_ENDPOINT } from "../dfget/options.js";
+
+/** Flags every dfcache command takes. */
+export interface RawCacheFlags {
+  cid?: string;
+  tag?: string;
+  endpoint?: string;
+  timeout?: string;
+  progress?: boolean;
+  json?: boolean;
+  local?: boolean;
+  output?: string;
+  overwrite?: boolean;
+  remote?: boolean;
+}
+
+export interface CacheOptions {
+  cid: string;
+  tag?: string;
+  endpoint: string;
+  /** 0: no limit. */
+  timeoutMs: number;
+  progress: boolean;
+  json: boolean;
+}
+
+function usage(message: string): DfError {
+  return new DfError("INVALID_ARGUMENT", message, { reason: "usage" });
+}
+
+export function resolveCacheOptions(flags: RawCacheFlags): CacheOptions {
+  if (!flags.cid) throw usage("the cache ID is required: --cid <id> (any string, e.g. sha256:<hex> of the content)");
+  const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 0;
+  return {
+    cid: flags.cid,
+    ...(flags.tag ? { tag: flags.tag } : {}),
+    endpoint: flags.endpoint ?? DEFAULT_ENDPOINT,
+    timeoutMs,
+    progress: (flags.progress ?? true) && !flags.json,
+    json: flags.json ?? false,
+  };
+}
+
+/** A path from the command line, absolute (the daemon does not know our working directory). */
+export function absolute(file: string, cwd = process.cwd()): string {
+  return isAbsolute(file) ? file : resolve(cwd, file);
+}

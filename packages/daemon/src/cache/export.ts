@@ -1,0 +1,83 @@
+import { DfError, hasErrorCode, toDfError } from "@df/interface";
+import { common, type daemonDownload } from "@df/rpc";
+import type { Task as StoredTask } from "@df/storage";
+import { taskIdOf } from "../conductor/task-identity.js";
+import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "../download-service/output.js";
+import type { CacheDeps } from "./deps.js";
+import { exportable, statOnScheduler } from "./scheduler-calls.js";
+
+export interface ExportResult {
+  task: StoredTask;
+  outputPath: string;
+  /** Where the bytes came from: this host's store, or other peers. */
+  from: "local" | "peers";
+}
+
+/**
+ * dfcache export: writes a task to `output_path`. A complete copy on this host is hard
+ * linked (or copied) out. Otherwise, unless `local_only`, the task's scheduler is asked
+ * first — a task no live peer holds is NOT_FOUND at once, without registering a
+ * download — and then the task is downloaded from peers with back-to-source disabled:
+ * cache data has no origin. An existing output is ALREADY_EXISTS unless `overwrite`,
+ * checked before anything is fetched, and left untouched.
+ */
+export async function exportTask(deps: CacheDeps, request: daemonDownload.ExportTaskRequest, signal?: AbortSignal): Promise<ExportResult> {
+  const taskId = taskIdOf(request);
+  checkDigest(request.digest);
+  const output = await checkOutput(request.outputPath, request.overwrite);
+  const finish = async (task: StoredTask): Promise<void> => {
+    if (request.digest) await verifyTaskDigest(task, request.digest);
+    await writeOutput(deps.storage, task, output, { overwrite: request.overwrite, forceHardLink: false });
+  };
+
+  const stored = deps.storage.getTask(taskId);
+  if (stored?.complete) {
+    await finish(stored);
+    return { task: stored, outputPath: output, from: "local" };
+  }
+  if (request.localOnly) throw notFound(taskId, "is not complete on this host (--local)");
+
+  let known: common.Task | undefined;
+  try {
+    known = (await statOnScheduler(deps, taskId)).task;
+  } catch (error) {
+    if (hasErrorCode(error, "NOT_FOUND")) throw notFound(taskId, "is held by no peer", error);
+    throw error;
+  }
+  if (!exportable(known)) throw notFound(taskId, "is held by no live peer any more");
+  const task = known as common.Task;
+  const download = common.Download.create({
+    url: request.url || task.url,
+    type: request.url ? request.type : task.type,
+    ...((request.url ? request.tag : task.tag) ? { tag: request.url ? request.tag : task.tag } : {}),
+    ...((request.url ? request.application : task.application) ? { application: request.url ? request.application : task.application } : {}),
+    ...(request.pieceLength ? { pieceLength: request.pieceLength } : {}),
+    filteredQueryParams: request.url ? request.filteredQueryParams : task.filteredQueryParams,
+    disableBackToSource: true,
+    ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
+  });
+  const subscription = deps.conductor.download(download, signal ? { signal } : {});
+  if (subscription.taskId !== taskId) {
+    throw new DfError("FAILED_PRECONDITION", `the scheduler's record of task ${taskId} names another task (${subscription.taskId}); export it by cid`, {
+      reason: "task-id-mismatch",
+    });
+  }
+  let done: StoredTask | undefined;
+  try {
+    for await (const event of subscription) {
+      if (event.kind === "finished") done = event.task;
+    }
+  } catch (error) {
+    // No peer could serve it (the holder left before the scheduler noticed): for the
+    // caller that is "not found", as it would be a moment later.
+    if (hasErrorCode(error, "FAILED_PRECONDITION", "back-to-source-disabled")) throw notFound(taskId, "could be fetched from no peer", error);
+    throw toDfError(error);
+  }
+  if (!done) throw new DfError("INTERNAL", `the download of task ${taskId} ended without finishing`);
+  await finish(done);
+  return { task: done, outputPath: output, from: "peers" };
+}
+
+function notFound(taskId: string, why: string, cause?: unknown): DfError {
+  return new DfError("NOT_FOUND", `task ${taskId} ${why}`, { reason: "task-not-found", details: { taskId }, ...(cause ? { cause } : {}) });
+}
