@@ -10,6 +10,7 @@ import type { Task } from "../resource/task.js";
 import { ParentSelector } from "../scheduling/parent-selector.js";
 import { SchedulerTokens } from "../tokens.js";
 import { scheduleParents, type ScheduleRetryOptions } from "../scheduling/schedule.js";
+import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, PieceReport, ScheduleResponse, SeedPeerTrigger } from "./types.js";
 
 export interface AnnouncementOptions {
@@ -82,15 +83,7 @@ export class Announcements {
     const now = this.clock.now();
     const task = this.resources.taskOrCreate(
       taskId,
-      {
-        url: download.url,
-        type: download.type,
-        ...(download.tag ? { tag: download.tag } : {}),
-        ...(download.application ? { application: download.application } : {}),
-        filteredQueryParams: download.filteredQueryParams,
-        header: download.header,
-        backToSourceLimit: this.options.backToSourceLimit,
-      },
+      taskInfoFor(download, this.options.backToSourceLimit),
       now,
     );
     if (download.contentLength !== undefined && task.contentLength === undefined && download.pieceLength) {

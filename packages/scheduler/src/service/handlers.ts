@@ -5,6 +5,7 @@ import type { Peer } from "../resource/peer.js";
 import type { Resources } from "../resource/resources.js";
 import type { Announcements } from "./announcements.js";
 import { downloadFromProto, hostInfoFromProto, peerToProto, taskToProto } from "./convert.js";
+import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, ScheduleResponse } from "./types.js";
 
 type Request = scheduler.AnnouncePeerRequest;
@@ -149,15 +150,7 @@ export function schedulerHandlers(
       const now = clock.now();
       const task = resources.taskOrCreate(
         request.taskId,
-        {
-          url: download.url,
-          type: download.type,
-          ...(download.tag ? { tag: download.tag } : {}),
-          ...(download.application ? { application: download.application } : {}),
-          filteredQueryParams: download.filteredQueryParams,
-          header: download.header,
-          backToSourceLimit: 0,
-        },
+        taskInfoFor(download, 0),
         now,
       );
       const digest = request.download?.digest || undefined;
