@@ -22,7 +22,7 @@ export * as daemonDownload from "./gen/df/daemon/download/v1/download.js";
 export * as daemonUpload from "./gen/df/daemon/upload/v1/upload.js";
 export * as manager from "./gen/df/manager/v1/manager.js";
 
-export { Metadata } from "@grpc/grpc-js";
+export { Metadata, connectivityState } from "@grpc/grpc-js";
 export { parseAddress, toAddress, formatAddress, type Address, type UnixAddress, type TcpAddress } from "./address.js";
 export { createRpcServer, type RpcServer, type RpcServerOptions, type StopOptions } from "./server.js";
 export {
@@ -62,3 +62,4 @@ export type {
   ClientStreamMethod,
   BidiStreamMethod,
 } from "./definition.js";
+export { HashRing } from "./hash-ring.js";

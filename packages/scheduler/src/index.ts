@@ -9,7 +9,7 @@
 export { Scheduler, BUILTIN_EVALUATORS, type SchedulerDeps } from "./scheduler.js";
 export { schedulerConfigSchema, type SchedulerConfig } from "./config.js";
 export { Resources } from "./resource/resources.js";
-export { HashRing } from "./resource/hash-ring.js";
+export { HashRing } from "@df/rpc";
 export type { Host, HostInfo } from "./resource/host.js";
 export type { Peer } from "./resource/peer.js";
 export type { Task } from "./resource/task.js";

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { createRpcClient, scheduler, type RpcClient } from "@df/rpc";
+import { connectivityState, createRpcClient, HashRing, scheduler, type RpcClient } from "@df/rpc";
 
 export type SchedulerRpc = RpcClient<scheduler.SchedulerService, scheduler.SchedulerClient>;
 
@@ -15,16 +14,20 @@ const RECONNECT = { "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnec
 
 /**
  * Channels to the cluster's schedulers. Task-scoped calls go to the scheduler a task
- * hashes to, so every peer of a task meets at the same one: rendezvous hashing of the
- * task ID over the addresses (the same order on every daemon given the same list), with
- * the rest of that order as fallbacks when the first is down. Host-scoped calls go to all.
+ * hashes to, so every peer of a task meets at the same one: a consistent-hash ring of
+ * the addresses (identical on every daemon given the same list), with the next ones
+ * on the ring as fallbacks. A scheduler whose channel is failing to connect is tried
+ * last until it reconnects, so calls do not keep knocking on a dead one first; when it
+ * is back it owns its tasks again. Host-scoped calls go to all.
  */
 export class SchedulerClients {
   readonly #clients = new Map<string, SchedulerRpc>();
   readonly addresses: readonly string[];
+  readonly #ring: HashRing;
 
   constructor(addresses: readonly string[]) {
     this.addresses = [...new Set(addresses)];
+    this.#ring = new HashRing(this.addresses);
   }
 
   client(address: string): SchedulerRpc {
@@ -38,8 +41,10 @@ export class SchedulerClients {
 
   /** Addresses in the order a task's calls should try them. */
   forTask(taskId: string): string[] {
-    const weight = (address: string): string => createHash("sha256").update(address).update("\0").update(taskId).digest("hex");
-    return [...this.addresses].sort((a, b) => (weight(a) < weight(b) ? 1 : weight(a) > weight(b) ? -1 : 0));
+    const order = this.#ring.getN(taskId, this.addresses.length);
+    const failing = (address: string): boolean =>
+      this.#clients.get(address)?.raw.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
+    return [...order.filter((a) => !failing(a)), ...order.filter(failing)];
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { DfError } from "@df/interface";
-import { HashRing } from "./hash-ring.js";
+import { HashRing } from "@df/rpc";
 import { Host, type HostInfo } from "./host.js";
 import { Peer, type PeerOptions } from "./peer.js";
 import { Task, type TaskInfo } from "./task.js";

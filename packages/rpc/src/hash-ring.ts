@@ -3,8 +3,9 @@ import ConsistentHash from "consistent-hash";
 /**
  * A consistent-hash ring over node names that every process builds identically: points
  * are placed uniformly (the library's default places them with Math.random, so two
- * processes would disagree) and nodes are added in sorted order. Used to pick the seed
- * peer of a task, so that all schedulers send a task to the same seed.
+ * processes would disagree) and nodes are added in sorted order. The scheduler picks a
+ * task's seed peer with it and the daemon a task's scheduler, so that every process
+ * sends a task to the same place.
  */
 export class HashRing {
   readonly #nodes: readonly string[];
