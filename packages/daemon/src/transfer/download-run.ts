@@ -220,12 +220,14 @@ export class DownloadRun implements LinkEvents {
   #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, deadline: AbortSignal): Failure {
     if (deadline.aborted) return { kind: "parent", error: deadline.reason as DfError };
     const failure = toDfError(error);
+    const remote = fetched?.remoteError();
+    // The daemon is stopping (its connections closed): no parent is to blame.
+    if (failure.reason === "pool-closed" || remote?.reason === "pool-closed") return { kind: "fatal", error: remote ?? failure };
     if (stage === "shaper") return { kind: "fatal", error: failure };
     if (stage === "fetch") {
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "upload-busy") return { kind: "busy" };
       return { kind: "parent", error: failure };
     }
-    const remote = fetched?.remoteError();
     if (remote) return { kind: "parent", error: remote };
     // The bytes arrived but are not the piece: the parent's fault. Anything else went
     // wrong here (disk full, store closed, task deleted) and no parent can fix it.

@@ -1,8 +1,10 @@
+import { isIPv6 } from "node:net";
 import { DfError, isDfError, toDfError } from "@df/interface";
 import { daemonUpload, unary } from "@df/rpc";
 import type { PieceSource } from "@df/storage";
-import type { Dispatcher, Pool } from "undici";
 import { errorFromAnswer, HEADERS, piecePath } from "../upload/piece-http.js";
+import type { BytePool, Lease } from "./http/byte-pool.js";
+import type { ResponseHead } from "./http/response-head.js";
 import type { UploadClient } from "./peer-client-pool.js";
 
 /** One piece to fetch from one parent. */
@@ -29,10 +31,18 @@ export interface FetchedPiece {
 }
 
 /**
- * Reusable buffers that socket chunks are gathered into before they go to storage:
- * one pwrite and one CRC call per buffer instead of per ~64 KiB socket read, and no
- * fresh allocation (and garbage) per piece. Storage finishes with each chunk (written,
- * CRC taken) before it asks for the next one, so a piece in flight needs one buffer.
+ * Measured on loopback (bench/transfer.mjs --window): 1 MiB beat 256 KiB (more calls)
+ * and 4 MiB (the CRC and the pwrite then read bytes that left the CPU cache).
+ */
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/** Error answers are a line of text; a longer body is not read (the connection is closed instead). */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * Reusable buffers that piece bytes are read into before they go to storage: one pwrite
+ * and one CRC call per buffer, no fresh allocation (and garbage) per piece. Storage is
+ * done with each chunk (written, CRC taken) before it asks for the next one, so a piece
+ * in flight needs one buffer.
  */
 export class ChunkBuffers {
   readonly size: number;
@@ -54,65 +64,93 @@ export class ChunkBuffers {
   }
 }
 
-/** Measured best on loopback (bench/transfer.mjs): fewer, larger writes win up to about here. */
-const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-
-/** GET /pieces/{taskId}/{n} on the parent's byte server; the body streams into storage. */
-export async function fetchPieceHttp(
-  pool: Pool,
-  origin: string,
-  piece: PieceRequest,
-  signal: AbortSignal,
-  buffers: ChunkBuffers,
-): Promise<FetchedPiece> {
-  const what = `piece ${piece.number} of task ${piece.taskId} from ${origin}`;
-  let answer: Dispatcher.ResponseData;
+/**
+ * GET /pieces/{taskId}/{n} from the parent's byte server. Resolves once the head is in
+ * and checked; the body then streams into storage chunk by chunk, read by the kernel
+ * straight into a reused buffer (see PieceConnection).
+ */
+export async function fetchPieceHttp(pool: BytePool, piece: PieceRequest, signal: AbortSignal, buffers: ChunkBuffers): Promise<FetchedPiece> {
+  const what = `piece ${piece.number} of task ${piece.taskId} from ${pool.host}:${pool.port}`;
+  const path = piecePath(piece.taskId, piece.number);
+  const headers = { host: `${isIPv6(pool.host) ? `[${pool.host}]` : pool.host}:${pool.port}`, [HEADERS.hostId]: piece.hostId };
+  let lease: Lease;
+  let head: ResponseHead;
   try {
-    answer = await pool.request({
-      path: piecePath(piece.taskId, piece.number),
-      method: "GET",
-      headers: { [HEADERS.hostId]: piece.hostId },
-      signal,
-    });
+    for (;;) {
+      lease = await pool.acquire(signal);
+      try {
+        head = await lease.connection.request(path, headers, signal);
+        break;
+      } catch (error) {
+        // A kept-alive connection the parent closed while idle dies before a single
+        // byte of the answer: the GET is safe to send again on a fresh one.
+        const retry = lease.reused && lease.connection.silent && !signal.aborted;
+        lease.connection.destroy();
+        if (!retry) throw error;
+      }
+    }
   } catch (error) {
     throw transportError(error, signal, what);
   }
-  const { statusCode, headers, body } = answer;
-  if (statusCode !== 200) {
-    const text = await body.text().catch(() => "");
-    throw errorFromAnswer(statusCode, headers, text, what);
+  const { connection } = lease;
+  if (head.status !== 200) {
+    const body = await readErrorBody(lease, signal).catch(() => "");
+    pool.release(connection);
+    throw errorFromAnswer(head.status, head.headers, body, what);
   }
-  const length = Number(headers["content-length"]);
-  const digest = headers[HEADERS.digest];
+  const digest = head.headers[HEADERS.digest];
   const mismatch =
-    length !== piece.length
-      ? `is ${String(headers["content-length"])} bytes, expected ${piece.length}`
+    head.contentLength !== piece.length
+      ? `is ${String(head.contentLength)} bytes, expected ${piece.length}`
       : digest !== undefined && digest !== piece.digest
-        ? `has digest ${String(digest)}, but SyncPieces said ${piece.digest}`
+        ? `has digest ${digest}, but SyncPieces said ${piece.digest}`
         : undefined;
   if (mismatch) {
-    body.destroy();
+    connection.destroy();
     throw new DfError("DATA_LOSS", `${what} ${mismatch}`, { reason: "piece-metadata-mismatch", details: { number: piece.number } });
   }
+
   let remote: DfError | undefined;
+  let settled = false;
+  const settle = (reuse: boolean): void => {
+    if (settled) return;
+    settled = true;
+    if (reuse) pool.release(connection);
+    else connection.destroy();
+  };
   async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
+    const buffer = buffers.take();
     try {
-      yield* gather(body, buffers);
-    } catch (error) {
-      remote = transportError(error, signal, what);
-      throw remote;
+      while (connection.bodyRemaining > 0) {
+        const window = buffer.subarray(0, Math.min(buffer.byteLength, connection.bodyRemaining));
+        try {
+          await connection.fill(window, signal);
+        } catch (error) {
+          remote = transportError(error, signal, what);
+          throw remote;
+        }
+        yield window;
+      }
+      settle(true);
     } finally {
-      // Left early (a failed write, an abort): drop the connection's remaining bytes.
-      if (!body.readableEnded) body.destroy();
+      // Left early (a failed write, an abort): the rest of the body is unread.
+      settle(false);
+      buffers.give(buffer);
     }
   }
-  return {
-    source: chunks(),
-    remoteError: () => remote,
-    discard: () => {
-      if (!body.readableEnded) body.destroy();
-    },
-  };
+  return { source: chunks(), remoteError: () => remote, discard: () => settle(false) };
+}
+
+async function readErrorBody(lease: Lease, signal: AbortSignal): Promise<string> {
+  const length = lease.connection.bodyRemaining;
+  if (length === 0) return "";
+  if (length > MAX_ERROR_BODY) {
+    lease.connection.destroy();
+    return "";
+  }
+  const body = Buffer.allocUnsafe(length);
+  await lease.connection.fill(body, signal);
+  return body.toString("utf8");
 }
 
 /** DownloadPiece over the parent's upload gRPC: the whole piece in one message. */
@@ -134,35 +172,13 @@ export async function fetchPieceGrpc(client: UploadClient, piece: PieceRequest, 
   return { source: content, remoteError: () => undefined, discard: () => {} };
 }
 
-/** Copies the chunks of `source` into one reused buffer, yielding it each time it is full. */
-async function* gather(source: AsyncIterable<Uint8Array>, buffers: ChunkBuffers): AsyncGenerator<Uint8Array, void, undefined> {
-  const buffer = buffers.take();
-  try {
-    let held = 0;
-    for await (const chunk of source) {
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        const n = Math.min(buffer.byteLength - held, chunk.byteLength - offset);
-        buffer.set(chunk.subarray(offset, offset + n), held);
-        held += n;
-        offset += n;
-        if (held === buffer.byteLength) {
-          yield buffer;
-          held = 0;
-        }
-      }
-    }
-    if (held > 0) yield buffer.subarray(0, held);
-  } finally {
-    buffers.give(buffer);
-  }
-}
-
-/** What undici threw, as a DfError: the abort's own error when the signal fired. */
+/** What the connection threw, as a DfError: the abort's own error when the signal fired. */
 function transportError(error: unknown, signal: AbortSignal, what: string): DfError {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
-    return isDfError(reason) ? reason : new DfError("CANCELLED", `${what} was cancelled`, { cause: reason });
+    if (isDfError(reason)) return reason;
+    const mapped = toDfError(reason, "CANCELLED");
+    return new DfError(mapped.code === "DEADLINE_EXCEEDED" ? "DEADLINE_EXCEEDED" : "CANCELLED", `${what}: ${mapped.message}`, { cause: reason });
   }
   const mapped = toDfError(error, "UNAVAILABLE");
   return new DfError(mapped.code === "INTERNAL" ? "UNAVAILABLE" : mapped.code, `${what}: ${mapped.message}`, {

@@ -2,7 +2,7 @@ import { DfError, toDfError, type Logger } from "@df/interface";
 import { pieceRange } from "@df/piece";
 import { daemonUpload, serverStream } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import type { Pool } from "undici";
+import type { BytePool } from "./http/byte-pool.js";
 import { fetchPieceGrpc, fetchPieceHttp, type ChunkBuffers, type FetchedPiece, type PieceRequest } from "./fetch-piece.js";
 import type { Held, PeerClientPool, UploadClient } from "./peer-client-pool.js";
 import type { ParentRef } from "./types.js";
@@ -44,7 +44,7 @@ export class ParentLink {
   #bytePort = 0;
   #byteIp: string;
   #upload: Held<UploadClient>;
-  #bytes: Held<Pool> | undefined;
+  #bytes: Held<BytePool> | undefined;
   #syncing: Promise<void> | undefined;
 
   constructor(
@@ -126,7 +126,7 @@ export class ParentLink {
   fetch(piece: PieceRequest, signal: AbortSignal): Promise<FetchedPiece> {
     if (this.forceGrpc || this.#bytePort === 0) return fetchPieceGrpc(this.#upload.client, piece, signal);
     this.#bytes ??= this.pool.bytes(this.#byteIp, this.#bytePort);
-    return fetchPieceHttp(this.#bytes.client, `${this.#byteIp}:${this.#bytePort}`, piece, signal, this.buffers);
+    return fetchPieceHttp(this.#bytes.client, piece, signal, this.buffers);
   }
 
   succeeded(bytes: number, costMs: number): void {

@@ -1,12 +1,12 @@
 import { isIPv6 } from "node:net";
 import { DfError } from "@df/interface";
 import { createRpcClient, daemonUpload, type RpcClient } from "@df/rpc";
-import { Pool } from "undici";
+import { BytePool } from "./http/byte-pool.js";
 
 export type UploadClient = RpcClient<typeof daemonUpload.DfdaemonUploadService, daemonUpload.DfdaemonUploadClient>;
 
 export interface PeerClientPoolOptions {
-  /** Kept-alive HTTP connections per parent byte port (default 16; 8 pieces in flight need 8). */
+  /** Kept-alive connections per parent byte port (default 16; 8 pieces in flight need 8). */
   connectionsPerParent?: number;
   /** Clients nobody holds are closed after this long unused (default 5 min). */
   idleTimeoutMs?: number;
@@ -33,14 +33,14 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Connections to parents, shared by every task of the daemon: one gRPC channel per
- * parent upload address (SyncPieces, DownloadPiece) and one undici Pool per parent
- * byte address, so pieces reuse kept-alive connections across pieces and tasks. The
- * daemon closes it on stop.
+ * parent upload address (SyncPieces, DownloadPiece) and one pool of kept-alive HTTP
+ * connections per parent byte address, reused across pieces and tasks. The daemon
+ * closes it on stop.
  */
 export class PeerClientPool {
   readonly #options: Required<PeerClientPoolOptions>;
   readonly #upload = new Map<string, Entry<UploadClient>>();
-  readonly #bytes = new Map<string, Entry<Pool>>();
+  readonly #bytes = new Map<string, Entry<BytePool>>();
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
@@ -62,17 +62,14 @@ export class PeerClientPool {
     });
   }
 
-  /** The HTTP pool of the parent's piece-byte server at `ip:port`. */
-  bytes(ip: string, port: number): Held<Pool> {
-    return this.#hold(this.#bytes, `http://${host(ip)}:${port}`, (origin) => {
-      const pool = new Pool(origin, {
-        connections: this.#options.connectionsPerParent,
-        // One request per connection at a time: a slow piece must not hold up the next.
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        connect: { timeout: this.#options.connectTimeoutMs },
+  /** The connections to the parent's piece-byte server at `ip:port`. */
+  bytes(ip: string, port: number): Held<BytePool> {
+    return this.#hold(this.#bytes, `${host(ip)}:${port}`, () => {
+      const pool = new BytePool(ip, port, {
+        maxConnections: this.#options.connectionsPerParent,
+        connectTimeoutMs: this.#options.connectTimeoutMs,
       });
-      return { client: pool, close: () => pool.destroy().catch(() => {}) };
+      return { client: pool, close: async () => pool.close() };
     });
   }
 

@@ -21,6 +21,7 @@ export interface PieceByteServerOptions {
 // Fewer, larger reads and socket writes cost less per byte (bench/transfer.mjs); a
 // chunk never spans two pieces, so 4 MiB pieces go out in one read.
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+const MIN_PACED_CHUNK = 64 * 1024;
 // Children keep their connections between pieces; a long idle timeout spares them
 // reconnecting between bursts. Their pools close sooner than this (see PeerClientPool).
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -139,7 +140,7 @@ export class PieceByteServer {
         ok = true;
         return;
       }
-      const chunkSize = this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+      const chunkSize = this.#chunkSize();
       for await (const chunk of task.read({ start: piece.offset, length: piece.length }, { chunkSize, signal: stop.signal })) {
         await slot.throttle(chunk.byteLength, stop.signal);
         if (!response.write(chunk)) await drained(response);
@@ -160,6 +161,13 @@ export class PieceByteServer {
     } finally {
       slot?.release(ok);
     }
+  }
+
+  /** Under a rate limit, smaller chunks keep the pacing smooth (about 8 chunks a second). */
+  #chunkSize(): number {
+    const chosen = this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const rate = this.#options.limiter.rateLimit;
+    return rate === undefined ? chosen : Math.min(chosen, Math.max(MIN_PACED_CHUNK, Math.floor(rate / 8)));
   }
 
   #fail(response: ServerResponse, error: DfError, status = httpStatusOf(error.code)): void {
