@@ -91,51 +91,60 @@ async function distribution() {
   }
 }
 
-async function curlBaseline(path, size) {
+async function curlOnce(url) {
+  const started = performance.now();
+  await run("curl", ["-s", "-o", join(dir, "curl.out"), url], { maxBuffer: 1024 });
+  const seconds = (performance.now() - started) / 1000;
+  await rm(join(dir, "curl.out"), { force: true });
+  return seconds;
+}
+
+async function staticServer(path, size) {
   const server = createServer((req, res) => {
     res.writeHead(200, { "content-length": size });
     createReadStream(path, { highWaterMark: 4 * MiB }).pipe(res);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  try {
-    const url = `http://127.0.0.1:${server.address().port}/file`;
-    const times = [];
-    for (let i = 0; i < 3; i++) {
-      const started = performance.now();
-      await run("curl", ["-s", "-o", join(dir, "curl.out"), url], { maxBuffer: 1024 });
-      times.push((performance.now() - started) / 1000);
-      await rm(join(dir, "curl.out"), { force: true });
-    }
-    return median(times);
-  } finally {
-    server.close();
-  }
+  return { url: `http://127.0.0.1:${server.address().port}/file`, close: () => server.close() };
 }
 
+// This VM pays heavily the first time memory is touched (page cache for a new file):
+// whoever writes first is slowed, so df and curl take turns, each writing a new file,
+// and each side reports its median.
 async function throughputAndRss() {
   const origin = await startOriginServer();
   try {
     const size = Math.max(sizes.throughput, sizes.rss);
-    origin.publish("/big.bin", { seed: 3, size });
-    const url = origin.url("/big.bin");
+    const rounds = 3;
+    for (let i = 0; i < rounds; i++) origin.publish(`/big-${i}.bin`, { seed: 30 + i, size });
     await withCluster("throughput", { peers: 1 }, async (cluster) => {
-      const seedOut = join(dir, "seed-copy");
-      await timedDfget([url, "-O", seedOut, "--endpoint", cluster.seed.socket, "--no-progress"]);
-      const { seconds } = await timedDfget([url, "-O", join(dir, "child-copy"), "--endpoint", cluster.peers[0].socket, "--no-progress"]);
-      const curlSeconds = await curlBaseline(seedOut, size);
-      const ours = mb(size, seconds);
-      const theirs = mb(size, curlSeconds);
+      const ours = [];
+      const theirs = [];
+      let server;
+      for (let i = 0; i < rounds; i++) {
+        const url = origin.url(`/big-${i}.bin`);
+        const seedOut = join(dir, `seed-copy-${i}`);
+        await timedDfget([url, "-O", seedOut, "--endpoint", cluster.seed.socket, "--no-progress"]);
+        server ??= await staticServer(seedOut, size);
+        theirs.push(await curlOnce(server.url));
+        const { seconds } = await timedDfget([url, "-O", join(dir, `child-copy-${i}`), "--endpoint", cluster.peers[0].socket, "--no-progress"]);
+        ours.push(seconds);
+        await rm(join(dir, `child-copy-${i}`), { force: true });
+      }
+      server.close();
+      const oursMb = mb(size, median(ours));
+      const theirsMb = mb(size, median(theirs));
       row(
-        `one parent → one child, ${size / MiB} MiB (dfget end to end)`,
-        `${ours.toFixed(0)} MB/s (${(ours / theirs).toFixed(2)}× curl)`,
+        `one parent → one child, ${size / MiB} MiB (dfget end to end, median of ${rounds})`,
+        `${oursMb.toFixed(0)} MB/s (${(oursMb / theirsMb).toFixed(2)}× curl)`,
         "≥ 500 MB/s and ≥ 0.80× curl",
-        ours >= 500 && ours / theirs >= 0.8,
-        `curl: ${theirs.toFixed(0)} MB/s`,
+        oursMb >= 500 && oursMb / theirsMb >= 0.8,
+        `curl: ${theirsMb.toFixed(0)} MB/s`,
       );
       for (const daemon of [cluster.seed, cluster.peers[0]]) {
         const status = await readFile(`/proc/${daemon.process.child.pid}/status`, "utf8");
         const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-        row(`dfdaemon peak RSS (${daemon.name}), ${size / MiB} MiB served/downloaded`, `${hwm.toFixed(0)} MB`, "≤ 200 MB", hwm <= 200);
+        row(`dfdaemon peak RSS (${daemon.name}), ${rounds} × ${size / MiB} MiB served/downloaded`, `${hwm.toFixed(0)} MB`, "≤ 200 MB", hwm <= 200);
       }
     });
   } finally {
