@@ -10,7 +10,7 @@ import { importTask } from "../cache/import.js";
 import { statOnScheduler } from "../cache/scheduler-calls.js";
 import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "./output.js";
 import { progressResponses } from "./progress.js";
-import { storedTaskToProto } from "./task-proto.js";
+import { storedTaskToProto } from "../task-proto.js";
 
 export interface DownloadServiceDeps {
   conductor: TaskConductor;

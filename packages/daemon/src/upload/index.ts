@@ -9,5 +9,4 @@ export { UploadLimiter, type UploadLimiterOptions, type UploadLoad, type UploadS
 export { TokenBucket } from "./token-bucket.js";
 export { PieceByteServer, type PieceByteServerOptions } from "./byte-server.js";
 export { TaskFailures } from "./task-failures.js";
-export { taskMessage } from "./stat-task.js";
 export { HEADERS as PIECE_HTTP_HEADERS, piecePath } from "./piece-http.js";
