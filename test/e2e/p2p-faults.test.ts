@@ -36,6 +36,16 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Waits until `peer` has stored at least one piece of the task (its piece log has a record). */
+async function waitForFirstPiece(peerName: string): Promise<void> {
+  const id = taskId({ url });
+  const log = join(dir, "cluster", peerName, "storage", "metadata", "tasks", id.slice(0, 3), `${id}.pieces`);
+  for (let waited = 0; ((await stat(log).catch(() => undefined))?.size ?? 0) < 24; waited += 50) {
+    if (waited > 30_000) throw new Error(`${peerName} stored no piece within 30 s`);
+    await sleep(50);
+  }
+}
+
 const fileDigest = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
 
 describe("P2P faults", () => {
@@ -44,7 +54,7 @@ describe("P2P faults", () => {
     const first = await dfget([url, "-O", join(dir, "first.bin"), "--endpoint", peer1!.socket, "--no-progress"]);
     expect(first.code, first.stderr).toBe(0);
     const pending = dfget([url, "-O", join(dir, "second.bin"), "--endpoint", peer2!.socket, "--no-progress"]);
-    await sleep(700);
+    await waitForFirstPiece(peer2!.name);
     await cluster.seed!.process.kill();
     const second = await pending;
     expect(second.code, second.stderr).toBe(0);
@@ -53,7 +63,7 @@ describe("P2P faults", () => {
 
   it("finishes from the source when the scheduler dies mid-download", async () => {
     const pending = dfget([url, "-O", join(dir, "out.bin"), "--endpoint", cluster.peers[0]!.socket, "--no-progress"]);
-    await sleep(700);
+    await waitForFirstPiece(cluster.peers[0]!.name);
     await cluster.scheduler.process.kill();
     const result = await pending;
     expect(result.code, result.stderr).toBe(0);
@@ -63,13 +73,7 @@ describe("P2P faults", () => {
   it("resumes after the daemon restarts mid-download, keeping the pieces it had", async () => {
     const peer = cluster.peers[0]!;
     const pending = dfget([url, "-O", join(dir, "resumed.bin"), "--endpoint", peer.socket, "--no-progress"]);
-    // Kill the daemon once it has stored at least one piece (its piece log has a record).
-    const id = taskId({ url });
-    const log = join(dir, "cluster", peer.name, "storage", "metadata", "tasks", id.slice(0, 3), `${id}.pieces`);
-    for (let waited = 0; ((await stat(log).catch(() => undefined))?.size ?? 0) < 24; waited += 50) {
-      if (waited > 30_000) throw new Error("the daemon stored no piece within 30 s");
-      await sleep(50);
-    }
+    await waitForFirstPiece(peer.name);
     await peer.process.kill();
     const interrupted = await pending;
     expect(interrupted.code).not.toBe(0);

@@ -5,7 +5,7 @@ import { crc32, formatCrc32, pieceLengthFor } from "@df/piece";
 import { common, type daemonDownload } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
 import { createLocalSource } from "@df/source-local";
-import { identify, type TaskIdentity } from "../conductor/task-identity.js";
+import { identify, storedIdentity, type TaskIdentity } from "../conductor/task-identity.js";
 import type { CacheDeps } from "./deps.js";
 import { crc32Combine } from "./crc-combine.js";
 import { announceStored } from "./scheduler-calls.js";
@@ -82,10 +82,7 @@ export async function importTask(deps: CacheDeps, request: daemonDownload.Import
     taskId,
     contentLength,
     pieceLength,
-    type: identity.type,
-    url: identity.url,
-    ...(identity.tag ? { tag: identity.tag } : {}),
-    ...(identity.application ? { application: identity.application } : {}),
+    ...storedIdentity(identity),
   });
   const lease = task.acquire();
   try {

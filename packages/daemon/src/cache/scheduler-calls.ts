@@ -1,7 +1,7 @@
 import { DfError, hasErrorCode } from "@df/interface";
 import { common, scheduler, unary } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import { taskTypeToProto, type TaskIdentity } from "../conductor/task-identity.js";
+import { identityDownload, type TaskIdentity } from "../conductor/task-identity.js";
 import type { CacheDeps } from "./deps.js";
 
 /** A stat answers in about a millisecond; a scheduler that takes seconds is as good as down. */
@@ -54,16 +54,7 @@ export async function announceStored(deps: CacheDeps, identity: TaskIdentity, ta
     hostId: deps.host.id,
     taskId: identity.taskId,
     peerId,
-    download: common.Download.create({
-      url: identity.url,
-      type: taskTypeToProto(identity.type),
-      ...(identity.tag ? { tag: identity.tag } : {}),
-      ...(identity.application ? { application: identity.application } : {}),
-      ...(identity.pieceLength ? { pieceLength: identity.pieceLength } : {}),
-      filteredQueryParams: identity.filteredQueryParams,
-      digest,
-      disableBackToSource: true,
-    }),
+    download: identityDownload(identity, { digest, disableBackToSource: true }),
     contentLength: task.contentLength,
     pieceLength: task.pieceLength,
     pieceCount: task.pieceCount,

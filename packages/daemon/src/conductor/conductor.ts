@@ -1,7 +1,7 @@
 import { inject, injectable } from "tsyringe";
 import { DfError, Tokens, hasErrorCode, type Logger, type SourceRegistry } from "@df/interface";
 import { piecesInRange, type ByteRange } from "@df/piece";
-import { common, scheduler, unary } from "@df/rpc";
+import { type common, scheduler, unary } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { DaemonConfig } from "../config.js";
 import { DaemonTokens } from "../tokens.js";
@@ -14,7 +14,7 @@ import { DaemonMetrics } from "./metrics.js";
 import { TaskRun, type RunContext } from "./run.js";
 import { SchedulerClients } from "./scheduler-clients.js";
 import { Subscription } from "./subscription.js";
-import { identify, taskTypeToProto, type TaskIdentity } from "./task-identity.js";
+import { identify, identityDownload, type TaskIdentity } from "./task-identity.js";
 
 export interface DownloadOptions {
   /** The client went away: its view ends, the download goes on for others. */
@@ -188,15 +188,7 @@ export class TaskConductor {
       hostId: this.host.id,
       taskId: identity.taskId,
       peerId,
-      download: common.Download.create({
-        url: identity.url,
-        type: taskTypeToProto(identity.type),
-        ...(identity.tag ? { tag: identity.tag } : {}),
-        ...(identity.application ? { application: identity.application } : {}),
-        ...(identity.pieceLength ? { pieceLength: identity.pieceLength } : {}),
-        filteredQueryParams: identity.filteredQueryParams,
-        requestHeader: { ...download.requestHeader },
-      }),
+      download: identityDownload(identity, { requestHeader: { ...download.requestHeader } }),
       contentLength: task.contentLength,
       pieceLength: task.pieceLength,
       pieceCount: task.pieceCount,

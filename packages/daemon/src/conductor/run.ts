@@ -12,7 +12,7 @@ import { downloadFromSource } from "./run-source.js";
 import type { SchedulerClients } from "./scheduler-clients.js";
 import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "./session.js";
 import type { Subscription } from "./subscription.js";
-import type { TaskIdentity } from "./task-identity.js";
+import { storedIdentity, type TaskIdentity } from "./task-identity.js";
 import type { PeerClientPool } from "../transfer/peer-client-pool.js";
 
 /** What every download of a daemon shares. */
@@ -272,11 +272,7 @@ export class TaskRun {
       taskId: this.taskId,
       contentLength,
       pieceLength,
-      type: identity.type,
-      url: identity.url,
-      ...(identity.tag ? { tag: identity.tag } : {}),
-      ...(identity.application ? { application: identity.application } : {}),
-      ...(identity.filteredQueryParams.length > 0 ? { filteredQueryParams: identity.filteredQueryParams } : {}),
+      ...storedIdentity(identity),
       ...(responseHeader ? { responseHeader: { ...responseHeader } } : {}),
     });
     this.adopt(task);

@@ -92,3 +92,33 @@ export function taskIdOf(request: TaskNaming & { taskId: string }): string {
   }
   return identify(request).taskId;
 }
+
+/** The Download that names this task to a scheduler; `extra` adds what a call needs. */
+export function identityDownload(identity: TaskIdentity, extra: Partial<common.Download> = {}): common.Download {
+  return common.Download.create({
+    url: identity.url,
+    type: taskTypeToProto(identity.type),
+    ...(identity.tag ? { tag: identity.tag } : {}),
+    ...(identity.application ? { application: identity.application } : {}),
+    ...(identity.pieceLength ? { pieceLength: identity.pieceLength } : {}),
+    filteredQueryParams: identity.filteredQueryParams,
+    ...extra,
+  });
+}
+
+/** What the store records of a task's identity when it creates it. */
+export function storedIdentity(identity: TaskIdentity): {
+  type: string;
+  url: string;
+  tag?: string;
+  application?: string;
+  filteredQueryParams?: string[];
+} {
+  return {
+    type: identity.type,
+    url: identity.url,
+    ...(identity.tag ? { tag: identity.tag } : {}),
+    ...(identity.application ? { application: identity.application } : {}),
+    ...(identity.filteredQueryParams.length > 0 ? { filteredQueryParams: identity.filteredQueryParams } : {}),
+  };
+}
