@@ -60,7 +60,11 @@ describe("PeerPieceDownloader", () => {
     }
     // Kept-alive connections, reused across pieces: never more than the pieces in flight.
     expect(a.limiter.load().connectionCount).toBeLessThanOrEqual(8);
-    expect(a.limiter.peak + b.limiter.peak).toBeLessThanOrEqual(8);
+    // Each parent alone never sees more than the child's concurrency. (The two peaks may
+    // fall at different moments, so their sum is no bound on pieces in flight; the
+    // single-parent test below checks that bound exactly.)
+    expect(a.limiter.peak).toBeLessThanOrEqual(8);
+    expect(b.limiter.peak).toBeLessThanOrEqual(8);
   });
 
   it("fetches over gRPC DownloadPiece from a parent without a byte port, and honours the concurrency", async () => {

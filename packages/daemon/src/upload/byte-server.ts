@@ -127,7 +127,8 @@ export class PieceByteServer {
     let ok = false;
     try {
       const { task, piece } = lookupPiece(this.#options.storage, target.taskId, target.number);
-      slot = await this.#options.limiter.acquire(stop.signal);
+      const held = await this.#options.limiter.acquire(stop.signal);
+      slot = held;
       response.writeHead(200, {
         "content-type": "application/octet-stream",
         "content-length": String(piece.length),
@@ -141,13 +142,25 @@ export class PieceByteServer {
         return;
       }
       const chunkSize = this.#chunkSize();
+      let written = 0;
       for await (const chunk of task.read({ start: piece.offset, length: piece.length }, { chunkSize, signal: stop.signal })) {
-        await slot.throttle(chunk.byteLength, stop.signal);
+        await held.throttle(chunk.byteLength, stop.signal);
         if (!response.write(chunk)) await drained(response);
-        slot.sent(chunk.byteLength);
+        held.sent(chunk.byteLength);
+        written += chunk.byteLength;
+        if (written >= piece.length) {
+          // The child has every byte and may ask for its next piece at once: end and free
+          // the slot now, not after the reader's last turn, or the slot count overshoots.
+          response.end();
+          ok = true;
+          slot = undefined;
+          held.release(true);
+        }
       }
-      response.end();
-      ok = true;
+      if (!ok) {
+        response.end();
+        ok = true;
+      }
     } catch (error) {
       const failure = toDfError(error);
       if (response.headersSent) {
