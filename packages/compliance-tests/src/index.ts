@@ -5,4 +5,5 @@
  * vitest tests. Third-party authors run the same suites in their packages.
  */
 export * from "./evaluator.js";
+export * from "./shaper.js";
 export * from "./source.js";

@@ -20,6 +20,7 @@ export * from "./suggest.js";
 export * from "./standard-schema.js";
 export * from "./plugins/evaluator.js";
 export * from "./plugins/shaper.js";
+export * from "./plugins/shaper-options.js";
 export * from "./plugins/source.js";
 export * from "./plugins/definition.js";
 export * from "./plugins/resolve.js";

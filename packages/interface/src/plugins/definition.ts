@@ -57,7 +57,7 @@ export function isPluginDefinition(value: unknown): value is PluginDefinition {
 
 const requiredMethods: { readonly [K in PluginKind]: readonly string[] } = {
   evaluator: [],
-  shaper: ["addTask", "removeTask", "acquire", "record", "limitOf", "lastSecondUsage"],
+  shaper: ["start", "stop", "addTask", "removeTask", "acquire", "record", "limitOf", "lastSecondUsage"],
   source: ["stat", "get"],
 };
 
