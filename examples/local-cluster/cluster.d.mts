@@ -12,7 +12,7 @@ export declare function startProcess(
   name: string,
   bin: string,
   args: readonly string[],
-  options: { ready: RegExp; logFile: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+  options: { ready: RegExp; logFile: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; uid?: number; gid?: number },
 ): Promise<ManagedProcess>;
 
 export interface DfgetResult {

@@ -19,10 +19,16 @@ export const BIN = {
 /**
  * Spawns a node binary and resolves once a stdout line matches `ready`; its stderr (the
  * JSON logs) goes to `logFile`. Rejects, with the log's tail, if it exits or stays
- * silent for `timeoutMs`.
+ * silent for `timeoutMs`. `uid`/`gid` run it as another user (the caller must be allowed to).
  */
-export async function startProcess(name, bin, args, { ready, logFile, timeoutMs = 20_000, env } = {}) {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+export async function startProcess(name, bin, args, { ready, logFile, timeoutMs = 20_000, env, uid, gid } = {}) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+    // Run as another user (tests of what an unprivileged daemon may not read).
+    ...(uid === undefined ? {} : { uid }),
+    ...(gid === undefined ? {} : { gid }),
+  });
   const log = createWriteStream(logFile, { flags: "a" });
   let tail = "";
   child.stderr.on("data", (chunk) => {

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dfcache, startCluster, type Cluster, type ClusterDaemon } from "@df/example-local-cluster/cluster";
+import { fileURLToPath } from "node:url";
+import { BIN, dfcache, startCluster, startProcess, type Cluster, type ClusterDaemon } from "@df/example-local-cluster/cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Exit codes dfcache promises (packages/cli/src/exit-codes.ts).
@@ -10,6 +11,9 @@ const OK = 0;
 const USAGE = 2;
 const NOT_FOUND = 3;
 const EXISTS = 4;
+const PERMISSION_DENIED = 5;
+/** The unprivileged user a daemon runs as when these tests run as root. */
+const NOBODY = 65534;
 
 const MiB = 2 ** 20;
 let cluster: Cluster;
@@ -84,6 +88,57 @@ describe("dfcache across real processes", () => {
     expect(directory.stderr).toMatch(/not a regular file/);
     expect((await run(peer(0), ["import", join(dir, "a-directory")])).code).toBe(USAGE);
     expect((await run(peer(0), ["stat", "--cid", "bad-2"])).code).toBe(NOT_FOUND);
+  });
+
+  it("refuses to import a file the daemon may not read, with a clear error and exit code 5, storing nothing", async () => {
+    // The daemon must not be root, which could read anything: as root, start one as
+    // nobody in folders it owns; as another user, this daemon already cannot read a
+    // mode-000 file.
+    const root = process.getuid?.() === 0;
+    const home = join(dir, "unprivileged");
+    await mkdir(join(home, "storage"), { recursive: true });
+    await chmod(dir, 0o755);
+    await chmod(home, 0o755);
+    if (root) await chown(join(home, "storage"), NOBODY, NOBODY);
+    const daemon = await startProcess(
+      "peer-unprivileged",
+      BIN.dfdaemon,
+      [
+        "--config", fileURLToPath(new URL("../../examples/local-cluster/peer.yaml", import.meta.url)),
+        "--scheduler", cluster.scheduler.address,
+        "--storage-dir", join(home, "storage"),
+        "--socket", join(home, "storage", "dfdaemon.sock"),
+        "--upload-listen", "127.0.0.1:0",
+        "--bytes-listen", "127.0.0.1:0",
+        "--metrics-listen", "",
+        "--hostname", "peer-unprivileged",
+        "--ip", "127.0.0.1",
+        "--log-level", "info",
+      ],
+      {
+        ready: /dfdaemon ready: socket=(\S+)/,
+        logFile: join(dir, "peer-unprivileged.log"),
+        ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
+      },
+    );
+    try {
+      const secret = await file("secret.bin", randomBytes(100_000));
+      await chmod(secret, 0o000);
+      const refused = await dfcache(["import", "--cid", "secret", secret, "--endpoint", daemon.match[1]!, "--no-progress"], { timeoutMs: 60_000 });
+      expect(refused.code, refused.stderr).toBe(PERMISSION_DENIED);
+      expect(refused.stderr).toMatch(/cannot be read: permission denied/);
+      expect(refused.stderr).toContain(secret);
+      // Nothing was stored or announced: nobody finds the cid.
+      expect((await dfcache(["stat", "--cid", "secret", "--endpoint", daemon.match[1]!, "--local"])).code).toBe(NOT_FOUND);
+      expect((await run(peer(1), ["stat", "--cid", "secret"])).code).toBe(NOT_FOUND);
+      // The same daemon imports a file it may read.
+      const readable = await file("readable.bin", randomBytes(100_000));
+      await chmod(readable, 0o644);
+      const imported = await dfcache(["import", "--cid", "readable", readable, "--endpoint", daemon.match[1]!, "--no-progress"]);
+      expect(imported.code, imported.stderr).toBe(OK);
+    } finally {
+      await daemon.stop();
+    }
   });
 
   it("refuses to export over an existing file unless --overwrite, leaving it unchanged", async () => {

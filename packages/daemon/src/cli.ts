@@ -57,7 +57,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addHelpText(
       "after",
       "\nEnvironment: DF_DAEMON_<KEY>__<SUBKEY>=value overrides a config key,\n" +
-        "e.g. DF_DAEMON_DOWNLOAD__CONCURRENT_PIECE_COUNT=16 or DF_DAEMON_SEED_PEER__ENABLE=true.",
+        "e.g. DF_DAEMON_DOWNLOAD__CONCURRENT_PIECE_COUNT=16 or DF_DAEMON_SEED_PEER__ENABLE=true.\n" +
+        "Download bandwidth: DF_DAEMON_DOWNLOAD__TRAFFIC_SHAPER_TYPE=plain|static|sampling,\n" +
+        "DF_DAEMON_DOWNLOAD__TOTAL_RATE_LIMIT=1024Mi, DF_DAEMON_DOWNLOAD__PER_PEER_RATE_LIMIT=512Mi.",
     )
     .exitOverride();
   try {

@@ -27,6 +27,17 @@ describe("daemon config", () => {
     expect(config.download.stallTimeout).toBe(60_000);
   });
 
+  it("shapes download bandwidth with plain by default, and takes familiar units for the limits", () => {
+    const defaults = daemonConfig().download;
+    expect(defaults).toMatchObject({ trafficShaperType: "plain", totalRateLimit: 1024 * 2 ** 20, perPeerRateLimit: 512 * 2 ** 20 });
+    const config = daemonConfig({ download: { trafficShaperType: "sampling", totalRateLimit: "20M", perPeerRateLimit: "4Mi" } }).download;
+    expect(config).toMatchObject({ trafficShaperType: "sampling", totalRateLimit: 20_000_000, perPeerRateLimit: 4 * 2 ** 20 });
+    expect(() => parseConfig(daemonConfigSchema, { download: { totalRateLimit: 0 } }, "dfdaemon")).toThrow(
+      /download\.totalRateLimit: must be more than 0 bytes per second/,
+    );
+    expect(() => parseConfig(daemonConfigSchema, { download: { perPeerRateLimit: "fast" } }, "dfdaemon")).toThrow(/download\.perPeerRateLimit/);
+  });
+
   it("names the key of an unknown or bad value", () => {
     expect(() => parseConfig(daemonConfigSchema, { download: { concurentPieceCount: 4 } }, "dfdaemon")).toThrow(
       /download\.concurentPieceCount: unknown key \(did you mean "concurrentPieceCount"\?\)/,

@@ -85,6 +85,17 @@ export const daemonConfigSchema = z.strictObject({
       backToSourceConcurrency: z.number().int().min(1).max(64).default(4),
       /** Attempts per piece (or per whole-body stream) against the origin on retryable failures. */
       backToSourceRetries: z.number().int().min(0).max(10).default(2),
+      /**
+       * How the download bandwidth is divided among tasks: `plain` (tasks share
+       * totalRateLimit first come, first served), `static` (each task held to
+       * perPeerRateLimit) or `sampling` (re-divided every second by what each task used);
+       * or [name, options], or a shaper plugin module or package.
+       */
+      trafficShaperType: pluginEntry.default("plain"),
+      /** The node's download bandwidth across all tasks, from parents and origins alike (e.g. `1024Mi`, `100M`). */
+      totalRateLimit: byteSize("1024Mi").refine((bytes) => bytes > 0, "must be more than 0 bytes per second"),
+      /** The fixed per-task limit of the `static` shaper. */
+      perPeerRateLimit: byteSize("512Mi").refine((bytes) => bytes > 0, "must be more than 0 bytes per second"),
     })
     .prefault({}),
   upload: z

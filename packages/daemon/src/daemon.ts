@@ -13,7 +13,9 @@ import {
 import { createRpcServer, daemonDownload, daemonUpload, formatAddress, type RpcServer } from "@df/rpc";
 import { Storage } from "@df/storage";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
+import { DownloadBandwidth } from "./bandwidth.js";
 import type { DaemonConfig } from "./config.js";
+import { startHandBack, type HandBack } from "./cache/hand-back.js";
 import { HostAnnouncer } from "./conductor/announcer.js";
 import { TaskConductor } from "./conductor/conductor.js";
 import { DaemonHost } from "./conductor/host.js";
@@ -34,6 +36,8 @@ export interface DaemonDeps {
   configDir?: string;
   /** Source plugins by name, instead of the built-in ones. */
   sourceBuiltins?: BuiltinPlugins<"source">;
+  /** Traffic shaper plugins by name, instead of the built-in ones. */
+  shaperBuiltins?: BuiltinPlugins<"shaper">;
   /** A piece downloader of your own instead of the built-in peer transfer. */
   pieceDownloader?: PieceDownloader;
 }
@@ -68,10 +72,12 @@ export class Daemon {
   readonly metrics: Metrics;
   readonly #logger: Logger;
   readonly #sources: SchemeSourceRegistry;
+  readonly #bandwidth: DownloadBandwidth;
   readonly #deps: DaemonDeps;
   #storage: Storage | undefined;
   #conductor: TaskConductor | undefined;
   #announcer: HostAnnouncer | undefined;
+  #handBack: HandBack | undefined;
   #transfer: PeerTransfer | undefined;
   #byteServer: PieceByteServer | undefined;
   #uploadServer: RpcServer | undefined;
@@ -83,24 +89,36 @@ export class Daemon {
   #starting: Promise<DaemonAddresses> | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: DaemonConfig, deps: DaemonDeps, sources: SchemeSourceRegistry) {
+  private constructor(config: DaemonConfig, deps: DaemonDeps, sources: SchemeSourceRegistry, bandwidth: DownloadBandwidth) {
     this.config = config;
     this.#deps = deps;
     this.#sources = sources;
+    this.#bandwidth = bandwidth;
     this.host = new DaemonHost(config);
     this.#logger = deps.logger;
     this.metrics = newMetrics(this.host.id);
     this.container = createServiceContainer();
   }
 
-  /** Validates what can be checked before anything listens: the source plugins. */
+  /** Validates what can be checked before anything listens: the source and shaper plugins. */
   static async create(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
+    const baseDir = deps.configDir ? { baseDir: deps.configDir } : {};
     const sources = await SchemeSourceRegistry.fromConfig(config.sources, {
       logger: deps.logger,
-      ...(deps.configDir ? { baseDir: deps.configDir } : {}),
+      ...baseDir,
       ...(deps.sourceBuiltins ? { builtins: deps.sourceBuiltins } : {}),
     });
-    return new Daemon(config, deps, sources);
+    const bandwidth = await DownloadBandwidth.fromConfig(config, {
+      logger: deps.logger,
+      ...baseDir,
+      ...(deps.shaperBuiltins ? { builtins: deps.shaperBuiltins } : {}),
+    });
+    return new Daemon(config, deps, sources, bandwidth);
+  }
+
+  /** The download bandwidth (traffic shaper and total limit). */
+  get bandwidth(): DownloadBandwidth {
+    return this.#bandwidth;
   }
 
   /** The addresses once started. */
@@ -152,13 +170,16 @@ export class Daemon {
       concurrency: config.upload.concurrencyLimit,
       ...(config.upload.rateLimit ? { rateLimit: config.upload.rateLimit } : {}),
     });
-    this.#transfer = createPeerTransfer(config, logger);
+    const bandwidth = this.#bandwidth;
+    bandwidth.start();
+    this.#transfer = createPeerTransfer(config, logger, bandwidth);
     container.registerInstance(Tokens.Logger, logger);
     container.registerInstance(Tokens.Clock, systemClock);
     container.registerInstance(Tokens.Config, config);
     container.registerInstance(DaemonTokens.Config, config);
     container.registerInstance(DaemonTokens.Storage, storage);
     container.registerInstance(DaemonTokens.Metrics, this.metrics);
+    container.registerInstance(DaemonTokens.Bandwidth, bandwidth);
     container.registerInstance(DaemonTokens.PieceDownloader, this.#deps.pieceDownloader ?? this.#transfer.downloader);
     container.registerInstance(Tokens.SourceRegistry, this.#sources);
     container.registerInstance(DaemonHost, host);
@@ -166,11 +187,15 @@ export class Daemon {
     container.registerInstance(PeerClientPool, this.#transfer.pool);
     container.registerInstance(TaskFailures, failures);
     container.registerInstance(HostAnnouncer, container.resolve(HostAnnouncer));
-    container.registerInstance(DaemonMetrics, new DaemonMetrics(this.metrics, () => this.#conductor?.running ?? 0));
+    const daemonMetrics = new DaemonMetrics(this.metrics, () => this.#conductor?.running ?? 0);
+    daemonMetrics.watchBandwidth(bandwidth);
+    container.registerInstance(DaemonMetrics, daemonMetrics);
     const conductor = container.resolve(TaskConductor);
     const announcer = container.resolve(HostAnnouncer);
     this.#conductor = conductor;
     this.#announcer = announcer;
+    // Tasks announced to a fallback scheduler go to their owner again when it is back.
+    this.#handBack = startHandBack({ conductor, storage, schedulers, host, logger });
 
     this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger });
     const bytesPort = await this.#byteServer.start();
@@ -240,7 +265,9 @@ export class Daemon {
         failures.push(error);
       }
     };
+    await attempt(() => this.#handBack?.stop());
     await attempt(() => this.#conductor?.stop());
+    await attempt(() => this.#bandwidth.stop());
     await attempt(() => this.#downloadServer?.stop({ graceMs: 1000 }));
     await attempt(() => this.#announcer?.stop());
     await attempt(() => this.#uploadServer?.stop({ graceMs: 1000 }));

@@ -1,4 +1,5 @@
 import type { Logger } from "@df/interface";
+import type { PieceBandwidth } from "./bandwidth.js";
 import type { DaemonConfig } from "./config.js";
 import { PeerClientPool, PeerPieceDownloader } from "./transfer/index.js";
 import type { PieceDownloader } from "./transfer/types.js";
@@ -12,13 +13,14 @@ export interface PeerTransfer {
 }
 
 /** Builds the peer piece downloader from the daemon's `download` config. */
-export function createPeerTransfer(config: DaemonConfig, logger: Logger): PeerTransfer {
+export function createPeerTransfer(config: DaemonConfig, logger: Logger, bandwidth?: PieceBandwidth): PeerTransfer {
   const pool = new PeerClientPool({ connectionsPerParent: Math.max(config.download.concurrentPieceCount, 1) * 2 });
   const downloader = new PeerPieceDownloader({
     pool,
     concurrency: config.download.concurrentPieceCount,
     pieceTimeoutMs: config.download.pieceTimeout,
     stallTimeoutMs: config.download.stallTimeout,
+    ...(bandwidth ? { shaper: bandwidth } : {}),
     logger,
   });
   return { pool, downloader, close: () => pool.close() };

@@ -1,6 +1,6 @@
 import { describeShaperCompliance, describeShaperDefinitionCompliance } from "@df/compliance-tests";
 import { describe, expect, it } from "vitest";
-import definition, { SamplingShaper, admitTask, divideTotal, releaseTask } from "./index.js";
+import definition, { SamplingShaper, admitTask, divideTotal, releaseTask, type TaskSample } from "./index.js";
 
 describeShaperCompliance("sampling", (limits) => new SamplingShaper({ totalRateLimit: limits.totalRateLimit }));
 describeShaperCompliance("sampling (100 ms interval)", (limits) => new SamplingShaper({ totalRateLimit: limits.totalRateLimit, intervalMs: 100 }));
@@ -100,7 +100,7 @@ describe("sampling shaper", () => {
 });
 
 describe("divideTotal", () => {
-  const sample = (rate: number, used: number, extra: Partial<import("./divide.js").TaskSample> = {}) => ({
+  const sample = (rate: number, used: number, extra: Partial<TaskSample> = {}) => ({
     rate: rate * MiB,
     used: used * MiB,
     pieceLength: piece,

@@ -37,6 +37,23 @@ describe("local source", () => {
     expect(createLocalSource().schemes).toEqual(["file"]);
   });
 
+  it("with recycle, reads whole chunks into that many buffers taken in turn", async () => {
+    const bytes = new Uint8Array(10_000).map((_, i) => (i * 7) % 251);
+    const url = await area.write("recycled.bin", bytes);
+    const response = await createLocalSource({ chunkSize: 4096 }).get({ url }, { recycle: 2 });
+    const chunks: Uint8Array[] = [];
+    const copies: Buffer[] = [];
+    for await (const chunk of response.body) {
+      chunks.push(chunk);
+      copies.push(Buffer.from(chunk));
+    }
+    expect(copies.map((c) => c.byteLength)).toEqual([4096, 4096, 1808]);
+    expect(Buffer.concat(copies).equals(Buffer.from(bytes))).toBe(true);
+    // Chunk 0 and chunk 2 share one buffer; chunk 1 has the other.
+    expect(chunks[2]!.buffer).toBe(chunks[0]!.buffer);
+    expect(chunks[1]!.buffer).not.toBe(chunks[0]!.buffer);
+  });
+
   it("refuses a directory as not-a-file", async () => {
     await mkdir(path.join(area.dir, "folder"), { recursive: true });
     const error = await failure(createLocalSource().stat({ url: area.url("folder") }));

@@ -31,7 +31,7 @@ import { definePlugin } from "@df/interface";
 import { LocalSourceClient } from "./client.js";
 import { localSourceOptionsSchema, type LocalSourceOptions } from "./options.js";
 
-export { LocalSourceClient, createLocalSource } from "./client.js";
+export { LocalSourceClient, createLocalSource, type LocalGetOptions } from "./client.js";
 export { localSourceOptionsSchema, type LocalSourceOptions, type LocalSourceOptionsInput } from "./options.js";
 export { pathOfUrl } from "./path.js";
 

@@ -2,9 +2,11 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isDfError } from "@df/interface";
-import { common, daemonDownload, unary } from "@df/rpc";
+import { common, daemonDownload, HashRing, scheduler as schedulerRpc, unary } from "@df/rpc";
 import { describe, expect, it } from "vitest";
-import { downloadClient, startDaemon, startScheduler, tempDir, type DownloadClient } from "../test-support/cluster.js";
+import { taskId } from "@df/piece";
+import { SchedulerClients } from "../conductor/scheduler-clients.js";
+import { downloadClient, startDaemon, startScheduler, tempDir, waitFor, type DownloadClient } from "../test-support/cluster.js";
 
 const MiB = 1024 * 1024;
 const PERSISTENT_CACHE = common.TaskType.PERSISTENT_CACHE;
@@ -123,5 +125,43 @@ describe("dfcache through the daemon: import, stat, export, delete", () => {
     );
     expect(remote).toBe(false);
     expect((await failure(exportTo(clientB, "cid-delete", path.join(dir, "x.bin")))).code).toBe("NOT_FOUND");
+  });
+});
+
+describe("dfcache with several schedulers: hand-back to the owner", () => {
+  it("re-announces a task imported while its owner was down to the owner once it is back, and leaves it on the fallback", async () => {
+    const started = await Promise.all([startScheduler(), startScheduler(), startScheduler()]);
+    const addresses = started.map((s) => s.address);
+    const ring = new HashRing(addresses);
+    const cid = "handed-back";
+    const id = taskId({ url: cacheUrl(cid), type: "PERSISTENT_CACHE" });
+    const [owner, fallback] = ring.getN(id, 2) as [string, string];
+    const ownerIndex = addresses.indexOf(owner);
+    const config = { scheduler: { addresses } };
+    const a = await startDaemon({ name: "peer-a", scheduler: owner, config });
+    const dir = await tempDir();
+    const file = path.join(dir, "data.bin");
+    const bytes = randomBytes(2 * MiB + 7);
+    await writeFile(file, bytes);
+
+    await started[ownerIndex]!.scheduler.stop();
+    const imported = await importFile(downloadClient(a.addresses.socket), cid, file);
+    expect(imported.task?.id).toBe(id);
+    const statOn = (address: string) =>
+      unary(a.container.resolve(SchedulerClients).client(address), "statTask", schedulerRpc.StatTaskRequest.create({ hostId: "test", taskId: id }));
+    expect((await statOn(fallback)).task?.hasAvailablePeer).toBe(true);
+
+    // The owner comes back at the same address, knowing nothing; A hands the task back.
+    await startScheduler(owner);
+    await waitFor(() => statOn(owner).then((answer) => answer.task?.hasAvailablePeer === true, () => false), 15_000, "the owner to learn the task");
+    expect((await statOn(fallback)).task?.hasAvailablePeer).toBe(true);
+
+    // A peer that routes to the owner finds it, and fetches it from A.
+    const b = await startDaemon({ name: "peer-b", scheduler: owner, config });
+    const clientB = downloadClient(b.addresses.socket);
+    expect((await stat(clientB, cid)).task?.hasAvailablePeer).toBe(true);
+    const output = path.join(dir, "out.bin");
+    await exportTo(clientB, cid, output);
+    expect((await readFile(output)).equals(bytes)).toBe(true);
   });
 });

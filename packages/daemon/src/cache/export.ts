@@ -1,8 +1,9 @@
 import { DfError, hasErrorCode, toDfError } from "@df/interface";
 import { common, type daemonDownload } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import { taskIdOf } from "../conductor/task-identity.js";
+import { identify, storedIdentity, taskIdOf, type TaskIdentity } from "../conductor/task-identity.js";
 import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "../download-service/output.js";
+import type { Subscription } from "../conductor/subscription.js";
 import type { CacheDeps } from "./deps.js";
 import { exportable, statOnScheduler } from "./scheduler-calls.js";
 
@@ -56,11 +57,19 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
     disableBackToSource: true,
     ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
   });
-  const subscription = deps.conductor.download(download, signal ? { signal } : {});
-  if (subscription.taskId !== taskId) {
-    throw new DfError("FAILED_PRECONDITION", `the scheduler's record of task ${taskId} names another task (${subscription.taskId}); export it by cid`, {
+  const identity = identify(download);
+  if (identity.taskId !== taskId) {
+    throw new DfError("FAILED_PRECONDITION", `the scheduler's record of task ${taskId} names another task (${identity.taskId}); export it by cid`, {
       reason: "task-id-mismatch",
     });
+  }
+  const created = await createFromRecord(deps, identity, task);
+  let subscription: Subscription;
+  try {
+    subscription = deps.conductor.download(download, signal ? { signal } : {});
+  } catch (error) {
+    await created?.discardIfEmpty();
+    throw error;
   }
   let done: StoredTask | undefined;
   try {
@@ -68,6 +77,7 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
       if (event.kind === "finished") done = event.task;
     }
   } catch (error) {
+    await created?.discardIfEmpty();
     // No peer could serve it (the holder left before the scheduler noticed): for the
     // caller that is "not found", as it would be a moment later.
     if (hasErrorCode(error, "FAILED_PRECONDITION", "back-to-source-disabled")) throw notFound(taskId, "could be fetched from no peer", error);
@@ -76,6 +86,28 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
   if (!done) throw new DfError("INTERNAL", `the download of task ${taskId} ended without finishing`);
   await finish(done);
   return { task: done, outputPath: output, from: "peers" };
+}
+
+/**
+ * Creates the stored task from the scheduler's record (its holders announced length and
+ * piece length), so the download need not ask a parent for them first: one round trip
+ * less. Only when nothing of the task is here or downloading. Returns a way to remove
+ * it again if the download stores nothing.
+ */
+async function createFromRecord(
+  deps: CacheDeps,
+  identity: TaskIdentity,
+  record: common.Task,
+): Promise<{ discardIfEmpty(): Promise<void> } | undefined> {
+  const { taskId } = identity;
+  if (!record.contentLength || !record.pieceLength || deps.storage.getTask(taskId) || deps.conductor.runOf(taskId)) return undefined;
+  const task = await deps.storage.createTask({ taskId, contentLength: record.contentLength, pieceLength: record.pieceLength, ...storedIdentity(identity) });
+  return {
+    async discardIfEmpty() {
+      if (task.finishedBytes > 0 || deps.conductor.runOf(taskId) || deps.storage.getTask(taskId) !== task) return;
+      await deps.storage.deleteTask(taskId, { defer: true }).catch(() => {});
+    },
+  };
 }
 
 function notFound(taskId: string, why: string, cause?: unknown): DfError {

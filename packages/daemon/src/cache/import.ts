@@ -12,6 +12,11 @@ import { announceStored } from "./scheduler-calls.js";
 
 /** Pieces written at once: one is read while the store writes (and checksums) the other. */
 const WRITES_IN_FLIGHT = 2;
+/**
+ * Read buffers, reused in turn: the one being read and those being written. A fresh
+ * buffer per piece cost more than the write itself (new memory is slow to touch here).
+ */
+const READ_BUFFERS = WRITES_IN_FLIGHT + 1;
 
 export interface ImportResult {
   task: StoredTask;
@@ -120,7 +125,9 @@ async function storePieces(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if (contentLength === 0) return;
-  const response = await source.get({ url, expectedLength: contentLength }, signal ? { signal } : {});
+  // Chunks are whole pieces (chunkSize is the piece length), so each goes to the store
+  // as it is; its buffer is read into again only after its write has ended.
+  const response = await source.get({ url, expectedLength: contentLength }, { recycle: READ_BUFFERS, ...(signal ? { signal } : {}) });
   const writes: Promise<unknown>[] = [];
   try {
     for await (const piece of pieceChunks(response.body, task.pieceLength)) {
@@ -179,7 +186,7 @@ async function assertSameContent(
     );
   if (task.contentLength !== contentLength) throw conflict(`${task.contentLength} bytes stored, the file has ${contentLength}`);
   if (contentLength === 0) return;
-  const response = await source.get({ url, expectedLength: contentLength }, signal ? { signal } : {});
+  const response = await source.get({ url, expectedLength: contentLength }, { recycle: 1, ...(signal ? { signal } : {}) });
   for await (const piece of pieceChunks(response.body, task.pieceLength)) {
     const stored = task.piece(piece.number);
     if (!stored || stored.digest !== formatCrc32(crc32(piece.data))) {

@@ -50,25 +50,39 @@ export function exportable(task: common.Task | undefined): boolean {
  */
 export async function announceStored(deps: CacheDeps, identity: TaskIdentity, task: StoredTask, digest: string): Promise<string> {
   const peerId = deps.host.newPeerId();
-  const request = scheduler.AnnounceTaskRequest.create({
+  const request = announceRequest(deps, identity, task, peerId, { digest, disableBackToSource: true });
+  await onOwner(deps, identity.taskId, (address) => announceTo(deps, address, request));
+  deps.conductor.holdAs(identity.taskId, peerId);
+  return peerId;
+}
+
+/** The AnnounceTask of a complete stored task held by this host as `peerId`. */
+export function announceRequest(
+  deps: CacheDeps,
+  identity: TaskIdentity,
+  task: StoredTask,
+  peerId: string,
+  download: Partial<common.Download>,
+): scheduler.AnnounceTaskRequest {
+  return scheduler.AnnounceTaskRequest.create({
     hostId: deps.host.id,
     taskId: identity.taskId,
     peerId,
-    download: identityDownload(identity, { digest, disableBackToSource: true }),
+    download: identityDownload(identity, download),
     contentLength: task.contentLength,
     pieceLength: task.pieceLength,
     pieceCount: task.pieceCount,
   });
-  await onOwner(deps, identity.taskId, async (address) => {
-    const announce = () => unary(deps.schedulers.client(address), "announceTask", request, { deadlineMs: ANNOUNCE_DEADLINE_MS });
-    try {
-      await announce();
-    } catch (error) {
-      if (!hasErrorCode(error, "NOT_FOUND", "host-not-found")) throw error;
-      await deps.conductor.announceHostTo(address);
-      await announce();
-    }
-  });
-  deps.conductor.holdAs(identity.taskId, peerId);
-  return peerId;
+}
+
+/** AnnounceTask on one scheduler; one that forgot this host (restart) learns it again first. */
+export async function announceTo(deps: CacheDeps, address: string, request: scheduler.AnnounceTaskRequest): Promise<void> {
+  const announce = () => unary(deps.schedulers.client(address), "announceTask", request, { deadlineMs: ANNOUNCE_DEADLINE_MS });
+  try {
+    await announce();
+  } catch (error) {
+    if (!hasErrorCode(error, "NOT_FOUND", "host-not-found")) throw error;
+    await deps.conductor.announceHostTo(address);
+    await announce();
+  }
 }

@@ -3,6 +3,7 @@ import { DfError, Tokens, hasErrorCode, type Logger, type SourceRegistry } from 
 import { piecesInRange, type ByteRange } from "@df/piece";
 import { type common, scheduler, unary } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
+import type { DownloadBandwidth } from "../bandwidth.js";
 import type { DaemonConfig } from "../config.js";
 import { DaemonTokens } from "../tokens.js";
 import type { PieceDownloader } from "../transfer/types.js";
@@ -48,6 +49,7 @@ export class TaskConductor {
     @inject(DaemonMetrics) private readonly metrics: DaemonMetrics,
     @inject(HostAnnouncer) private readonly announcer: HostAnnouncer,
     @inject(TaskFailures) failures: TaskFailures,
+    @inject(DaemonTokens.Bandwidth) bandwidth: DownloadBandwidth,
   ) {
     this.#logger = logger.child("conductor");
     this.#context = {
@@ -60,6 +62,7 @@ export class TaskConductor {
       config,
       logger: this.#logger,
       metrics,
+      bandwidth,
       announceHost: (address) => announcer.announceTo(address),
       announceHolder: (identity, task, download) => this.#announceHolder(identity, task, download),
       finishedAsPeer: (taskId, peerId) => this.#holders.set(taskId, peerId),
@@ -144,14 +147,17 @@ export class TaskConductor {
     await run?.start().catch(() => {});
     const stored = this.storage.getTask(taskId);
     this.#holders.delete(taskId);
-    if (options.remote) await this.#leaveTask(taskId);
+    // The scheduler is told while the files go (it never rejects): one wait, not two.
+    const leaving = options.remote ? this.#leaveTask(taskId) : undefined;
     if (!stored) {
+      await leaving;
       if (options.remote) return;
       throw new DfError("NOT_FOUND", `task ${taskId} is not on this host`, { reason: "task-not-found", details: { taskId } });
     }
-    await this.storage.deleteTask(taskId, { defer: true }).catch((error: unknown) => {
+    const removing = this.storage.deleteTask(taskId, { defer: true }).catch((error: unknown) => {
       if (!hasErrorCode(error, "NOT_FOUND")) throw error;
     });
+    await Promise.all([removing, leaving]);
     this.#logger.info("task deleted", { taskId, remote: options.remote ?? false });
   }
 

@@ -1,4 +1,5 @@
 import type { Metrics } from "@df/telemetry";
+import type { DownloadBandwidth } from "../bandwidth.js";
 
 export type PieceOrigin = "back_to_source" | "remote_peer";
 export type DownloadOutcome = "succeeded" | "failed" | "local";
@@ -27,6 +28,16 @@ export class DaemonMetrics {
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
     });
     metrics.gauge("df_daemon_running_downloads", "Task downloads in progress", [], (gauge) => gauge.set(running()));
+  }
+
+  /** Gauges read from the download bandwidth at every scrape. */
+  watchBandwidth(bandwidth: DownloadBandwidth): void {
+    this.metrics.gauge("df_daemon_download_bandwidth_bytes", "Bytes downloaded by all tasks during the last full second", [], (gauge) =>
+      gauge.set(bandwidth.shaper.lastSecondUsage()),
+    );
+    this.metrics.gauge("df_daemon_download_rate_limit_bytes", "download.totalRateLimit, bytes per second", [], (gauge) =>
+      gauge.set(bandwidth.totalRateLimit),
+    );
   }
 
   piece(source: PieceOrigin, bytes: number): void {

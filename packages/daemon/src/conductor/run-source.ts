@@ -60,7 +60,10 @@ export async function downloadFromSource(run: TaskRun, ctx: RunContext, logger: 
     const fixed = run.identity.pieceLength;
     if (stat.contentLength === undefined) {
       logger.info("the origin does not announce a length; fetching the whole body first");
-      const spooled = await spoolFromSource(client, request, path.join(ctx.storage.dir, "spool"), signal);
+      const spooled = await spoolFromSource(client, request, path.join(ctx.storage.dir, "spool"), signal, {
+        bandwidth: ctx.bandwidth,
+        taskId: run.taskId,
+      });
       try {
         const task = await run.createTask(spooled.length, fixed ?? pieceLengthFor(spooled.length), spooled.header);
         await storeSpooled(task, spooled, onPiece, signal);
@@ -85,6 +88,7 @@ export async function downloadFromSource(run: TaskRun, ctx: RunContext, logger: 
       concurrency: backToSourceConcurrency,
       retries: backToSourceRetries,
       onPiece,
+      bandwidth: ctx.bandwidth,
       signal,
       logger,
     });

@@ -2,6 +2,7 @@ import { DfError, toDfError, type Logger, type SourceRegistry } from "@df/interf
 import { pieceLengthFor, piecesInRange, type ByteRange } from "@df/piece";
 import { common } from "@df/rpc";
 import type { Lease, Storage, Task as StoredTask } from "@df/storage";
+import type { DownloadBandwidth } from "../bandwidth.js";
 import type { DaemonConfig } from "../config.js";
 import type { PieceDownloader } from "../transfer/types.js";
 import type { PieceInfo, RunListener } from "./events.js";
@@ -27,6 +28,8 @@ export interface RunContext {
   config: DaemonConfig;
   logger: Logger;
   metrics: DaemonMetrics;
+  /** The traffic shaper and total limit every piece waits on. */
+  bandwidth: DownloadBandwidth;
   /** Announces this host to one scheduler again (it forgot the host). */
   announceHost(address: string): Promise<void>;
   /** Tells the scheduler this host holds a complete task the scheduler did not see it download. */
@@ -115,6 +118,7 @@ export class TaskRun {
       await this.#fail(this.#abort.signal.aborted ? toDfError(this.#abort.signal.reason) : toDfError(error));
     } finally {
       this.#lease?.release();
+      if (this.#task) this.#ctx.bandwidth.removeTask(this.taskId, this);
     }
   }
 
@@ -263,6 +267,12 @@ export class TaskRun {
     if (this.#task) return;
     this.#lease = task.acquire();
     this.#task = task;
+    this.#ctx.bandwidth.addTask({
+      taskId: this.taskId,
+      contentLength: task.contentLength,
+      pieceLength: task.pieceLength,
+      completedBytes: task.finishedBytes,
+    }, this);
     for (const listener of [...this.#listeners]) listener.metadata(task);
   }
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DfError, noopLogger, toDfError, type Logger, type SourceClient, type SourceRequest, type SourceResponse } from "@df/interface";
 import { pieceRange } from "@df/piece";
 import type { Piece, Task as StoredTask } from "@df/storage";
+import type { PieceBandwidth } from "../bandwidth.js";
 
 /** A piece fetched from the origin and stored. */
 export interface SourcePiece extends Piece {
@@ -25,6 +26,8 @@ export interface FetchPiecesOptions {
   /** Extra attempts after a retryable failure, per piece (ranged) or per stream. */
   retries: number;
   onPiece: (piece: SourcePiece) => void;
+  /** The download bandwidth: each piece waits for its bytes before it is fetched and is recorded after. */
+  bandwidth?: PieceBandwidth;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -89,6 +92,7 @@ async function fetchRangedPiece(options: FetchPiecesOptions, number: number, sig
     let response: SourceResponse | undefined;
     let consumed = false;
     try {
+      await options.bandwidth?.acquire(task.id, range.length, { signal });
       response = await options.client.get(
         { ...options.request, range: { start: range.offset, length: range.length }, expectedLength: task.contentLength },
         { signal },
@@ -100,6 +104,7 @@ async function fetchRangedPiece(options: FetchPiecesOptions, number: number, sig
       })();
       const piece = await task.writePiece(number, tracked, { signal });
       if (!consumed) await response.cancel().catch(() => {});
+      options.bandwidth?.record(task.id, range.length);
       options.onPiece({ ...piece, costMs: performance.now() - started });
       return;
     } catch (error) {
@@ -153,6 +158,9 @@ async function streamOnce(options: FetchPiecesOptions): Promise<void> {
     const buffer = Buffer.allocUnsafe(task.pieceLength);
     let filled = 0;
     let pieceStarted = started;
+    const throttle = options.bandwidth;
+    // The bytes of piece `number` may flow once they are acquired (at once when unshaped).
+    let acquired = throttle ? -1 : Infinity;
     for await (const chunk of response.body) {
       let offset = 0;
       while (offset < chunk.byteLength) {
@@ -162,11 +170,16 @@ async function streamOnce(options: FetchPiecesOptions): Promise<void> {
             details: { taskId: task.id },
           });
         }
+        if (throttle && acquired < number) {
+          await throttle.acquire(task.id, length, options.signal ? { signal: options.signal } : {});
+          acquired = number;
+        }
         const take = Math.min(length - filled, chunk.byteLength - offset);
         buffer.set(chunk.subarray(offset, offset + take), filled);
         filled += take;
         offset += take;
         if (filled < length) continue;
+        throttle?.record(task.id, length);
         if (!task.hasPiece(number) && isWanted(options, number)) {
           const piece = await task.writePiece(number, buffer.subarray(0, length), options.signal ? { signal: options.signal } : {});
           options.onPiece({ ...piece, costMs: performance.now() - pieceStarted });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { toDfError, type SourceClient, type SourceRequest } from "@df/interface";
 import { pieceRange } from "@df/piece";
 import type { Task as StoredTask } from "@df/storage";
+import type { PieceBandwidth } from "../bandwidth.js";
 import type { SourcePiece } from "./fetch-pieces.js";
 
 export interface Spooled {
@@ -19,7 +20,14 @@ export interface Spooled {
  * a temporary file, since a stored task must know its length up front. The file lives
  * under the store's folder so that moving it into pieces stays on one file system.
  */
-export async function spoolFromSource(client: SourceClient, request: SourceRequest, dir: string, signal?: AbortSignal): Promise<Spooled> {
+export async function spoolFromSource(
+  client: SourceClient,
+  request: SourceRequest,
+  dir: string,
+  signal?: AbortSignal,
+  /** The download bandwidth the body is held to, chunk by chunk, under `taskId`. */
+  shaping?: { bandwidth: PieceBandwidth; taskId: string },
+): Promise<Spooled> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${randomUUID()}.spool`);
   const discard = (): Promise<void> => rm(file, { force: true });
@@ -29,6 +37,9 @@ export async function spoolFromSource(client: SourceClient, request: SourceReque
     const response = await client.get(request, signal ? { signal } : {});
     try {
       for await (const chunk of response.body) {
+        // The chunk is here already; waiting before taking the next one holds the origin back.
+        await shaping?.bandwidth.acquire(shaping.taskId, chunk.byteLength, signal ? { signal } : {});
+        shaping?.bandwidth.record(shaping.taskId, chunk.byteLength);
         await handle.write(chunk, 0, chunk.byteLength, length);
         length += chunk.byteLength;
       }

@@ -182,22 +182,27 @@ export class DownloadRun implements LinkEvents {
     const digest = link.digestOf(number) as string;
     const { pieceTimeoutMs, shaper } = this.#settings;
     const deadline = new AbortController();
-    const timer = setTimeout(() => {
-      deadline.abort(
-        new DfError("DEADLINE_EXCEEDED", `piece ${number} of task ${task.id} took more than ${pieceTimeoutMs} ms from parent ${link.peerId}`, {
-          reason: "piece-timeout",
-          details: { taskId: task.id, number, parentId: link.peerId },
-        }),
-      );
-    }, pieceTimeoutMs);
     const signal = AbortSignal.any([this.#stop.signal, deadline.signal]);
-    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
     let stage: Stage = "shaper";
     let fetched: FetchedPiece | undefined;
-    link.inflight++;
+    let counted = false;
     try {
-      await shaper?.acquire(task.id, range.length, { signal });
+      // The wait for bandwidth is this host's own: it counts toward neither the piece's
+      // timeout nor its cost (which the scheduler reads as the parent's speed).
+      await shaper?.acquire(task.id, range.length, { signal: this.#stop.signal });
+      timer = setTimeout(() => {
+        deadline.abort(
+          new DfError("DEADLINE_EXCEEDED", `piece ${number} of task ${task.id} took more than ${pieceTimeoutMs} ms from parent ${link.peerId}`, {
+            reason: "piece-timeout",
+            details: { taskId: task.id, number, parentId: link.peerId },
+          }),
+        );
+      }, pieceTimeoutMs);
+      link.inflight++;
+      counted = true;
       stage = "fetch";
+      const started = performance.now();
       fetched = await link.fetch({ taskId: task.id, number, length: range.length, digest, hostId: this.#request.hostId }, signal);
       stage = "write";
       const piece = await task.writePiece(number, fetched.source, { digest, signal });
@@ -213,7 +218,7 @@ export class DownloadRun implements LinkEvents {
     } finally {
       clearTimeout(timer);
       fetched?.discard();
-      link.inflight--;
+      if (counted) link.inflight--;
     }
   }
 
