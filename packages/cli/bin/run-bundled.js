@@ -1,16 +1,19 @@
 // Runs a bundled CLI through a V8 code cache: Node 20 has no compile cache of its own,
 // and a short-lived CLI spends much of its life compiling. The cache is checked by V8
 // (a changed bundle or Node version is simply recompiled) and rewritten then.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createRequire, Module } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import vm from "node:vm";
+// CommonJS (see package.json here), like the bundles it loads.
+"use strict";
+/* global require, module, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose (see package.json here) */
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = require("node:fs");
+const { createRequire, Module } = require("node:module");
+const { tmpdir } = require("node:os");
+const { dirname, join } = require("node:path");
+const vm = require("node:vm");
 
 /** Loads `dist/bundle/<name>.cjs`, calls its `entry(argv)` and returns the exit code. */
-export async function runBundled(name, entry) {
-  const bundle = fileURLToPath(new URL(`../dist/bundle/${name}.cjs`, import.meta.url));
+async function runBundled(name, entry) {
+  const bundle = join(__dirname, "..", "dist", "bundle", `${name}.cjs`);
   const cacheFiles = [`${bundle}.v8cache`, join(tmpdir(), "df-v8-cache", `${process.version}-${name}.v8cache`)];
   let cachedData;
   for (const file of cacheFiles) {
@@ -46,3 +49,5 @@ function saveCache(files, data) {
     }
   }
 }
+
+module.exports = { runBundled };

@@ -15,7 +15,8 @@
  *
  * Crash safety. A piece counts as finished only once its bytes are written, its CRC-32
  * (and the sender's digest, if given) checked and its log record appended; nothing is
- * fsynced per piece. Completing a task fdatasyncs the content, then durably rewrites
+ * fsynced per piece (a large task's content is fdatasynced in the background every
+ * 128 MiB, only to spread the disk's work). Completing a task fdatasyncs the content, then durably rewrites
  * the record with every piece's digest and drops the log: complete tasks are trusted
  * on restart. An incomplete task's pieces are re-read and checked against their CRCs
  * on restart (all of them after a crash, only those written after the last clean

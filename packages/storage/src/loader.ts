@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "@df/interface";
-import { crc32, pieceCount } from "@df/piece";
+import { pieceCount } from "@df/piece";
+import { crc32 } from "./crc.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { mapLimit } from "./concurrency.js";
 import { isTaskId, METADATA_SUFFIX, PIECE_LOG_SUFFIX, type Layout } from "./layout.js";

@@ -184,6 +184,42 @@ describe("bad input", () => {
     await expect(collect(task.read({ start: 0, length: 10 }))).rejects.toMatchObject({ reason: "piece-not-finished" });
   });
 
+  it("reads into a caller's buffer: any span, the same buffer reused, no bytes outside it touched", async () => {
+    const { task, content, piece } = await setup();
+    for (let n = 0; n < 4; n++) await task.writePiece(n, piece(n));
+    const backing = Buffer.alloc(3000, 0xee);
+    for (const { start, length } of [
+      { start: 0, length: 1 },
+      { start: 1000, length: 50 },
+      { start: 500, length: 2600 },
+      { start: 3 * PIECE, length: 100 },
+      { start: 0, length: 0 },
+    ]) {
+      backing.fill(0xee);
+      const target = backing.subarray(10, 10 + length);
+      expect(await task.readInto(target, start)).toBe(target);
+      expect(target).toEqual(content.subarray(start, start + length));
+      expect(backing[9]).toBe(0xee);
+      expect(backing[10 + length]).toBe(0xee);
+    }
+  });
+
+  it("reads into a buffer only from finished pieces, or waits for them when told to", async () => {
+    const { task, content, piece } = await setup();
+    await task.writePiece(0, piece(0));
+    const target = Buffer.alloc(200);
+    await expect(task.readInto(target, PIECE - 100)).rejects.toMatchObject({ code: "NOT_FOUND", reason: "piece-not-finished" });
+    await expect(task.readInto(Buffer.alloc(200), task.contentLength - 100)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+    const waiting = task.readInto(target, PIECE - 100, { wait: true });
+    await task.writePiece(1, piece(1));
+    expect(await waiting).toEqual(content.subarray(PIECE - 100, PIECE + 100));
+    const stop = new AbortController();
+    const stopped = task.readInto(Buffer.alloc(10), 2 * PIECE, { wait: true, signal: stop.signal });
+    stop.abort();
+    await expect(stopped).rejects.toMatchObject({ code: "CANCELLED" });
+    expect(task.inUse).toBe(0);
+  });
+
   it("cannot complete a task with missing pieces", async () => {
     const { task, piece } = await setup();
     await task.writePiece(0, piece(0));

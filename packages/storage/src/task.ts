@@ -2,7 +2,6 @@ import { rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { DfError, throwIfAborted, toDfError, type AbortOptions, type Logger } from "@df/interface";
 import {
-  crc32,
   createDigester,
   formatCrc32,
   parseDigest,
@@ -16,6 +15,7 @@ import {
 } from "@df/piece";
 import { abortError } from "./abort.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { crc32 } from "./crc.js";
 import { chunkStream } from "./read-stream.js";
 import { METADATA_FORMAT, encodeTaskRecord, type TaskDescriptor, type TaskRecord } from "./metadata.js";
 import { PieceEvents } from "./piece-events.js";
@@ -94,6 +94,13 @@ export interface TaskInit {
 }
 
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+/**
+ * Once this many bytes are written since the content was last synced, an fdatasync is
+ * started in the background: the disk then takes a large task's bytes while the rest
+ * still arrives, and the sync that completes the task only has the tail left (for
+ * 2 GiB on this project's VM: ~1 s at completion without it, a few ms with it).
+ */
+const BACKGROUND_SYNC_BYTES = 128 * 1024 * 1024;
 /** Access times are persisted at most this often per task: they only order GC. */
 const ACCESS_PERSIST_INTERVAL_MS = 60_000;
 
@@ -129,6 +136,9 @@ export class Task {
   /** Pieces appended since the content and log were last fsynced. */
   #dirty = false;
   #completing: Promise<void> | undefined;
+  /** Content bytes written since the last background sync started. */
+  #unsyncedBytes = 0;
+  #backgroundSync: Promise<void> | undefined;
   #metadataWrites: Promise<void> = Promise.resolve();
 
   /** @internal */
@@ -300,11 +310,31 @@ export class Task {
     this.#table.set(range.number, crc, finishedAt);
     this.#updatedAt = Math.max(this.#updatedAt, finishedAt);
     this.#dirty = true;
+    this.#unsyncedBytes += range.length;
+    if (this.#unsyncedBytes >= BACKGROUND_SYNC_BYTES && !this.#backgroundSync && !this.#table.bitset.isComplete()) this.#startBackgroundSync();
     const piece = this.#table.get(range.number) as Piece;
     for (const failure of this.#events.publish(piece)) {
       this.#context.logger.warn("a piece listener threw", { taskId: this.id, piece: range.number, error: String(failure) });
     }
     return piece;
+  }
+
+  /**
+   * Flushes the content written so far without anyone waiting for it: only to spread the
+   * disk's work over the download. Correctness never rests on it (markComplete and
+   * shutdown sync again), so a failure is only logged.
+   */
+  #startBackgroundSync(): void {
+    this.#unsyncedBytes = 0;
+    const release = this.#enter();
+    this.#backgroundSync = this.#files
+      .content()
+      .then((handle) => handle.datasync())
+      .catch((error: unknown) => this.#context.logger.debug("a background sync of a task's content failed", { taskId: this.id, error: String(error) }))
+      .finally(() => {
+        this.#backgroundSync = undefined;
+        release();
+      });
   }
 
   #writeError(error: unknown, range: PieceRange): DfError {
@@ -395,6 +425,27 @@ export class Task {
       const buffer = Buffer.allocUnsafe(range.length);
       await readFully(await this.#files.content(), buffer, range.offset);
       return buffer;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Reads `target.byteLength` bytes of the content from `position` into `target`, a
+   * buffer the caller owns and may reuse: no allocation per read, for servers that
+   * stream many chunks. Every piece the span touches must be finished (or is waited for,
+   * with `wait`), else NOT_FOUND (`piece-not-finished`); a span past the end of the
+   * content is OUT_OF_RANGE. Resolves with `target`, filled.
+   */
+  async readInto<T extends Uint8Array>(target: T, position: number, options: Omit<ReadOptions, "chunkSize"> = {}): Promise<T> {
+    const span = piecesForRange({ start: position, length: target.byteLength }, this.contentLength, this.pieceLength);
+    if (span === undefined) return target;
+    const release = this.#enter();
+    try {
+      for (let number = span.first; number <= span.last; number++) await this.#ensurePiece(number, options);
+      throwIfAborted(options.signal);
+      await readFully(await this.#files.content(), target, position);
+      return target;
     } finally {
       release();
     }
@@ -606,6 +657,7 @@ export class Task {
     this.#events.end(new DfError("CANCELLED", `the storage holding task ${this.id} is closing`, { reason: "storage-closed" }));
     await Promise.all([...this.#writing.values()]);
     await this.#completing?.catch(() => {});
+    await this.#backgroundSync;
     const logger = this.#context.logger;
     let changed = this.#accessedAt !== this.#persistedAccessedAt;
     if (this.#dirty && this.#finishedAt === undefined) {

@@ -1,6 +1,8 @@
 import { request } from "undici";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { Content, bytes, startPeer, taskIdOf, tempStorage } from "../transfer/test-support/peers.js";
+import { PieceByteServer } from "./byte-server.js";
+import { UploadLimiter } from "./limiter.js";
 import { TokenBucket } from "./token-bucket.js";
 
 const PIECE = 64 * 1024;
@@ -33,6 +35,26 @@ describe("the HTTP piece-byte server", () => {
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
     expect(peer.limiter.load()).toMatchObject({ uploadCount: 5, uploadFailedCount: 0, concurrentUploadCount: 0 });
+  });
+
+  it("streams pieces in several pooled chunks, the buffers reused, exact bytes at once and in turn", async () => {
+    const content = new Content(taskIdOf(19), bytes(6 * PIECE + 777, 19), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const limiter = new UploadLimiter({ concurrency: 10 });
+    // 10,000 does not divide a piece: every piece ends in a short chunk.
+    const server = new PieceByteServer({ storage, limiter, listen: "127.0.0.1:0", chunkSize: 10_000 });
+    const port = await server.start();
+    onTestFinished(() => server.stop());
+    const fetchAll = () => Promise.all(content.all().map((n) => get(port, `/pieces/${content.taskId}/${n}`)));
+    for (const answers of [await fetchAll(), await fetchAll()]) {
+      answers.forEach((answer, n) => {
+        expect(answer.status).toBe(200);
+        expect(answer.body.equals(content.piece(n))).toBe(true);
+      });
+    }
+    expect(limiter.load()).toMatchObject({ uploadCount: 14, uploadFailedCount: 0, concurrentUploadCount: 0 });
+    expect(storage.getTask(content.taskId)?.inUse).toBe(0);
   });
 
   it("answers unknown tasks and pieces with 404, pieces past the end with 416, and says why", async () => {

@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { parseAddress } from "@df/rpc";
-import type { Storage } from "@df/storage";
+import type { Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
+import { ChunkPool } from "./chunk-pool.js";
 import { lookupPiece } from "./lookup.js";
 import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
 
@@ -14,13 +15,15 @@ export interface PieceByteServerOptions {
   /** `host:port` to listen on (port 0 picks one; see `start`). */
   listen: string;
   logger?: Logger;
-  /** Bytes read from disk and written to the socket at a time (default 4 MiB; never more than a piece). */
+  /** Bytes read from disk and written to the socket at a time (default 1 MiB; never more than a piece). */
   chunkSize?: number;
 }
 
-// Fewer, larger reads and socket writes cost less per byte (bench/transfer.mjs); a
-// chunk never spans two pieces, so 4 MiB pieces go out in one read.
-const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+// Read from disk and written to the socket in pooled chunks; a chunk never spans two
+// pieces (bench/transfer.mjs --chunk compares sizes).
+const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+/** Idle chunk buffers kept for the next uploads: two per upload, for 8 at once. */
+const POOLED_CHUNKS = 16;
 const MIN_PACED_CHUNK = 64 * 1024;
 // Children keep their connections between pieces; a long idle timeout spares them
 // reconnecting between bursts. Their pools close sooner than this (see PeerClientPool).
@@ -37,12 +40,14 @@ export class PieceByteServer {
   readonly #logger: Logger;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  readonly #pool: ChunkPool;
   #port: number | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(options: PieceByteServerOptions) {
     this.#options = options;
     this.#logger = (options.logger ?? noopLogger).child("bytes");
+    this.#pool = new ChunkPool(options.chunkSize ?? DEFAULT_CHUNK_SIZE, POOLED_CHUNKS);
     this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, noDelay: true }, (request, response) => {
       this.#handle(request, response).catch((error: unknown) => {
         this.#logger.warn("a piece upload failed", { error: String(error) });
@@ -124,11 +129,14 @@ export class PieceByteServer {
     const stop = new AbortController();
     response.once("close", () => stop.abort(new DfError("CANCELLED", "the child closed the connection")));
     let slot: UploadSlot | undefined;
+    let lease: Lease | undefined;
     let ok = false;
     try {
       const { task, piece } = lookupPiece(this.#options.storage, target.taskId, target.number);
       const held = await this.#options.limiter.acquire(stop.signal);
       slot = held;
+      // Held for the whole body: GC or a delete must not pull the file from under it.
+      lease = task.acquire();
       response.writeHead(200, {
         "content-type": "application/octet-stream",
         "content-length": String(piece.length),
@@ -141,26 +149,34 @@ export class PieceByteServer {
         ok = true;
         return;
       }
-      const chunkSize = this.#chunkSize();
-      let written = 0;
-      for await (const chunk of task.read({ start: piece.offset, length: piece.length }, { chunkSize, signal: stop.signal })) {
-        await held.throttle(chunk.byteLength, stop.signal);
-        if (!response.write(chunk)) await drained(response);
-        held.sent(chunk.byteLength);
-        written += chunk.byteLength;
-        if (written >= piece.length) {
-          // The child has every byte and may ask for its next piece at once: end and free
-          // the slot now, not after the reader's last turn, or the slot count overshoots.
-          response.end();
-          ok = true;
-          slot = undefined;
-          held.release(true);
+      // Two pooled buffers per upload at most: the next chunk is read from disk while
+      // the socket takes the previous one.
+      const chunkSize = Math.min(this.#chunkSize(), piece.length);
+      const end = piece.offset + piece.length;
+      let position = piece.offset;
+      let sending: Promise<void> | undefined;
+      while (position < end) {
+        const length = Math.min(chunkSize, end - position);
+        const buffer = this.#pool.take();
+        const chunk = buffer.subarray(0, length);
+        try {
+          await task.readInto(chunk, position, { signal: stop.signal });
+          await held.throttle(length, stop.signal);
+          await sending;
+        } catch (error) {
+          this.#pool.give(buffer);
+          throw error;
         }
+        sending = this.#send(response, chunk, buffer);
+        held.sent(length);
+        position += length;
       }
-      if (!ok) {
-        response.end();
-        ok = true;
-      }
+      // The child has every byte and may ask for its next piece at once: end and free
+      // the slot now, not once the last write is flushed, or the slot count overshoots.
+      response.end();
+      ok = true;
+      slot = undefined;
+      held.release(true);
     } catch (error) {
       const failure = toDfError(error);
       if (response.headersSent) {
@@ -173,6 +189,7 @@ export class PieceByteServer {
       }
     } finally {
       slot?.release(ok);
+      lease?.release();
     }
   }
 
@@ -195,17 +212,21 @@ export class PieceByteServer {
     });
     response.end(body);
   }
-}
 
-/** Resolves when the socket takes more bytes, or the response closes (the write loop then stops on the abort). */
-function drained(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      response.off("drain", done);
-      response.off("close", done);
-      resolve();
-    };
-    response.on("drain", done);
-    response.on("close", done);
-  });
+  /**
+   * Writes one chunk; resolves once the socket has handed it to the kernel (the buffer
+   * then goes back to the pool) or the response closed first (the buffer is dropped:
+   * a write may still hold it).
+   */
+  #send(response: ServerResponse, chunk: Buffer, buffer: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      const onClose = (): void => resolve();
+      response.once("close", onClose);
+      response.write(chunk, (error) => {
+        response.off("close", onClose);
+        if (!error) this.#pool.give(buffer);
+        resolve();
+      });
+    });
+  }
 }

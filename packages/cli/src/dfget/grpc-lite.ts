@@ -1,0 +1,257 @@
+import { connect as connectHttp2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { connect as connectNet } from "node:net";
+import { DfError, isDfError, isErrorCode, type ErrorCode } from "@df/interface/errors";
+
+/**
+ * One gRPC server-streaming call over node:http2, for dfget's single DownloadTask call:
+ * dfget is a short-lived process, and loading @grpc/grpc-js cost it ~40 ms of its
+ * ~110 ms start. It speaks the subset of gRPC the daemon's grpc-js server needs
+ * (identity encoding, length-prefixed messages, status in trailers) and maps failures as
+ * @df/rpc does: the `df-code`/`df-reason`/`df-details-bin` trailers give the DfError,
+ * else the gRPC status. Failing before any answer is UNAVAILABLE, as with grpc-js.
+ */
+export interface ServerStreamCall {
+  /** `unix:/path`, `unix:///path`, `/path`, `host:port`, `[v6]:port` or `tcp://host:port`. */
+  endpoint: string;
+  /** `/package.Service/Method`. */
+  path: string;
+  /** The encoded request message. */
+  request: Uint8Array;
+  signal?: AbortSignal;
+  /** DEADLINE_EXCEEDED after this long (also sent as `grpc-timeout`). */
+  deadlineMs?: number;
+}
+
+/** Largest message accepted, as @df/rpc's MAX_MESSAGE_BYTES (a piece of up to 64 MiB plus fields). */
+const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+
+// gRPC status numbers → DfError codes (as @df/rpc's codes.ts; UNKNOWN and OK → INTERNAL).
+const STATUS_CODES: readonly (ErrorCode | undefined)[] = [
+  undefined,
+  "CANCELLED",
+  undefined,
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+];
+
+/**
+ * Calls `path` and yields each response message (still encoded) as it arrives; ends
+ * after the last one when the status is OK, else throws the call's DfError (after the
+ * messages sent before it). Leaving the loop early cancels the call.
+ */
+export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<Buffer, void, undefined> {
+  const what = call.path;
+  const messages: Buffer[] = [];
+  let done = false;
+  let failure: DfError | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const fail = (error: DfError): void => {
+    if (done) return;
+    failure ??= error;
+    done = true;
+    notify();
+  };
+
+  let session: ClientHttp2Session;
+  try {
+    session = openSession(call.endpoint);
+  } catch (error) {
+    throw isDfError(error) ? error : unavailable(call.endpoint, error);
+  }
+  session.on("error", (error) => fail(unavailable(call.endpoint, error)));
+  session.on("close", () => fail(unavailable(call.endpoint, "the connection closed before the call ended")));
+
+  const headers: Record<string, string> = {
+    ":method": "POST",
+    ":path": call.path,
+    "content-type": "application/grpc",
+    te: "trailers",
+    "grpc-accept-encoding": "identity",
+    "user-agent": "dfget grpc-lite",
+  };
+  if (call.deadlineMs !== undefined) headers["grpc-timeout"] = `${Math.max(1, Math.ceil(call.deadlineMs))}m`;
+  let stream: ClientHttp2Stream | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    fail(abortError(call.signal as AbortSignal, what));
+    stream?.close(0x8 /* CANCEL */);
+  };
+  try {
+    if (call.signal?.aborted) throw abortError(call.signal, what);
+    call.signal?.addEventListener("abort", onAbort, { once: true });
+    if (call.deadlineMs !== undefined) {
+      timer = setTimeout(() => {
+        fail(new DfError("DEADLINE_EXCEEDED", `${what}: deadline exceeded after ${call.deadlineMs} ms`));
+        stream?.close(0x8);
+      }, call.deadlineMs);
+    }
+    stream = session.request(headers, { endStream: false });
+    const frame = Buffer.allocUnsafe(5 + call.request.byteLength);
+    frame[0] = 0;
+    frame.writeUInt32BE(call.request.byteLength, 1);
+    frame.set(call.request, 5);
+    stream.end(frame);
+
+    // Received bytes not yet making a whole message; joined once per message, not per chunk.
+    let parts: Buffer[] = [];
+    let buffered = 0;
+    let status: IncomingHttpHeaders | undefined;
+    const parse = (chunk: Buffer): void => {
+      parts.push(chunk);
+      buffered += chunk.byteLength;
+      while (buffered >= 5) {
+        if ((parts[0] as Buffer).byteLength < 5) parts = [Buffer.concat(parts, buffered)];
+        const head = parts[0] as Buffer;
+        if (head[0] !== 0) throw protocol(`a compressed message came (flag ${head[0]}), but none was asked for`);
+        const length = head.readUInt32BE(1);
+        if (length > MAX_MESSAGE_BYTES) throw new DfError("RESOURCE_EXHAUSTED", `${what}: a message of ${length} bytes exceeds the limit of ${MAX_MESSAGE_BYTES}`);
+        if (buffered < 5 + length) break;
+        const whole = parts.length === 1 ? head : Buffer.concat(parts, buffered);
+        messages.push(whole.subarray(5, 5 + length));
+        const rest = whole.subarray(5 + length);
+        parts = rest.byteLength > 0 ? [rest] : [];
+        buffered = rest.byteLength;
+      }
+    };
+    stream.on("response", (head) => {
+      if (head[":status"] !== 200) {
+        fail(new DfError(head[":status"] === 503 ? "UNAVAILABLE" : "INTERNAL", `${what}: the daemon answered HTTP ${String(head[":status"])}`));
+        return;
+      }
+      // A trailers-only answer puts the status in the headers.
+      if (head["grpc-status"] !== undefined) status = head;
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (done) return;
+      try {
+        parse(chunk);
+      } catch (error) {
+        fail(error as DfError);
+        stream?.close(0x8);
+        return;
+      }
+      notify();
+    });
+    stream.on("trailers", (trailers) => (status = trailers));
+    stream.on("error", (error) => fail(unavailable(call.endpoint, error)));
+    stream.on("close", () => {
+      if (done) return;
+      if (buffered > 0) fail(protocol(`the call ended in the middle of a message`));
+      else if (!status) fail(new DfError("UNAVAILABLE", `${what}: the daemon ended the call without a status`));
+      else {
+        const error = statusError(status, what);
+        if (error) fail(error);
+        else {
+          done = true;
+          notify();
+        }
+      }
+    });
+
+    for (;;) {
+      const message = messages.shift();
+      if (message) {
+        yield message;
+        continue;
+      }
+      if (done) {
+        if (failure) throw failure;
+        return;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    clearTimeout(timer);
+    call.signal?.removeEventListener("abort", onAbort);
+    if (stream && !stream.closed) stream.close(0x8);
+    session.close();
+    // Nothing keeps the process waiting for the HTTP/2 goodbye.
+    session.unref();
+  }
+}
+
+function openSession(endpoint: string): ClientHttp2Session {
+  const unix = endpoint.startsWith("unix://")
+    ? endpoint.slice("unix://".length)
+    : endpoint.startsWith("unix:")
+      ? endpoint.slice("unix:".length)
+      : endpoint.startsWith("/")
+        ? endpoint
+        : undefined;
+  if (unix !== undefined) {
+    if (!unix.startsWith("/")) throw new DfError("INVALID_ARGUMENT", `invalid address "${endpoint}": a unix socket path must be absolute`);
+    return connectHttp2("http://localhost", { createConnection: () => connectNet(unix) });
+  }
+  const hostPort = endpoint.startsWith("tcp://") ? endpoint.slice("tcp://".length) : endpoint;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(hostPort) || !/:\d+$/.test(hostPort)) {
+    throw new DfError("INVALID_ARGUMENT", `invalid address "${endpoint}": use unix:/path, host:port or tcp://host:port`);
+  }
+  return connectHttp2(`http://${hostPort}`);
+}
+
+/** The DfError a non-OK status stands for; undefined for OK. */
+function statusError(headers: IncomingHttpHeaders, what: string): DfError | undefined {
+  const number = Number(first(headers["grpc-status"]));
+  if (number === 0) return undefined;
+  const sent = first(headers["df-code"]);
+  const code: ErrorCode = isErrorCode(sent) ? sent : (STATUS_CODES[number] ?? "INTERNAL");
+  const reason = first(headers["df-reason"]);
+  const details = parseDetails(first(headers["df-details-bin"]));
+  const message = first(headers["grpc-message"]);
+  let text = `${what}: status ${number}`;
+  if (message) {
+    try {
+      text = decodeURIComponent(message);
+    } catch {
+      text = message;
+    }
+  }
+  return new DfError(code, text, { ...(reason !== undefined ? { reason } : {}), ...(details !== undefined ? { details } : {}) });
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseDetails(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, "base64").toString("utf8"));
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function abortError(signal: AbortSignal, what: string): DfError {
+  const reason: unknown = signal.reason;
+  if (isDfError(reason)) return reason;
+  if (reason instanceof Error && reason.name === "TimeoutError") return new DfError("DEADLINE_EXCEEDED", `${what} timed out`, { cause: reason });
+  return new DfError("CANCELLED", `${what} was cancelled`, { cause: reason });
+}
+
+function unavailable(endpoint: string, error: unknown): DfError {
+  const text = error instanceof Error ? error.message : String(error);
+  return new DfError("UNAVAILABLE", `cannot reach ${endpoint}: ${text}`, { cause: error });
+}
+
+function protocol(message: string): DfError {
+  return new DfError("INTERNAL", `the daemon broke the gRPC protocol: ${message}`);
+}

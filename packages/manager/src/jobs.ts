@@ -1,0 +1,82 @@
+import { inject, injectable } from "tsyringe";
+import { sql } from "kysely";
+import { Tokens, type Logger } from "@df/interface";
+import type { Database } from "./db/database.js";
+import type { JobRow, JobState } from "./db/schema.js";
+import { ManagerTokens } from "./tokens.js";
+
+/** A job as runners see it. */
+export interface Job {
+  id: number;
+  type: string;
+  state: JobState;
+  args: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  schedulerClusterIds: number[];
+  userId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function jobFromRow(row: JobRow): Job {
+  return {
+    id: row.id,
+    type: row.type,
+    state: row.state,
+    args: row.args,
+    result: row.result,
+    schedulerClusterIds: row.scheduler_cluster_ids,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Runs jobs. The REST API stores a new job as PENDING (committed) and then hands it to
+ * `submit`, which must return quickly and run the job in the background, reporting
+ * progress through `JobStore.update` (RUNNING, then SUCCESS or FAILURE with a result).
+ * Registered under `ManagerTokens.JobRunner`; preheat plugs in here.
+ */
+export interface JobRunner {
+  readonly name: string;
+  submit(job: Job): void | Promise<void>;
+  /** Called at manager stop; stop starting work. */
+  close?(): void | Promise<void>;
+}
+
+/** The default runner: jobs stay PENDING until a runner that knows their type is configured. */
+export class PendingJobRunner implements JobRunner {
+  readonly name = "pending";
+  constructor(private readonly logger: Logger) {}
+  submit(job: Job): void {
+    this.logger.info("job stored; no runner executes it yet", { id: job.id, type: job.type });
+  }
+}
+
+/** Job rows, for runners to report state and results. */
+@injectable()
+export class JobStore {
+  constructor(
+    @inject(ManagerTokens.Database) private readonly database: Database,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+  ) {}
+
+  async get(id: number): Promise<Job | undefined> {
+    const row = await this.database.run((db) => db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst());
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  /** Sets a job's state (and result); false when the job no longer exists. */
+  async update(id: number, state: JobState, result?: Record<string, unknown>): Promise<boolean> {
+    const updated = await this.database.run((db) =>
+      db
+        .updateTable("jobs")
+        .set({ state, ...(result !== undefined ? { result: JSON.stringify(result) } : {}), updated_at: sql<Date>`now()` })
+        .where("id", "=", id)
+        .executeTakeFirst(),
+    );
+    this.logger.debug("job state", { id, state });
+    return Number(updated.numUpdatedRows) > 0;
+  }
+}
