@@ -63,6 +63,18 @@ export const managerConfigSchema = z.strictObject({
       maxTokenTtl: duration("365d"),
     })
     .prefault({}),
+  jobs: z
+    .strictObject({
+      preheat: z
+        .strictObject({
+          /** How long one URL's preheat may take on one cluster (unless the job's args say `timeoutMs`). */
+          timeout: duration("30m"),
+          /** URLs of one job preheated at once. */
+          concurrency: z.number().int().min(1).max(64).default(4),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   rest: z
     .strictObject({
       /** Largest request body accepted; bigger ones get 413. */

@@ -67,6 +67,25 @@ export class JobStore {
     return row ? jobFromRow(row) : undefined;
   }
 
+  /**
+   * Takes a PENDING job for this manager (PENDING → RUNNING in one conditional update);
+   * false when another manager took it first or it is gone.
+   */
+  async claim(id: number): Promise<boolean> {
+    const updated = await this.database.run((db) =>
+      db.updateTable("jobs").set({ state: "RUNNING", updated_at: sql<Date>`now()` }).where("id", "=", id).where("state", "=", "PENDING").executeTakeFirst(),
+    );
+    return Number(updated.numUpdatedRows) > 0;
+  }
+
+  /** IDs of the jobs of a type still waiting for a runner, oldest first. */
+  async pendingIds(type: string): Promise<number[]> {
+    const rows = await this.database.run((db) =>
+      db.selectFrom("jobs").select("id").where("type", "=", type).where("state", "=", "PENDING").orderBy("id").execute(),
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Sets a job's state (and result); false when the job no longer exists. */
   async update(id: number, state: JobState, result?: Record<string, unknown>): Promise<boolean> {
     const updated = await this.database.run((db) =>

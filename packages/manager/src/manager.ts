@@ -12,7 +12,8 @@ import { KeepAliveTracker } from "./fleet/keepalive.js";
 import { PeerRecorder } from "./fleet/peers.js";
 import { FleetService, managerServiceDefinition } from "./fleet/service.js";
 import { FleetStore } from "./fleet/store.js";
-import { JobStore, PendingJobRunner, type JobRunner } from "./jobs.js";
+import { JobStore, type JobRunner } from "./jobs.js";
+import { PreheatJobRunner } from "./preheat/runner.js";
 import { checkRootPassword } from "./rest/auth.js";
 import { RestServer, splitHostPort } from "./rest/server.js";
 import { resolveSearcher, type Searcher } from "./searcher/searcher.js";
@@ -21,7 +22,7 @@ import { ManagerTokens } from "./tokens.js";
 export interface ManagerDeps {
   logger: Logger;
   clock?: Clock;
-  /** Runs stored jobs (preheat); default: jobs stay PENDING. */
+  /** Runs stored jobs; default: the preheat runner (other job types stay PENDING). */
   jobRunner?: JobRunner | ((container: DependencyContainer) => JobRunner);
   /** Folder a searcher module path in the config is resolved from. */
   configDir?: string;
@@ -116,7 +117,10 @@ export class Manager {
         ...(deps.memoryTemplateFile ? { memoryTemplateFile: deps.memoryTemplateFile } : {}),
       });
       container.registerInstance(ManagerTokens.Database, this.#database);
-      const runner = typeof deps.jobRunner === "function" ? deps.jobRunner(container) : (deps.jobRunner ?? new PendingJobRunner(logger.child("jobs")));
+      const runner =
+        typeof deps.jobRunner === "function"
+          ? deps.jobRunner(container)
+          : (deps.jobRunner ?? new PreheatJobRunner(this.#database, container.resolve(JobStore), config, logger.child("preheat")));
       this.#jobRunner = runner;
       container.registerInstance(ManagerTokens.JobRunner, runner);
 
@@ -140,6 +144,10 @@ export class Manager {
       this.#rest = rest;
       this.#tracker.start();
       this.#peers.start();
+      if (runner instanceof PreheatJobRunner) {
+        const resumed = await runner.resumePending();
+        if (resumed > 0) logger.info("pending preheat jobs resumed", { count: resumed });
+      }
       if (config.metricsListen) {
         const [host, port] = splitHostPort(config.metricsListen);
         this.#metricsServer = await serveMetrics(this.metrics, { host, port });

@@ -15,8 +15,9 @@ import { collectGarbage } from "./resource/gc.js";
 import { Resources } from "./resource/resources.js";
 import { Announcements, type AnnouncementEvents, type AnnouncementOptions } from "./service/announcements.js";
 import { schedulerHandlers } from "./service/handlers.js";
+import { Preheater } from "./service/preheat.js";
 import { RpcSeedPeerTrigger } from "./service/seed-trigger.js";
-import type { SeedPeerTrigger } from "./service/types.js";
+import type { SeedPeerFetcher, SeedPeerTrigger } from "./service/types.js";
 import { SchedulerTokens } from "./tokens.js";
 
 /** Evaluators shipped with df, by the names config uses. */
@@ -30,6 +31,8 @@ export interface SchedulerDeps {
   clock?: Clock;
   /** Replaces the gRPC seed trigger (in-process clusters in tests). */
   seedPeerTrigger?: SeedPeerTrigger;
+  /** Replaces the gRPC seed fetch that preheat waits on. */
+  seedPeerFetcher?: SeedPeerFetcher;
   /** Folder plugin module paths in the config are resolved from. */
   configDir?: string;
 }
@@ -77,7 +80,7 @@ export class Scheduler {
       seedPeerFailedTimeoutMs: s.seedPeerFailedTimeout,
       registerDelayBaseMs: s.registerDelayBase,
     };
-    const ownTrigger = deps.seedPeerTrigger ? undefined : new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger"));
+    const ownTrigger = new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger"));
     container.registerInstance(Tokens.Logger, logger);
     container.registerInstance(Tokens.Clock, deps.clock ?? systemClock);
     container.registerInstance(Tokens.Evaluators, evaluators);
@@ -89,7 +92,7 @@ export class Scheduler {
     }));
     container.registerInstance(SchedulerTokens.Random, Math.random);
     container.registerInstance(SchedulerTokens.AnnouncementOptions, options);
-    container.registerInstance(SchedulerTokens.SeedPeerTrigger, deps.seedPeerTrigger ?? ownTrigger!);
+    container.registerInstance(SchedulerTokens.SeedPeerTrigger, deps.seedPeerTrigger ?? ownTrigger);
     container.registerInstance(SchedulerTokens.AnnouncementEvents, Scheduler.#events(metrics, logger));
     const instance = new Scheduler(config, deps, container, metrics);
     instance.#ownTrigger = ownTrigger;
@@ -131,7 +134,8 @@ export class Scheduler {
     const clock = this.deps.clock ?? systemClock;
     const announcements = this.container.resolve(Announcements);
     this.#server = createRpcServer({ address: this.config.listen });
-    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger));
+    const preheater = new Preheater(this.resources, this.deps.seedPeerFetcher ?? this.#ownTrigger!, logger.child("preheat"));
+    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger, preheater));
     this.#address = await this.#server.start();
     if (this.config.metricsListen) {
       const [host, port] = splitHostPort(this.config.metricsListen);

@@ -5,6 +5,7 @@ import type { Peer } from "../resource/peer.js";
 import type { Resources } from "../resource/resources.js";
 import type { Announcements } from "./announcements.js";
 import { downloadFromProto, hostInfoFromProto, peerToProto, taskToProto } from "./convert.js";
+import type { Preheater } from "./preheat.js";
 import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, ScheduleResponse } from "./types.js";
 
@@ -35,6 +36,7 @@ export function schedulerHandlers(
   announcements: Announcements,
   clock: Clock,
   logger: Logger = noopLogger,
+  preheater?: Preheater,
 ): ServiceHandlers<scheduler.SchedulerService> {
   return {
     announceHost(request) {
@@ -193,6 +195,15 @@ export function schedulerHandlers(
     deleteHost(request) {
       resources.deleteHost(request.hostId);
       return scheduler.DeleteHostResponse.create();
+    },
+
+    async preheatTask(request, context) {
+      if (!preheater) throw new DfError("UNIMPLEMENTED", "this scheduler has no seed peer fetcher; preheat is not available");
+      const download = downloadFromProto(request.download);
+      const scope =
+        request.scope === scheduler.PreheatScope.ALL_PEERS ? "all" : request.scope === scheduler.PreheatScope.ALL_SEED_PEERS ? "seeds" : "single";
+      const result = await preheater.preheat(download, scope, { signal: context.signal });
+      return scheduler.PreheatTaskResponse.create(result);
     },
   };
 }

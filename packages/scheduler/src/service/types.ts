@@ -42,3 +42,15 @@ export interface PieceReport {
 export interface SeedPeerTrigger {
   trigger(seed: Host, taskId: string, download: DownloadRequest, options?: AbortOptions): Promise<void>;
 }
+
+export interface SeedPeerFetchResult {
+  taskId: string;
+  contentLength: number;
+  /** Milliseconds from the request until the seed held every piece. */
+  costMs: number;
+}
+
+/** Has a seed peer fetch a task and waits until it holds all of it (preheat). */
+export interface SeedPeerFetcher {
+  fetch(seed: Host, download: DownloadRequest, options?: AbortOptions): Promise<SeedPeerFetchResult>;
+}

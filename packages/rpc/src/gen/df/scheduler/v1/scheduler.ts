@@ -23,6 +23,56 @@ import {
 import { Download, Peer, Piece, Task } from "../../common/v1/common.js";
 import { Host } from "../../common/v1/host.js";
 
+/** Which seed peers a preheat fills. */
+export enum PreheatScope {
+  /** UNSPECIFIED - Treated as SINGLE_SEED_PEER. */
+  UNSPECIFIED = 0,
+  /** SINGLE_SEED_PEER - The one seed peer the task ID hashes to (the one the scheduler would trigger). */
+  SINGLE_SEED_PEER = 1,
+  /** ALL_SEED_PEERS - Every live seed peer: the first from the origin, the others from it, peer to peer. */
+  ALL_SEED_PEERS = 2,
+  /** ALL_PEERS - Every live seed peer and every other announced host, all but the first from peers. */
+  ALL_PEERS = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function preheatScopeFromJSON(object: any): PreheatScope {
+  switch (object) {
+    case 0:
+    case "PREHEAT_SCOPE_UNSPECIFIED":
+      return PreheatScope.UNSPECIFIED;
+    case 1:
+    case "PREHEAT_SCOPE_SINGLE_SEED_PEER":
+      return PreheatScope.SINGLE_SEED_PEER;
+    case 2:
+    case "PREHEAT_SCOPE_ALL_SEED_PEERS":
+      return PreheatScope.ALL_SEED_PEERS;
+    case 3:
+    case "PREHEAT_SCOPE_ALL_PEERS":
+      return PreheatScope.ALL_PEERS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PreheatScope.UNRECOGNIZED;
+  }
+}
+
+export function preheatScopeToJSON(object: PreheatScope): string {
+  switch (object) {
+    case PreheatScope.UNSPECIFIED:
+      return "PREHEAT_SCOPE_UNSPECIFIED";
+    case PreheatScope.SINGLE_SEED_PEER:
+      return "PREHEAT_SCOPE_SINGLE_SEED_PEER";
+    case PreheatScope.ALL_SEED_PEERS:
+      return "PREHEAT_SCOPE_ALL_SEED_PEERS";
+    case PreheatScope.ALL_PEERS:
+      return "PREHEAT_SCOPE_ALL_PEERS";
+    case PreheatScope.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface AnnounceHostRequest {
   host?:
     | Host
@@ -225,6 +275,32 @@ export interface DeleteHostRequest {
 }
 
 export interface DeleteHostResponse {
+}
+
+export interface PreheatTaskRequest {
+  /**
+   * What to fetch (url, tag, application, headers, filtered query params, piece
+   * length), as a dfget of the same URL would name it, so both meet on one task.
+   */
+  download?: Download | undefined;
+  scope: PreheatScope;
+}
+
+/** One host's part of a preheat (a seed peer, or any peer with scope ALL_PEERS). */
+export interface PreheatSeedPeerResult {
+  hostId: string;
+  hostname: string;
+  ip: string;
+  success: boolean;
+  /** Why it failed (the seed's or the origin's error). */
+  description: string;
+  costMs: number;
+}
+
+export interface PreheatTaskResponse {
+  taskId: string;
+  contentLength: number;
+  seedPeers: PreheatSeedPeerResult[];
 }
 
 function createBaseAnnounceHostRequest(): AnnounceHostRequest {
@@ -3238,6 +3314,363 @@ export const DeleteHostResponse: MessageFns<DeleteHostResponse> = {
   },
 };
 
+function createBasePreheatTaskRequest(): PreheatTaskRequest {
+  return { download: undefined, scope: 0 };
+}
+
+export const PreheatTaskRequest: MessageFns<PreheatTaskRequest> = {
+  encode(message: PreheatTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.download !== undefined) {
+      Download.encode(message.download, writer.uint32(10).fork()).join();
+    }
+    if (message.scope !== 0) {
+      writer.uint32(16).int32(message.scope);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreheatTaskRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreheatTaskRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.download = Download.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.scope = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreheatTaskRequest {
+    return {
+      download: isSet(object.download) ? Download.fromJSON(object.download) : undefined,
+      scope: isSet(object.scope) ? preheatScopeFromJSON(object.scope) : 0,
+    };
+  },
+
+  toJSON(message: PreheatTaskRequest): unknown {
+    const obj: any = {};
+    if (message.download !== undefined) {
+      obj.download = Download.toJSON(message.download);
+    }
+    if (message.scope !== 0) {
+      obj.scope = preheatScopeToJSON(message.scope);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PreheatTaskRequest>, I>>(base?: I): PreheatTaskRequest {
+    return PreheatTaskRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PreheatTaskRequest>, I>>(object: I): PreheatTaskRequest {
+    const message = createBasePreheatTaskRequest();
+    message.download = (object.download !== undefined && object.download !== null)
+      ? Download.fromPartial(object.download)
+      : undefined;
+    message.scope = object.scope ?? 0;
+    return message;
+  },
+};
+
+function createBasePreheatSeedPeerResult(): PreheatSeedPeerResult {
+  return { hostId: "", hostname: "", ip: "", success: false, description: "", costMs: 0 };
+}
+
+export const PreheatSeedPeerResult: MessageFns<PreheatSeedPeerResult> = {
+  encode(message: PreheatSeedPeerResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostId !== "") {
+      writer.uint32(10).string(message.hostId);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(18).string(message.hostname);
+    }
+    if (message.ip !== "") {
+      writer.uint32(26).string(message.ip);
+    }
+    if (message.success !== false) {
+      writer.uint32(32).bool(message.success);
+    }
+    if (message.description !== "") {
+      writer.uint32(42).string(message.description);
+    }
+    if (message.costMs !== 0) {
+      writer.uint32(48).uint64(message.costMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreheatSeedPeerResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreheatSeedPeerResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.success = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.costMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreheatSeedPeerResult {
+    return {
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      success: isSet(object.success) ? globalThis.Boolean(object.success) : false,
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      costMs: isSet(object.costMs)
+        ? globalThis.Number(object.costMs)
+        : isSet(object.cost_ms)
+        ? globalThis.Number(object.cost_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: PreheatSeedPeerResult): unknown {
+    const obj: any = {};
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.success !== false) {
+      obj.success = message.success;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.costMs !== 0) {
+      obj.costMs = Math.round(message.costMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PreheatSeedPeerResult>, I>>(base?: I): PreheatSeedPeerResult {
+    return PreheatSeedPeerResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PreheatSeedPeerResult>, I>>(object: I): PreheatSeedPeerResult {
+    const message = createBasePreheatSeedPeerResult();
+    message.hostId = object.hostId ?? "";
+    message.hostname = object.hostname ?? "";
+    message.ip = object.ip ?? "";
+    message.success = object.success ?? false;
+    message.description = object.description ?? "";
+    message.costMs = object.costMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePreheatTaskResponse(): PreheatTaskResponse {
+  return { taskId: "", contentLength: 0, seedPeers: [] };
+}
+
+export const PreheatTaskResponse: MessageFns<PreheatTaskResponse> = {
+  encode(message: PreheatTaskResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.contentLength !== 0) {
+      writer.uint32(16).uint64(message.contentLength);
+    }
+    for (const v of message.seedPeers) {
+      PreheatSeedPeerResult.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreheatTaskResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreheatTaskResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.contentLength = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.seedPeers.push(PreheatSeedPeerResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreheatTaskResponse {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      contentLength: isSet(object.contentLength)
+        ? globalThis.Number(object.contentLength)
+        : isSet(object.content_length)
+        ? globalThis.Number(object.content_length)
+        : 0,
+      seedPeers: globalThis.Array.isArray(object?.seedPeers)
+        ? object.seedPeers.map((e: any) => PreheatSeedPeerResult.fromJSON(e))
+        : globalThis.Array.isArray(object?.seed_peers)
+        ? object.seed_peers.map((e: any) => PreheatSeedPeerResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PreheatTaskResponse): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.contentLength !== 0) {
+      obj.contentLength = Math.round(message.contentLength);
+    }
+    if (message.seedPeers?.length) {
+      obj.seedPeers = message.seedPeers.map((e) => PreheatSeedPeerResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PreheatTaskResponse>, I>>(base?: I): PreheatTaskResponse {
+    return PreheatTaskResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PreheatTaskResponse>, I>>(object: I): PreheatTaskResponse {
+    const message = createBasePreheatTaskResponse();
+    message.taskId = object.taskId ?? "";
+    message.contentLength = object.contentLength ?? 0;
+    message.seedPeers = object.seedPeers?.map((e) => PreheatSeedPeerResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type SchedulerService = typeof SchedulerService;
 export const SchedulerService = {
   /**
@@ -3331,6 +3764,19 @@ export const SchedulerService = {
     responseSerialize: (value: DeleteHostResponse): Buffer => Buffer.from(DeleteHostResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteHostResponse => DeleteHostResponse.decode(value),
   },
+  /**
+   * The manager's preheat: seed peers fetch a URL from the origin ahead of the peers
+   * that will ask for it. Answers once every chosen seed peer holds the task or failed.
+   */
+  preheatTask: {
+    path: "/df.scheduler.v1.Scheduler/PreheatTask" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PreheatTaskRequest): Buffer => Buffer.from(PreheatTaskRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PreheatTaskRequest => PreheatTaskRequest.decode(value),
+    responseSerialize: (value: PreheatTaskResponse): Buffer => Buffer.from(PreheatTaskResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PreheatTaskResponse => PreheatTaskResponse.decode(value),
+  },
 } as const;
 
 export interface SchedulerServer extends UntypedServiceImplementation {
@@ -3358,6 +3804,11 @@ export interface SchedulerServer extends UntypedServiceImplementation {
   deleteTask: handleUnaryCall<DeleteTaskRequest, DeleteTaskResponse>;
   /** The host shuts down: it and all its peers leave. */
   deleteHost: handleUnaryCall<DeleteHostRequest, DeleteHostResponse>;
+  /**
+   * The manager's preheat: seed peers fetch a URL from the origin ahead of the peers
+   * that will ask for it. Answers once every chosen seed peer holds the task or failed.
+   */
+  preheatTask: handleUnaryCall<PreheatTaskRequest, PreheatTaskResponse>;
 }
 
 export interface SchedulerClient extends Client {
@@ -3487,6 +3938,25 @@ export interface SchedulerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteHostResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The manager's preheat: seed peers fetch a URL from the origin ahead of the peers
+   * that will ask for it. Answers once every chosen seed peer holds the task or failed.
+   */
+  preheatTask(
+    request: PreheatTaskRequest,
+    callback: (error: ServiceError | null, response: PreheatTaskResponse) => void,
+  ): ClientUnaryCall;
+  preheatTask(
+    request: PreheatTaskRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PreheatTaskResponse) => void,
+  ): ClientUnaryCall;
+  preheatTask(
+    request: PreheatTaskRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PreheatTaskResponse) => void,
   ): ClientUnaryCall;
 }
 

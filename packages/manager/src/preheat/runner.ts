@@ -1,0 +1,164 @@
+import { inject, injectable } from "tsyringe";
+import { hasErrorCode, Tokens, type Logger } from "@df/interface";
+import type { ManagerConfig } from "../config.js";
+import type { Database } from "../db/database.js";
+import { JobStore, type Job, type JobRunner } from "../jobs.js";
+import { preheatArgs } from "../rest/schemas.js";
+import { ManagerTokens } from "../tokens.js";
+import { SchedulerCalls, type PreheatCall } from "./scheduler-calls.js";
+import { mapBounded } from "./map-bounded.js";
+import { summarise, type UrlOutcome } from "./outcome.js";
+
+export type PreheatArgs = ReturnType<typeof preheatArgs.parse>;
+
+interface ActiveScheduler {
+  id: number;
+  address: string;
+}
+
+/**
+ * Runs preheat jobs (reference §8.5): for each URL and each of the job's scheduler
+ * clusters (all clusters when the job names none), an active scheduler of the cluster
+ * has its seed peers fetch the URL (scheduler RPC PreheatTask); the next active one is
+ * tried when a scheduler cannot be reached. The job is RUNNING with its results so far
+ * while URLs finish, then SUCCESS when every URL reached every seed peer asked for, or
+ * FAILURE with the reason per URL.
+ *
+ * A job is claimed (PENDING → RUNNING in one conditional update) before it runs, so two
+ * managers on one database never run it twice; PENDING jobs left by a stopped manager
+ * are picked up at start.
+ */
+@injectable()
+export class PreheatJobRunner implements JobRunner {
+  readonly name = "preheat";
+  readonly #running = new Set<Promise<void>>();
+  readonly #stop = new AbortController();
+  readonly #calls: SchedulerCalls;
+
+  constructor(
+    @inject(ManagerTokens.Database) private readonly database: Database,
+    @inject(JobStore) private readonly jobs: JobStore,
+    @inject(ManagerTokens.Config) private readonly config: ManagerConfig,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+  ) {
+    this.#calls = new SchedulerCalls();
+  }
+
+  /** Runs the PENDING preheat jobs a previous manager stored but never started. */
+  async resumePending(): Promise<number> {
+    const ids = await this.jobs.pendingIds("preheat");
+    for (const id of ids) {
+      const job = await this.jobs.get(id);
+      if (job) this.submit(job);
+    }
+    return ids.length;
+  }
+
+  submit(job: Job): void {
+    if (job.type !== "preheat") {
+      this.logger.info("job stored; no runner for its type", { id: job.id, type: job.type });
+      return;
+    }
+    const run = this.#run(job).catch((error: unknown) => {
+      this.logger.error("preheat job crashed", { id: job.id, error: String(error) });
+    });
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort(new Error("the manager is stopping"));
+    await Promise.allSettled([...this.#running]);
+    this.#calls.close();
+  }
+
+  async #run(job: Job): Promise<void> {
+    if (!(await this.jobs.claim(job.id))) return;
+    const parsed = preheatArgs.safeParse(job.args);
+    if (!parsed.success) {
+      await this.jobs.update(job.id, "FAILURE", { error: `invalid preheat arguments: ${parsed.error.issues[0]?.message ?? "unknown"}` });
+      return;
+    }
+    const args = parsed.data;
+    if (args.ips?.length || args.percentage || args.count) {
+      // Picking peers by IP, percentage or count needs a peer list per scheduler; refuse
+      // rather than silently preheat more (or fewer) hosts than asked.
+      await this.jobs.update(job.id, "FAILURE", { error: "preheat by ips, percentage or count is not supported; use scope single_seed_peer, all_seed_peers or all_peers" });
+      return;
+    }
+    const clusters = await this.#clusters(job);
+    this.logger.info("preheat started", { id: job.id, urls: args.urls.length, clusters: clusters.map((c) => c.id) });
+    const outcomes: UrlOutcome[] = [];
+    const pairs = args.urls.flatMap((url) => clusters.map((cluster) => ({ url, cluster })));
+    await mapBounded(pairs, this.config.jobs.preheat.concurrency, async ({ url, cluster }) => {
+      if (this.#stop.signal.aborted) {
+        outcomes.push({ url, clusterId: cluster.id, success: false, description: "the manager stopped before this URL ran", seedPeers: [] });
+        return;
+      }
+      outcomes.push(await this.#preheatOne(url, cluster.id, cluster.schedulers, args));
+      await this.jobs.update(job.id, "RUNNING", summarise(outcomes, pairs.length));
+    });
+    const summary = summarise(outcomes, pairs.length);
+    await this.jobs.update(job.id, summary.failed === 0 && pairs.length > 0 ? "SUCCESS" : "FAILURE", summary);
+    this.logger.info("preheat finished", { id: job.id, succeeded: summary.succeeded, failed: summary.failed });
+  }
+
+  async #preheatOne(url: string, clusterId: number, schedulers: ActiveScheduler[], args: PreheatArgs): Promise<UrlOutcome> {
+    const base = { url, clusterId };
+    if (schedulers.length === 0) {
+      return { ...base, success: false, description: `scheduler cluster ${clusterId} has no active scheduler`, seedPeers: [] };
+    }
+    const call: PreheatCall = {
+      url,
+      args,
+      timeoutMs: args.timeoutMs ?? this.config.jobs.preheat.timeout,
+      signal: this.#stop.signal,
+    };
+    let lastError: unknown;
+    for (const scheduler of schedulers) {
+      try {
+        const response = await this.#calls.preheat(scheduler.address, call);
+        const failed = response.seedPeers.filter((s) => !s.success);
+        return {
+          ...base,
+          scheduler: scheduler.address,
+          taskId: response.taskId,
+          contentLength: response.contentLength,
+          success: failed.length === 0 && response.seedPeers.length > 0,
+          description: failed.map((s) => `${s.hostname || s.hostId}: ${s.description}`).join("; "),
+          seedPeers: response.seedPeers.map((s) => ({ hostId: s.hostId, hostname: s.hostname, ip: s.ip, success: s.success, description: s.description, costMs: s.costMs })),
+        };
+      } catch (error) {
+        lastError = error;
+        // Another scheduler of the cluster can do it if this one is unreachable; any
+        // other failure (bad URL, no seed peer, deadline) would repeat there.
+        if (!hasErrorCode(error, "UNAVAILABLE") || this.#stop.signal.aborted) break;
+        this.logger.warn("scheduler unreachable for preheat; trying the next", { scheduler: scheduler.address, error: String(error) });
+      }
+    }
+    return { ...base, success: false, description: lastError instanceof Error ? lastError.message : String(lastError), seedPeers: [] };
+  }
+
+  async #clusters(job: Job): Promise<{ id: number; schedulers: ActiveScheduler[] }[]> {
+    return this.database.run(async (db) => {
+      const ids =
+        job.schedulerClusterIds.length > 0
+          ? job.schedulerClusterIds
+          : (await db.selectFrom("scheduler_clusters").select("id").orderBy("id").execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom("schedulers")
+        .select(["id", "ip", "port", "scheduler_cluster_id"])
+        .where("scheduler_cluster_id", "in", ids)
+        .where("state", "=", "active")
+        .orderBy("last_keepalive_at", "desc")
+        .execute();
+      return ids.map((id) => ({
+        id,
+        schedulers: rows
+          .filter((r) => r.scheduler_cluster_id === id)
+          .map((r) => ({ id: r.id, address: r.ip.includes(":") ? `[${r.ip}]:${r.port}` : `${r.ip}:${r.port}` })),
+      }));
+    });
+  }
+}
