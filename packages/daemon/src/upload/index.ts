@@ -6,7 +6,6 @@
 export { createUploadHandlers, type UploadHandlers } from "./handlers.js";
 export type { UploadDeps, UploadHost } from "./context.js";
 export { UploadLimiter, type UploadLimiterOptions, type UploadLoad, type UploadSlot } from "./limiter.js";
-export { TokenBucket } from "./token-bucket.js";
 export { PieceByteServer, type PieceByteServerOptions } from "./byte-server.js";
 export { TaskFailures } from "./task-failures.js";
 export { HEADERS as PIECE_HTTP_HEADERS, piecePath } from "./piece-http.js";

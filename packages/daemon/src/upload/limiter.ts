@@ -1,5 +1,5 @@
 import { DfError, isDfError } from "@df/interface";
-import { TokenBucket } from "./token-bucket.js";
+import { TokenBucket } from "@df/rate-limit";
 
 export interface UploadLimiterOptions {
   /** Piece uploads served at once (default 200); announced to the scheduler as the host's limit. */
