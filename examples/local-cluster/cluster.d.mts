@@ -1,4 +1,4 @@
-export declare const BIN: { scheduler: string; dfdaemon: string; dfget: string; dfcache: string };
+export declare const BIN: { manager: string; scheduler: string; dfdaemon: string; dfget: string; dfcache: string };
 
 export interface ManagedProcess {
   name: string;
@@ -40,14 +40,42 @@ export interface ClusterDaemon {
   upload: string;
   bytes: string;
   hostId: string;
+  /** Its JSON log lines (stderr). */
+  logFile: string;
 }
+
+export interface ClusterScheduler {
+  process: ManagedProcess;
+  address: string;
+  /** Its Prometheus endpoint (`<url>/metrics`), enabled in clusters with a manager. */
+  metricsUrl?: string;
+  /** Its JSON log lines (stderr). */
+  logFile: string;
+}
+
+export interface ClusterManager {
+  process: ManagedProcess;
+  /** `http://127.0.0.1:<port>`; the API is under /api/v1. */
+  restUrl: string;
+  /** The fleet gRPC address, `127.0.0.1:<port>`. */
+  grpc: string;
+  /** The root user's password, made up for this run. */
+  rootPassword: string;
+  /** Calls the REST API as root (signs in on first use); JSON in and out. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- REST answers are arbitrary JSON
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+export declare function startManager(options: { dir: string; logLevel?: string; env?: NodeJS.ProcessEnv; args?: readonly string[] }): Promise<ClusterManager>;
 
 export interface Cluster {
   dir: string;
+  /** The manager, when the cluster was started with `manager: true`. */
+  manager: ClusterManager | undefined;
   /** The first scheduler. */
-  scheduler: { process: ManagedProcess; address: string };
-  /** Every scheduler, the first included; each daemon is given all of them. */
-  schedulers: { process: ManagedProcess; address: string }[];
+  scheduler: ClusterScheduler;
+  /** Every scheduler, the first included; each daemon is given all of them (with a manager: as its fallback list). */
+  schedulers: ClusterScheduler[];
   seed: ClusterDaemon | undefined;
   peers: ClusterDaemon[];
   startDaemon(name: string, seed: boolean): Promise<ClusterDaemon>;
@@ -60,6 +88,11 @@ export declare function startCluster(options: {
   seed?: boolean;
   /** Schedulers sharing the tasks by consistent hash of the task ID (default 1). */
   schedulers?: number;
+  /**
+   * Start a df-manager first (embedded database in `<dir>/manager`): schedulers and the
+   * seed peer register with it, daemons get their schedulers from it. Default false.
+   */
+  manager?: boolean;
   logLevel?: string;
   daemonArgs?: readonly string[];
   schedulerArgs?: readonly string[];

@@ -2,6 +2,7 @@
 // main job (run.mjs), the end-to-end tests and the benchmarks, so they all exercise the
 // same binaries a user runs.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
 export const BIN = {
+  manager: join(root, "packages/manager/bin/df-manager.js"),
   scheduler: join(root, "packages/scheduler/bin/df-scheduler.js"),
   dfdaemon: join(root, "packages/daemon/bin/dfdaemon.js"),
   dfget: join(root, "packages/cli/bin/dfget.js"),
@@ -115,21 +117,74 @@ export function dfcache(args, { timeoutMs = 300_000, env } = {}) {
 }
 
 /**
- * A scheduler, optionally a seed peer, and `peers` peers, each with its own storage,
- * socket and ports under `dir`. Returns their addresses and a stop function.
+ * A df-manager on loopback ports (REST and gRPC on port 0, read from its ready line),
+ * its embedded PGlite database in `<dir>/manager`, a fresh root password via env. Its
+ * `api` signs in as root on first use and calls the REST API with JSON.
  */
-export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1, logLevel = "info", daemonArgs = [], schedulerArgs = [], env }) {
+export async function startManager({ dir, logLevel = "info", env, args = [] }) {
+  const rootPassword = `df-local-${randomBytes(12).toString("base64url")}`;
+  const proc = await startProcess(
+    "manager",
+    BIN.manager,
+    ["--rest-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--data-dir", join(dir, "manager"), "--log-level", logLevel, ...args],
+    // A first start creates the database (PGlite initdb): allow it time on a busy machine.
+    { ready: /df-manager listening: rest=(\S+) grpc=(\S+)/, logFile: join(dir, "manager.log"), timeoutMs: 60_000, env: { ...env, DF_MANAGER_ROOT_PASSWORD: rootPassword } },
+  );
+  const restUrl = proc.match[1];
+  let token;
+  const api = async (method, path, body) => {
+    token ??= await signin(restUrl, rootPassword);
+    const response = await fetch(`${restUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return { process: proc, restUrl, grpc: proc.match[2], rootPassword, api };
+}
+
+async function signin(restUrl, password) {
+  const response = await fetch(`${restUrl}/api/v1/users/signin`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "root", password }),
+  });
+  if (response.status !== 200) throw new Error(`manager sign-in failed: ${response.status} ${await response.text()}`);
+  return (await response.json()).token;
+}
+
+/**
+ * A scheduler, optionally a seed peer, and `peers` peers, each with its own storage,
+ * socket and ports under `dir`. With `manager`, a df-manager starts first: schedulers
+ * register and keep alive with it, daemons get their schedulers from it (the static
+ * `--scheduler` list stays as their fallback) and the seed peer registers too.
+ * Returns their addresses and a stop function.
+ */
+export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1, manager = false, logLevel = "info", daemonArgs = [], schedulerArgs = [], env }) {
   await mkdir(dir, { recursive: true });
   const started = [];
   try {
+    const managed = manager ? await startManager({ dir, logLevel, env }) : undefined;
+    if (managed) started.push(managed.process);
+    const managerFlags = managed ? ["--manager", managed.grpc] : [];
     // Several schedulers share the tasks by consistent hash; every daemon knows them all.
     const settled = await Promise.allSettled(
       Array.from({ length: schedulers }, (_, i) =>
         startProcess(
           i === 0 ? "scheduler" : `scheduler-${i + 1}`,
           BIN.scheduler,
-          ["--config", join(here, "scheduler.yaml"), "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-level", logLevel, ...schedulerArgs],
-          { ready: /df-scheduler listening on (\S+)/, logFile: join(dir, i === 0 ? "scheduler.log" : `scheduler-${i + 1}.log`), env },
+          [
+            "--config", join(here, "scheduler.yaml"),
+            "--listen", "127.0.0.1:0",
+            "--metrics-listen", managed ? "127.0.0.1:0" : "",
+            "--log-level", logLevel,
+            // Schedulers on one machine need distinct names in the manager.
+            ...(managed ? [...managerFlags, "--hostname", `scheduler-${i + 1}`] : []),
+            ...schedulerArgs,
+          ],
+          { ready: /df-scheduler listening on (\S+)(?: metrics=(\S+))?/, logFile: join(dir, i === 0 ? "scheduler.log" : `scheduler-${i + 1}.log`), env },
         ),
       ),
     );
@@ -149,6 +204,7 @@ export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1
           "--config", join(here, isSeed ? "seed.yaml" : "peer.yaml"),
           ...(isSeed ? ["--seed"] : []),
           ...schedulerFlags,
+          ...managerFlags,
           "--storage-dir", join(dir, name, "storage"),
           "--socket", join(dir, name, "dfdaemon.sock"),
           "--upload-listen", "127.0.0.1:0",
@@ -162,14 +218,21 @@ export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1
         { ready: /dfdaemon ready: socket=(\S+) upload=(\S+) bytes=(\S+) host=(\S+)/, logFile: join(dir, `${name}.log`), env },
       );
       started.push(proc);
-      return { name, process: proc, socket: proc.match[1], upload: proc.match[2], bytes: proc.match[3], hostId: proc.match[4] };
+      return { name, process: proc, socket: proc.match[1], upload: proc.match[2], bytes: proc.match[3], hostId: proc.match[4], logFile: join(dir, `${name}.log`) };
     };
     const seedPeer = seed ? await startDaemon("seed-1", true) : undefined;
     const peerList = await Promise.all(Array.from({ length: peers }, (_, i) => startDaemon(`peer-${i + 1}`, false)));
+    const schedulerOf = (p, i) => ({
+      process: p,
+      address: p.match[1],
+      ...(p.match[2] ? { metricsUrl: p.match[2] } : {}),
+      logFile: join(dir, i === 0 ? "scheduler.log" : `scheduler-${i + 1}.log`),
+    });
     return {
       dir,
-      scheduler: { process: scheduler, address: schedulerAddress },
-      schedulers: schedulerProcesses.map((p) => ({ process: p, address: p.match[1] })),
+      manager: managed,
+      scheduler: schedulerOf(scheduler, 0),
+      schedulers: schedulerProcesses.map(schedulerOf),
       seed: seedPeer,
       peers: peerList,
       startDaemon,

@@ -1,7 +1,9 @@
 // The main job: a whole df cluster on this machine, as real processes on loopback. An
-// origin serves one sample file; a scheduler, a seed peer and three peers start; dfget
-// downloads the file on every peer. It prints where each download's bytes came from and
-// how much the origin served: about one copy of the file, however many peers.
+// origin serves one sample file; a manager, a scheduler, a seed peer and three peers
+// start (the scheduler and the seed peer register with the manager, the peers get their
+// scheduler from it); dfget downloads the file on every peer. It prints where each
+// download's bytes came from and how much the origin served: about one copy of the
+// file, however many peers.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -29,6 +31,22 @@ function expectedDigest() {
   return hash.digest("hex");
 }
 
+/** Polls the manager's REST API until the expected members are active (10 s at most). */
+async function activeMembers(manager, expected) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = {};
+    for (const kind of Object.keys(expected)) {
+      const { status, body } = await manager.api("GET", `/api/v1/${kind}?state=active`);
+      if (status !== 200) throw new Error(`GET /api/v1/${kind}: ${status} ${JSON.stringify(body)}`);
+      found[kind] = body;
+    }
+    if (Object.entries(expected).every(([kind, count]) => found[kind].length >= count)) return found;
+    if (Date.now() > deadline) throw new Error(`the manager lists ${JSON.stringify(found)}; expected ${JSON.stringify(expected)} active`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 const origin = await startOriginServer();
 let cluster;
 let failed = false;
@@ -36,10 +54,17 @@ try {
   origin.publish("/sample.bin", { seed: 42, size: SIZE });
   const url = origin.url("/sample.bin");
   step(`Origin: ${url} (${fmt(SIZE)})`);
-  step(`Starting a scheduler, a seed peer and three peers (logs in ${dir})`);
-  cluster = await startCluster({ dir, peers: 3, logLevel: "info" });
+  step(`Starting a manager, a scheduler, a seed peer and three peers (logs in ${dir})`);
+  cluster = await startCluster({ dir, peers: 3, logLevel: "info", manager: true });
+  console.log(`  manager   REST ${cluster.manager.restUrl}/api/v1, gRPC ${cluster.manager.grpc}`);
   console.log(`  scheduler ${cluster.scheduler.address}`);
-  for (const daemon of [cluster.seed, ...cluster.peers]) console.log(`  ${daemon.name.padEnd(7)} upload ${daemon.upload}, bytes ${daemon.bytes}, socket ${daemon.socket}`);
+  for (const daemon of [cluster.seed, ...cluster.peers]) console.log(`  ${daemon.name.padEnd(9)} upload ${daemon.upload}, bytes ${daemon.bytes}, socket ${daemon.socket}`);
+
+  step("The manager's view (REST /api/v1/schedulers and /api/v1/seed-peers): both registered and keeping alive");
+  const members = await activeMembers(cluster.manager, { schedulers: 1, "seed-peers": 1 });
+  for (const [kind, rows] of Object.entries(members)) {
+    for (const row of rows) console.log(`  ${kind === "schedulers" ? "scheduler" : "seed peer"} ${row.hostname} ${row.ip}:${row.port} ${row.state} (cluster ${row.scheduler_cluster_id ?? row.seed_peer_cluster_id})`);
+  }
 
   const expected = expectedDigest();
   const download = async (peer) => {

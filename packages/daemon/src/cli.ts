@@ -9,6 +9,7 @@ interface Flags {
   config?: string;
   seed?: boolean;
   scheduler?: string[];
+  manager?: string[];
   storageDir?: string;
   socket?: string;
   uploadListen?: string;
@@ -31,6 +32,7 @@ function overridesOf(flags: Flags): Record<string, unknown> {
     ...(Object.keys(host).length > 0 ? { host } : {}),
     ...(flags.seed ? { seedPeer: { enable: true } } : {}),
     ...(flags.scheduler?.length ? { scheduler: { addresses: flags.scheduler } } : {}),
+    ...(flags.manager?.length ? { manager: { addresses: flags.manager } } : {}),
     ...(flags.storageDir ? { storage: { dir: flags.storageDir } } : {}),
     ...(flags.socket ? { download: { socket: flags.socket } } : {}),
     ...(Object.keys(upload).length > 0 ? { upload } : {}),
@@ -46,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-c, --config <file>", "YAML config file (every key has a default)")
     .option("--seed", "run as a seed peer (the scheduler's first stop for new tasks)")
     .option("--scheduler <address>", "scheduler address host:port; repeat or comma-separate for several", collect)
+    .option("--manager <address>", "manager gRPC address host:port: schedulers come from it (--scheduler is the fallback)", collect)
     .option("--storage-dir <dir>", "where tasks are stored")
     .option("--socket <path>", "unix socket of the download service for dfget/dfcache")
     .option("--upload-listen <address>", "upload gRPC address, e.g. 0.0.0.0:4000")

@@ -58,4 +58,12 @@ describe("daemon config", () => {
     expect(config.seedPeer.enable).toBe(true);
     expect(config.download.concurrentPieceCount).toBe(16);
   });
+
+  it("uses no manager by default, and names the key of a bad manager address", () => {
+    expect(daemonConfig().manager).toEqual({ addresses: [], refreshInterval: 30_000, schedulerClusterId: 0, seedPeerClusterId: 0, keepAliveInterval: 5000 });
+    expect(daemonConfig({ manager: { addresses: ["127.0.0.1:65003"], refreshInterval: "10s" } }).manager).toMatchObject({ addresses: ["127.0.0.1:65003"], refreshInterval: 10_000 });
+    expect(() => parseConfig(daemonConfigSchema, { manager: { addresses: ["127.0.0.1:65003", "manager"] } }, "dfdaemon")).toThrow(/manager\.addresses\.1: .*missing port/);
+    expect(() => parseConfig(daemonConfigSchema, { manager: { addresses: ["/run/manager.sock"] } }, "dfdaemon")).toThrow(/manager\.addresses\.0: .*unix socket/);
+    expect(() => parseConfig(daemonConfigSchema, { manager: { refreshInterval: 0 } }, "dfdaemon")).toThrow(/manager\.refreshInterval: must be more than 0/);
+  });
 });

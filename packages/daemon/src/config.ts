@@ -1,5 +1,6 @@
 import os from "node:os";
 import { byteSize, duration } from "@df/interface";
+import { managerAddressProblem } from "@df/rpc";
 import { z } from "zod";
 
 const pluginEntry = z.union([
@@ -10,6 +11,11 @@ const pluginEntry = z.union([
 ]);
 
 const percent = z.number().min(0).max(100);
+
+const managerAddress = z.string().superRefine((value, ctx) => {
+  const problem = managerAddressProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 /**
  * The dfdaemon's config, defaults included: the one place they live. Ports and timings
@@ -37,7 +43,7 @@ export const daemonConfigSchema = z.strictObject({
     .prefault({}),
   scheduler: z
     .strictObject({
-      /** Every scheduler of the cluster; a task goes to the one its ID hashes to. */
+      /** Every scheduler of the cluster; a task goes to the one its ID hashes to. With a manager: the fallback list. */
       addresses: z.array(z.string().min(1)).min(1).default(["127.0.0.1:8002"]),
       /** How often the host announces itself; the scheduler drops it after two missed intervals. */
       announceInterval: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
@@ -45,6 +51,25 @@ export const daemonConfigSchema = z.strictObject({
       scheduleTimeout: duration("5m").refine((ms) => ms > 0, "must be more than 0"),
       /** Reschedules of one download before it gives up on parents and goes back to source (upstream 5). */
       maxReschedules: z.number().int().min(0).max(100).default(5),
+    })
+    .prefault({}),
+  /**
+   * The manager: with addresses, the schedulers come from the manager (ListSchedulers,
+   * at start and every refreshInterval) and `scheduler.addresses` is only the fallback
+   * while the manager never answered; a seed peer also registers and keeps alive.
+   */
+  manager: z
+    .strictObject({
+      /** The manager's gRPC addresses (`host:port`), tried in turn; empty: use scheduler.addresses only. */
+      addresses: z.array(managerAddress).default([]),
+      /** How often the scheduler list is asked for again. */
+      refreshInterval: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      /** Ask for this scheduler cluster instead of the one the manager's searcher picks (0: search). */
+      schedulerClusterId: z.number().int().min(0).default(0),
+      /** Seed peers: the seed-peer cluster to register in (0: the manager's first). */
+      seedPeerClusterId: z.number().int().min(0).default(0),
+      /** Seed peers: between keepalive messages; match the manager's keepalive.interval. */
+      keepAliveInterval: duration("5s").refine((ms) => ms > 0, "must be more than 0"),
     })
     .prefault({}),
   storage: z
@@ -104,7 +129,7 @@ export const daemonConfigSchema = z.strictObject({
       listen: z.string().min(1).default("0.0.0.0:4000"),
       /** The piece-byte transport; announced as the host's download port. */
       bytesListen: z.string().min(1).default("0.0.0.0:4005"),
-      /** Uploads served at once; announced so the scheduler can weigh this host's load. */
+      /** Uploads served at once; announced so the scheduler can weigh this host's load. With a manager, its cluster's load limit wins. */
       concurrencyLimit: z.number().int().min(1).max(100_000).default(200),
       /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
       rateLimit: byteSize().optional(),

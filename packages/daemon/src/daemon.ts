@@ -10,7 +10,7 @@ import {
   type DependencyContainer,
   type Logger,
 } from "@df/interface";
-import { createRpcServer, daemonDownload, daemonUpload, formatAddress, type RpcServer } from "@df/rpc";
+import { createRpcServer, daemonDownload, daemonUpload, formatAddress, type ManagerMembership, type RpcServer } from "@df/rpc";
 import { Storage } from "@df/storage";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import { DownloadBandwidth } from "./bandwidth.js";
@@ -21,6 +21,8 @@ import { TaskConductor } from "./conductor/conductor.js";
 import { DaemonHost } from "./conductor/host.js";
 import { DaemonMetrics } from "./conductor/metrics.js";
 import { SchedulerClients } from "./conductor/scheduler-clients.js";
+import { SchedulerDiscovery } from "./conductor/scheduler-discovery.js";
+import { seedPeerMembership } from "./conductor/seed-membership.js";
 import { downloadServiceHandlers } from "./download-service/handlers.js";
 import { triggerHandlers } from "./download-service/upload-handlers.js";
 import { SchemeSourceRegistry } from "./source/registry.js";
@@ -77,6 +79,8 @@ export class Daemon {
   #storage: Storage | undefined;
   #conductor: TaskConductor | undefined;
   #announcer: HostAnnouncer | undefined;
+  #discovery: SchedulerDiscovery | undefined;
+  #membership: ManagerMembership | undefined;
   #handBack: HandBack | undefined;
   #transfer: PeerTransfer | undefined;
   #byteServer: PieceByteServer | undefined;
@@ -137,6 +141,16 @@ export class Daemon {
     return this.#conductor;
   }
 
+  /** Where the schedulers come from when `manager.addresses` is set (undefined without a manager). */
+  get discovery(): SchedulerDiscovery | undefined {
+    return this.#discovery;
+  }
+
+  /** A seed peer's registration with the manager (undefined for a normal peer or without a manager). */
+  get membership(): ManagerMembership | undefined {
+    return this.#membership;
+  }
+
   /** Opens the store, starts every server and announces the host; on failure stops what started. */
   start(): Promise<DaemonAddresses> {
     if (this.#stopping) return Promise.reject(new DfError("FAILED_PRECONDITION", "the daemon was stopped; create a new one"));
@@ -165,11 +179,30 @@ export class Daemon {
     this.#storage = storage;
 
     const schedulers = new SchedulerClients(config.scheduler.addresses);
-    const failures = new TaskFailures();
     const limiter = new UploadLimiter({
       concurrency: config.upload.concurrencyLimit,
       ...(config.upload.rateLimit ? { rateLimit: config.upload.rateLimit } : {}),
     });
+    if (config.manager.addresses.length > 0) {
+      this.#discovery = new SchedulerDiscovery({
+        config,
+        host,
+        schedulers,
+        logger,
+        metrics: this.metrics,
+        // Schedulers that joined learn this host now rather than at the next interval.
+        onChange: ({ added }) => added.forEach((address) => void this.#announcer?.announceTo(address).catch(() => {})),
+        // The cluster's load limit wins over upload.concurrencyLimit, from the next upload on.
+        onLoadLimit: (loadLimit) => {
+          if (loadLimit === limiter.limit) return;
+          logger.info("upload load limit from the manager", { from: limiter.limit, to: loadLimit });
+          limiter.setLimit(loadLimit);
+        },
+      });
+      // The ring is in place (the manager's list, or the static one) before anything calls a scheduler.
+      await this.#discovery.start();
+    }
+    const failures = new TaskFailures();
     const bandwidth = this.#bandwidth;
     bandwidth.start();
     this.#transfer = createPeerTransfer(config, logger, bandwidth);
@@ -216,6 +249,10 @@ export class Daemon {
     const upload = await this.#uploadServer.start();
     if (upload.kind !== "tcp") throw new DfError("INVALID_ARGUMENT", `upload.listen must be a TCP address (host:port), got ${config.upload.listen}`);
     host.setPorts({ upload: upload.port, download: bytesPort });
+    if (host.seed && config.manager.addresses.length > 0) {
+      this.#membership = seedPeerMembership(config, host, logger, this.metrics);
+      this.#membership.start();
+    }
 
     announcer.setLoad(() => limiter.load());
     await announcer.start();
@@ -265,6 +302,9 @@ export class Daemon {
         failures.push(error);
       }
     };
+    // Leave the manager first, so it stops handing this seed peer out.
+    await attempt(() => this.#membership?.stop());
+    await attempt(() => this.#discovery?.stop());
     await attempt(() => this.#handBack?.stop());
     await attempt(() => this.#conductor?.stop());
     await attempt(() => this.#bandwidth.stop());

@@ -15,6 +15,8 @@
  * `bidiStream` call them with deadlines and AbortSignals. Addresses are `unix:/path`,
  * `/path.sock`, `host:port`, `[v6]:port` or `tcp://host:port`. Every failure on either
  * side is a DfError; its code, reason and details cross the wire intact.
+ * `ManagerMembership` is the register-and-keepalive loop schedulers and seed peers keep
+ * with the manager; `CallTracker` counts a client's calls in flight.
  */
 export * as common from "./common.js";
 export * as scheduler from "./gen/df/scheduler/v1/scheduler.js";
@@ -63,3 +65,13 @@ export type {
   BidiStreamMethod,
 } from "./definition.js";
 export { HashRing } from "./hash-ring.js";
+export { CallTracker } from "./call-tracker.js";
+export {
+  ManagerMembership,
+  managerClient,
+  managerAddressProblem,
+  type ManagerRpc,
+  type ManagerMembershipOptions,
+  type MembershipEvents,
+  type MembershipState,
+} from "./manager-member.js";

@@ -6,6 +6,8 @@ import { createLogger } from "@df/telemetry";
 import { schedulerConfigSchema } from "./config.js";
 import { Scheduler } from "./scheduler.js";
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(",").map((part) => part.trim()).filter(Boolean)];
+
 /** Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad config or flags. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command("df-scheduler")
@@ -13,11 +15,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-c, --config <file>", "YAML config file (every key has a default)")
     .option("--listen <address>", "gRPC address, e.g. 0.0.0.0:8002 or unix:/run/df/scheduler.sock")
     .option("--metrics-listen <address>", "Prometheus /metrics address; empty disables")
+    .option("--manager <address>", "manager gRPC address host:port; repeat or comma-separate for several", collect)
+    .option("--hostname <name>", "host name registered with the manager")
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"]))
     .addHelpText(
       "after",
       "\nEnvironment: DF_SCHEDULER_<KEY>__<SUBKEY>=value overrides a config key,\n" +
-        "e.g. DF_SCHEDULER_SCHEDULING__CANDIDATE_PARENT_LIMIT=5.",
+        "e.g. DF_SCHEDULER_SCHEDULING__CANDIDATE_PARENT_LIMIT=5 or DF_SCHEDULER_MANAGER__KEEP_ALIVE_INTERVAL=2s.",
     )
     .exitOverride();
   try {
@@ -26,7 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = (error as { exitCode?: number }).exitCode;
     return code === 0 ? 0 : 2;
   }
-  const flags = program.opts<{ config?: string; listen?: string; metricsListen?: string; logLevel?: LogLevel }>();
+  const flags = program.opts<{ config?: string; listen?: string; metricsListen?: string; manager?: string[]; hostname?: string; logLevel?: LogLevel }>();
   let scheduler: Scheduler;
   try {
     const { config } = await loadConfig({
@@ -37,6 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       overrides: {
         ...(flags.listen ? { listen: flags.listen } : {}),
         ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
+        ...(flags.manager?.length ? { manager: { addresses: flags.manager } } : {}),
+        ...(flags.hostname ? { host: { hostname: flags.hostname } } : {}),
         ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
       },
     });
@@ -48,8 +54,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const address = await scheduler.start();
-    // Tests and scripts wait for this exact line.
-    process.stdout.write(`df-scheduler listening on ${formatAddress(address)}\n`);
+    // Tests and scripts wait for this exact line (the metrics URL follows when enabled).
+    const metrics = scheduler.metricsUrl ? ` metrics=${scheduler.metricsUrl}` : "";
+    process.stdout.write(`df-scheduler listening on ${formatAddress(address)}${metrics}\n`);
   } catch (error) {
     process.stderr.write(`df-scheduler: cannot start: ${(error as Error).message}\n`);
     await scheduler.stop().catch(() => {});

@@ -1,4 +1,6 @@
+import os from "node:os";
 import { duration } from "@df/interface";
+import { managerAddressProblem } from "@df/rpc";
 import { z } from "zod";
 
 const pluginEntry = z.union([
@@ -7,6 +9,11 @@ const pluginEntry = z.union([
   z.tuple([z.string().min(1)]),
   z.strictObject({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
 ]);
+
+const managerAddress = z.string().superRefine((value, ctx) => {
+  const problem = managerAddressProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 /**
  * The scheduler's config, defaults included: the one place they live. Timings follow
@@ -18,6 +25,41 @@ export const schedulerConfigSchema = z.strictObject({
   /** Prometheus `/metrics`; empty to disable. */
   metricsListen: z.string().default("127.0.0.1:8000"),
   log: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") }).prefault({}),
+  /** Who this scheduler is to the manager (and so to the peers the manager sends to it). */
+  host: z
+    .strictObject({
+      /** The manager keeps one row per hostname and IP: schedulers sharing a machine need distinct names. */
+      hostname: z.string().min(1).default(() => os.hostname()),
+      /**
+       * The IP peers reach this scheduler at, registered with the manager. Unset: the
+       * listen host when it is a specific address, else 127.0.0.1.
+       */
+      advertiseIp: z.string().min(1).optional(),
+      /** Data center and `country|province|city|…` location, registered with the manager. */
+      idc: z.string().default(""),
+      location: z.string().default(""),
+    })
+    .prefault({}),
+  /**
+   * The manager: with addresses, the scheduler registers (UpdateScheduler), keeps alive,
+   * and applies its cluster's dynamic config (GetSchedulerClusterConfig) without a
+   * restart; the `scheduling` values here hold until the manager answers, and for
+   * whatever the manager leaves unset.
+   */
+  manager: z
+    .strictObject({
+      /** The manager's gRPC addresses (`host:port`), tried in turn; empty: no manager. */
+      addresses: z.array(managerAddress).default([]),
+      /** The scheduler cluster this scheduler belongs to. */
+      schedulerClusterId: z.number().int().min(1).default(1),
+      /** Between keepalive messages; match the manager's keepalive.interval (it drops a member silent for 1.5 × its interval). */
+      keepAliveInterval: duration("5s").refine((ms) => ms > 0, "must be more than 0"),
+      /** How often the dynamic config is pulled besides whenever the manager announces a new revision (upstream 1 min). */
+      configRefreshInterval: duration("1m").refine((ms) => ms > 0, "must be more than 0"),
+      /** What this scheduler offers, registered with the manager (only `schedule` schedulers are handed to peers). */
+      features: z.array(z.string().min(1)).default(["schedule", "preheat"]),
+    })
+    .prefault({}),
   scheduling: z
     .strictObject({
       /** Evaluators, in order: filters (sigma) and scorers (score); names, [name, options] or modules. */

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { isIP } from "node:net";
 import {
   createServiceContainer,
   resolvePlugins,
@@ -11,6 +12,8 @@ import {
 import { createRpcServer, formatAddress, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "./config.js";
+import { LiveScheduling } from "./manager/live-config.js";
+import { ManagerLink } from "./manager/manager-link.js";
 import { collectGarbage } from "./resource/gc.js";
 import { Resources } from "./resource/resources.js";
 import { Announcements, type AnnouncementEvents, type AnnouncementOptions } from "./service/announcements.js";
@@ -35,6 +38,8 @@ export interface SchedulerDeps {
   seedPeerFetcher?: SeedPeerFetcher;
   /** Folder plugin module paths in the config are resolved from. */
   configDir?: string;
+  /** Backoff of re-registration with the manager (tests shorten it). */
+  managerRetry?: { initialMs?: number; maxMs?: number };
 }
 
 /**
@@ -45,6 +50,9 @@ export class Scheduler {
   readonly container: DependencyContainer;
   readonly resources: Resources;
   readonly metrics: Metrics;
+  /** The scheduling values in force: the config's, as the manager's dynamic config overrides them. */
+  readonly live: LiveScheduling;
+  #managerLink: ManagerLink | undefined;
   #server: RpcServer | undefined;
   #metricsServer: MetricsServer | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
@@ -56,9 +64,11 @@ export class Scheduler {
     private readonly deps: SchedulerDeps,
     container: DependencyContainer,
     metrics: Metrics,
+    live: LiveScheduling,
   ) {
     this.container = container;
     this.metrics = metrics;
+    this.live = live;
     this.resources = container.resolve(Resources);
   }
 
@@ -80,21 +90,20 @@ export class Scheduler {
       seedPeerFailedTimeoutMs: s.seedPeerFailedTimeout,
       registerDelayBaseMs: s.registerDelayBase,
     };
+    const live = new LiveScheduling(s, options);
     const ownTrigger = new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger"));
     container.registerInstance(Tokens.Logger, logger);
     container.registerInstance(Tokens.Clock, deps.clock ?? systemClock);
     container.registerInstance(Tokens.Evaluators, evaluators);
     container.registerInstance(SchedulerTokens.Config, config);
     container.registerInstance(Resources, new Resources());
-    container.registerInstance(SchedulerTokens.SelectionLimits, () => ({
-      candidateParentLimit: s.candidateParentLimit,
-      filterParentLimit: s.filterParentLimit,
-    }));
+    // Read every round, so a limit the manager changes applies from the next one.
+    container.registerInstance(SchedulerTokens.SelectionLimits, () => live.limits);
     container.registerInstance(SchedulerTokens.Random, Math.random);
     container.registerInstance(SchedulerTokens.AnnouncementOptions, options);
     container.registerInstance(SchedulerTokens.SeedPeerTrigger, deps.seedPeerTrigger ?? ownTrigger);
     container.registerInstance(SchedulerTokens.AnnouncementEvents, Scheduler.#events(metrics, logger));
-    const instance = new Scheduler(config, deps, container, metrics);
+    const instance = new Scheduler(config, deps, container, metrics, live);
     instance.#ownTrigger = ownTrigger;
     instance.#registerGauges();
     return instance;
@@ -122,6 +131,13 @@ export class Scheduler {
     this.metrics.gauge("df_scheduler_hosts", "Hosts known", [], (g) => g.set(resources.hosts.size));
     this.metrics.gauge("df_scheduler_tasks", "Tasks known", [], (g) => g.set(resources.tasks.size));
     this.metrics.gauge("df_scheduler_peers", "Peers known", [], (g) => g.set(resources.peers.size));
+    const live = this.live;
+    this.metrics.gauge("df_scheduler_candidate_parent_limit", "Parents handed out per scheduling round, as in force now", [], (g) =>
+      g.set(live.limits.candidateParentLimit),
+    );
+    this.metrics.gauge("df_scheduler_filter_parent_limit", "Peers sampled per scheduling round, as in force now", [], (g) =>
+      g.set(live.limits.filterParentLimit),
+    );
   }
 
   get address(): Address {
@@ -152,6 +168,7 @@ export class Scheduler {
       if (result.hosts + result.peers + result.tasks > 0) logger.info("gc", { ...result });
     }, this.config.gc.interval);
     this.#gcTimer.unref();
+    if (this.config.manager.addresses.length > 0) this.#startManagerLink(this.#address, clock);
     logger.info("scheduler started", {
       listen: formatAddress(this.#address),
       ...(this.#metricsServer ? { metrics: this.#metricsServer.url } : {}),
@@ -163,13 +180,45 @@ export class Scheduler {
     return this.#metricsServer?.url;
   }
 
+  /** The link to the manager, when `manager.addresses` is set and the scheduler started. */
+  get managerLink(): ManagerLink | undefined {
+    return this.#managerLink;
+  }
+
+  #startManagerLink(address: Address, clock: Clock): void {
+    if (address.kind !== "tcp") {
+      this.deps.logger.warn("not registering with the manager: it needs a TCP listen address peers can reach", { listen: this.config.listen });
+      return;
+    }
+    this.#managerLink = new ManagerLink({
+      config: this.config,
+      advertise: { ip: advertisedIp(this.config, address.host), port: address.port },
+      live: this.live,
+      resources: this.resources,
+      clock,
+      logger: this.deps.logger,
+      metrics: this.metrics,
+      ...(this.deps.managerRetry ? { retry: this.deps.managerRetry } : {}),
+    });
+    this.#managerLink.start();
+  }
+
   async stop(): Promise<void> {
+    // Leave the manager first, so it stops handing this scheduler out.
+    await this.#managerLink?.stop();
     if (this.#gcTimer) clearInterval(this.#gcTimer);
     await this.#server?.stop({ graceMs: 1000 });
     await this.#metricsServer?.close();
     this.#ownTrigger?.close();
     this.container.dispose();
   }
+}
+
+/** `host.advertiseIp`, else the listen host when it names one interface, else loopback. */
+function advertisedIp(config: SchedulerConfig, listenHost: string): string {
+  if (config.host.advertiseIp) return config.host.advertiseIp;
+  const wildcard = listenHost === "" || listenHost === "0.0.0.0" || listenHost === "::";
+  return wildcard || !isIP(listenHost) ? "127.0.0.1" : listenHost;
 }
 
 function splitHostPort(listen: string): [string, number] {

@@ -91,7 +91,8 @@ export class HostAnnouncer {
       downloadPort: host.downloadPort,
       idc: host.idc,
       location: host.location,
-      concurrentUploadLimit: config.upload.concurrencyLimit,
+      // The limiter's: the manager's load limit once it gave one.
+      concurrentUploadLimit: load?.concurrentUploadLimit ?? config.upload.concurrencyLimit,
       concurrentUploadCount: load?.concurrentUploadCount ?? 0,
       uploadCount: load?.uploadCount ?? 0,
       uploadFailedCount: load?.uploadFailedCount ?? 0,

@@ -1,7 +1,7 @@
 import net from "node:net";
-import { scheduler, unary } from "@df/rpc";
+import { bidiStream, common, connectivityState, scheduler, unary } from "@df/rpc";
 import { describe, expect, it } from "vitest";
-import { startScheduler } from "../test-support/cluster.js";
+import { startScheduler, waitFor } from "../test-support/cluster.js";
 import { SchedulerClients } from "./scheduler-clients.js";
 
 /** A loopback address nothing listens on (yet). */
@@ -51,6 +51,60 @@ describe("SchedulerClients.onReturn", () => {
     const deadline = Date.now() + 10_000;
     while (returned.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(returned).toEqual([down]);
+    clients.close();
+  });
+});
+
+describe("SchedulerClients.setAddresses", () => {
+  it("rebuilds the ring as a daemon given the new list would have it, and reports what changed", () => {
+    const clients = new SchedulerClients(["s1:1", "s2:1"]);
+    expect(clients.setAddresses(["s2:1", "s1:1", "s1:1"])).toEqual({ added: [], removed: [] });
+    expect(clients.setAddresses(["s3:1", "s2:1"])).toEqual({ added: ["s3:1"], removed: ["s1:1"] });
+    const fresh = new SchedulerClients(["s2:1", "s3:1"]);
+    for (let i = 0; i < 100; i++) expect(clients.forTask(`task-${i}`)).toEqual(fresh.forTask(`task-${i}`));
+    expect(clients.addresses).toEqual(["s3:1", "s2:1"]);
+    clients.close();
+    fresh.close();
+  });
+
+  it("lets calls already routed to a scheduler that left the list finish, then closes its channel", async () => {
+    const a = await startScheduler();
+    const b = await startScheduler();
+    const clients = new SchedulerClients([a.address]);
+    const statTask = (address: string) =>
+      unary(clients.client(address), "statTask", scheduler.StatTaskRequest.create({ hostId: "h", taskId: "t" }), { deadlineMs: 2000 });
+    // Connect first, so the calls below are in flight on a ready channel.
+    await expect(statTask(a.address)).rejects.toMatchObject({ code: "NOT_FOUND" });
+
+    // A unary call and a stream (a download's AnnouncePeer) routed to `a` before the list changes.
+    const aChannel = clients.client(a.address).raw.getChannel();
+    const unaryCall = statTask(a.address);
+    const stream = bidiStream(clients.client(a.address), "announcePeer");
+    expect(clients.setAddresses([b.address])).toEqual({ added: [b.address], removed: [a.address] });
+    expect(clients.forTask("any")).toEqual([b.address]);
+    await expect(unaryCall).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The stream is still open, so its channel is.
+    expect(aChannel.getConnectivityState(false)).not.toBe(connectivityState.SHUTDOWN);
+    // And it still reaches `a`: it answers a register from a host it does not know.
+    await stream.write(
+      scheduler.AnnouncePeerRequest.create({ hostId: "unknown-host", taskId: "t", peerId: "p", request: { $case: "register", value: { download: common.Download.create({ url: "http://o/f" }) } } }),
+    );
+    await expect(stream.next()).rejects.toMatchObject({ code: "NOT_FOUND", reason: "host-not-found" });
+    // Its last call ended: a's channel is closed; new calls go to `b`.
+    await waitFor(() => aChannel.getConnectivityState(false) === connectivityState.SHUTDOWN, 2000, "a's channel closed");
+    await expect(statTask(b.address)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(clients.openChannels).toBe(1);
+    clients.close();
+  });
+
+  it("tells onReturn listeners of a scheduler that joined the list (it knows none of this host's tasks)", () => {
+    const clients = new SchedulerClients(["s1:1"]);
+    const heard: string[] = [];
+    clients.onReturn((address) => heard.push(address));
+    clients.setAddresses(["s1:1", "s2:1"]);
+    clients.setAddresses(["s2:1"]);
+    expect(heard).toEqual(["s2:1"]);
     clients.close();
   });
 });

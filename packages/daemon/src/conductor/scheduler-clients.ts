@@ -1,4 +1,4 @@
-import { connectivityState, createRpcClient, HashRing, scheduler, type RpcClient } from "@df/rpc";
+import { CallTracker, connectivityState, createRpcClient, HashRing, scheduler, type RpcClient } from "@df/rpc";
 
 export type SchedulerRpc = RpcClient<scheduler.SchedulerService, scheduler.SchedulerClient>;
 
@@ -12,8 +12,21 @@ const DEFAULT_DEADLINE_MS = 10_000;
  */
 const RECONNECT = { "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnect_backoff_ms": 5000 } as const;
 
-/** Called with a scheduler's address when it is reachable again after it was not. */
+/** Called with a scheduler's address when it is reachable again after it was not, or joined the list. */
 export type ReturnListener = (address: string) => void;
+
+/** What a new scheduler list changed. */
+export interface ListChange {
+  added: string[];
+  removed: string[];
+}
+
+interface Channel {
+  client: SchedulerRpc;
+  calls: CallTracker;
+  /** While retired: stops waiting for its last call. */
+  unretire?: () => void;
+}
 
 /**
  * Channels to the cluster's schedulers. Task-scoped calls go to the scheduler a task
@@ -24,35 +37,83 @@ export type ReturnListener = (address: string) => void;
  * is back it owns its tasks again, and {@link onReturn} listeners hear of it (a
  * scheduler back from a restart knows no task, and one that was down missed the
  * announces that went to its fallbacks). Host-scoped calls go to all.
+ *
+ * The list can change at run time ({@link setAddresses}, from the manager): new calls
+ * use the new ring at once, while calls already routed to a scheduler that left the
+ * list (a download's AnnouncePeer stream) finish on their channel, which is closed when
+ * its last call ends. A scheduler that joins knows none of this host's tasks, so
+ * {@link onReturn} listeners hear of it as of a return.
  */
 export class SchedulerClients {
-  readonly #clients = new Map<string, SchedulerRpc>();
-  readonly addresses: readonly string[];
-  readonly #ring: HashRing;
+  readonly #clients = new Map<string, Channel>();
+  /** Channels of schedulers no longer listed, until their last call ends. */
+  readonly #retired = new Map<string, Channel>();
+  #addresses: readonly string[];
+  #ring: HashRing;
   readonly #listeners = new Set<ReturnListener>();
   /** Addresses whose connection failed or was lost since they were last READY. */
   readonly #lost = new Set<string>();
 
   constructor(addresses: readonly string[]) {
-    this.addresses = [...new Set(addresses)];
-    this.#ring = new HashRing(this.addresses);
+    this.#addresses = [...new Set(addresses)];
+    this.#ring = new HashRing(this.#addresses);
+  }
+
+  /** The schedulers in use now. */
+  get addresses(): readonly string[] {
+    return this.#addresses;
+  }
+
+  /**
+   * Replaces the list. Returns what changed (nothing when it is the same set, in
+   * whatever order). Tells {@link onReturn} listeners of every scheduler that joined.
+   */
+  setAddresses(next: readonly string[]): ListChange {
+    const unique = [...new Set(next)];
+    const before = new Set(this.#addresses);
+    const after = new Set(unique);
+    const change: ListChange = { added: unique.filter((a) => !before.has(a)), removed: this.#addresses.filter((a) => !after.has(a)) };
+    if (change.added.length === 0 && change.removed.length === 0) return change;
+    this.#addresses = unique;
+    this.#ring = new HashRing(unique);
+    for (const address of change.removed) {
+      const channel = this.#clients.get(address);
+      this.#clients.delete(address);
+      this.#lost.delete(address);
+      if (channel) this.#retire(address, channel);
+    }
+    for (const address of change.added) {
+      const channel = this.#retired.get(address);
+      if (channel) {
+        this.#retired.delete(address);
+        channel.unretire?.();
+        this.#clients.set(address, channel);
+      }
+    }
+    for (const address of change.added) this.#returned(address);
+    return change;
   }
 
   client(address: string): SchedulerRpc {
-    let client = this.#clients.get(address);
-    if (!client) {
-      client = createRpcClient(scheduler.SchedulerClient, address, { defaultDeadlineMs: DEFAULT_DEADLINE_MS, channelOptions: RECONNECT });
-      this.#clients.set(address, client);
-      this.#watch(address, client);
-    }
-    return client;
+    const channel = this.#clients.get(address) ?? this.#retired.get(address);
+    if (channel) return channel.client;
+    const created = this.#open(address);
+    if (this.#addresses.includes(address)) this.#clients.set(address, created);
+    // An address that left the list just before this call: the call's channel, closed after it.
+    else this.#retire(address, created);
+    return created.client;
+  }
+
+  /** Channels open now, listed and retired: what is not yet closed. */
+  get openChannels(): number {
+    return this.#clients.size + this.#retired.size;
   }
 
   /** Addresses in the order a task's calls should try them. */
   forTask(taskId: string): string[] {
     const order = this.#ring.getN(taskId, this.addresses.length);
     const failing = (address: string): boolean =>
-      this.#clients.get(address)?.raw.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
+      this.#clients.get(address)?.client.raw.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
     return [...order.filter((a) => !failing(a)), ...order.filter(failing)];
   }
 
@@ -73,8 +134,38 @@ export class SchedulerClients {
 
   close(): void {
     this.#listeners.clear();
-    for (const client of this.#clients.values()) client.close();
+    for (const channel of [...this.#clients.values(), ...this.#retired.values()]) channel.client.close();
     this.#clients.clear();
+    this.#retired.clear();
+  }
+
+  #open(address: string): Channel {
+    const calls = new CallTracker();
+    const client = createRpcClient(scheduler.SchedulerClient, address, {
+      defaultDeadlineMs: DEFAULT_DEADLINE_MS,
+      channelOptions: { ...RECONNECT, interceptors: [calls.interceptor] },
+    });
+    const channel = { client, calls };
+    this.#watch(address, channel);
+    return channel;
+  }
+
+  /** Closes a channel that left the list once no call uses it (at once when none does). */
+  #retire(address: string, channel: Channel): void {
+    this.#retired.set(address, channel);
+    const closeIfIdle = (): void => {
+      if (this.#retired.get(address) !== channel || channel.calls.inFlight > 0) return;
+      channel.unretire?.();
+      this.#retired.delete(address);
+      channel.client.close();
+    };
+    const stopWaiting = channel.calls.onIdle(() => setImmediate(closeIfIdle));
+    channel.unretire = () => {
+      stopWaiting();
+      delete channel.unretire;
+    };
+    // A caller that asked for the channel starts its call in this same turn.
+    setImmediate(closeIfIdle);
   }
 
   /**
@@ -83,13 +174,18 @@ export class SchedulerClients {
    * within seconds even if no call is made; a lost connection drops to IDLE, where
    * it waits for the next call (the host announcer makes one every interval).
    */
-  #watch(address: string, client: SchedulerRpc): void {
-    const channel = client.raw.getChannel();
+  #watch(address: string, watched: Channel): void {
+    const channel = watched.client.raw.getChannel();
     let wasReady = false;
     const follow = (current: number): void => {
       channel.watchConnectivityState(current, Infinity, () => {
         const state = channel.getConnectivityState(false);
-        if (state === connectivityState.SHUTDOWN || this.#clients.get(address) !== client) return;
+        if (state === connectivityState.SHUTDOWN) return;
+        // A retired channel is followed (it may be listed again) but not reported on.
+        if (this.#clients.get(address) !== watched) {
+          follow(state);
+          return;
+        }
         if (state === connectivityState.READY) {
           if (this.#lost.delete(address)) this.#returned(address);
           wasReady = true;

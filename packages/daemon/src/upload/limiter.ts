@@ -50,7 +50,7 @@ const DEFAULT_QUEUE_TIMEOUT_MS = 2000;
  * (gRPC DownloadPiece and the HTTP byte server) so the limits hold across both.
  */
 export class UploadLimiter {
-  readonly limit: number;
+  #limit: number;
   readonly rateLimit: number | undefined;
   readonly queueTimeoutMs: number;
   readonly #bucket: TokenBucket | undefined;
@@ -68,13 +68,30 @@ export class UploadLimiter {
 
   constructor(options: UploadLimiterOptions = {}) {
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new DfError("INVALID_ARGUMENT", `the upload concurrency limit must be a positive integer, got ${String(concurrency)}`);
-    }
-    this.limit = concurrency;
+    checkLimit(concurrency);
+    this.#limit = concurrency;
     this.rateLimit = options.rateLimit;
     this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
     this.#bucket = options.rateLimit === undefined ? undefined : new TokenBucket({ rate: options.rateLimit });
+  }
+
+  /** Uploads served at once. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Changes the limit at run time (the manager's load limit): a higher one admits queued
+   * uploads at once; under a lower one, running uploads finish and no new one starts
+   * until fewer than the new limit run.
+   */
+  setLimit(concurrency: number): void {
+    checkLimit(concurrency);
+    this.#limit = concurrency;
+    while (this.#active < this.#limit && this.#queue.length > 0) {
+      this.#active++;
+      this.#queue.shift()!.admit();
+    }
   }
 
   /** Uploads running now. */
@@ -178,7 +195,7 @@ export class UploadLimiter {
         else this.#failed++;
         // The slot passes straight to the next waiter, so a queued upload is not
         // overtaken by one that arrives later.
-        const next = this.#queue.shift();
+        const next = this.#active <= this.#limit ? this.#queue.shift() : undefined;
         if (next) next.admit();
         else this.#active--;
       },
@@ -191,6 +208,12 @@ export class UploadLimiter {
     this.#bytesLastSecond = second === this.#second + 1 ? this.#bytesThisSecond : 0;
     this.#bytesThisSecond = 0;
     this.#second = second;
+  }
+}
+
+function checkLimit(concurrency: number): void {
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new DfError("INVALID_ARGUMENT", `the upload concurrency limit must be a positive integer, got ${String(concurrency)}`);
   }
 }
 

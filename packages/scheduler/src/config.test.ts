@@ -1,0 +1,34 @@
+import os from "node:os";
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "@df/interface";
+import { schedulerConfigSchema } from "./config.js";
+
+describe("scheduler config", () => {
+  it("runs without a manager by default, with upstream's keepalive and refresh timings when one is set", () => {
+    const config = schedulerConfigSchema.parse({});
+    expect(config.manager).toEqual({ addresses: [], schedulerClusterId: 1, keepAliveInterval: 5000, configRefreshInterval: 60_000, features: ["schedule", "preheat"] });
+    expect(config.host).toEqual({ hostname: os.hostname(), idc: "", location: "" });
+    const set = schedulerConfigSchema.parse({ manager: { addresses: ["10.0.0.5:65003", "[::1]:65003"], keepAliveInterval: "2s" } });
+    expect(set.manager).toMatchObject({ addresses: ["10.0.0.5:65003", "[::1]:65003"], keepAliveInterval: 2000 });
+  });
+
+  it("names the key of a bad manager address or timing", () => {
+    expect(() => parseConfig(schedulerConfigSchema, { manager: { addresses: ["manager.local"] } }, "scheduler")).toThrow(/manager\.addresses\.0: .*missing port/);
+    expect(() => parseConfig(schedulerConfigSchema, { manager: { addresses: ["10.0.0.5:65003", "unix:/run/m.sock"] } }, "scheduler")).toThrow(
+      /manager\.addresses\.1: .*unix socket/,
+    );
+    expect(() => parseConfig(schedulerConfigSchema, { manager: { keepAliveInterval: "soon" } }, "scheduler")).toThrow(/manager\.keepAliveInterval/);
+    expect(() => parseConfig(schedulerConfigSchema, { manager: { schedulerClusterId: 0 } }, "scheduler")).toThrow(/manager\.schedulerClusterId/);
+    expect(() => parseConfig(schedulerConfigSchema, { manager: { adresses: [] } }, "scheduler")).toThrow(/manager\.adresses: unknown key \(did you mean "addresses"\?\)/);
+  });
+
+  it("takes the manager from DF_SCHEDULER_ variables", async () => {
+    const { config } = await loadConfig({
+      schema: schedulerConfigSchema,
+      name: "scheduler",
+      envPrefix: "DF_SCHEDULER_",
+      env: { DF_SCHEDULER_MANAGER__ADDRESSES: "[127.0.0.1:65003]", DF_SCHEDULER_MANAGER__KEEP_ALIVE_INTERVAL: "1s" },
+    });
+    expect(config.manager).toMatchObject({ addresses: ["127.0.0.1:65003"], keepAliveInterval: 1000 });
+  });
+});
