@@ -3,46 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startOriginServer, type OriginServer } from "@df/compliance-tests";
 import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
-import { bidiStream, createRpcClient, manager as m, unary } from "@df/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startManagerProcess, type ManagerProcess } from "./support/manager.js";
 
 const MiB = 2 ** 20;
 
 let origin: OriginServer;
 let cluster: Cluster;
-let manager: ManagerProcess;
 let dir: string;
-let token: string;
-let stopKeepAlive: () => void = () => {};
 
-/** Registers the cluster's scheduler with the manager and keeps it alive, as a scheduler would. */
-async function registerScheduler(grpc: string, schedulerAddress: string): Promise<() => void> {
-  const client = createRpcClient(m.ManagerClient, grpc);
-  const port = Number(schedulerAddress.split(":").at(-1));
-  const identity = { sourceType: m.SourceType.SCHEDULER, hostname: "scheduler-1", ip: "127.0.0.1", clusterId: 1 };
-  await unary(client, "updateScheduler", m.UpdateSchedulerRequest.create({ ...identity, schedulerClusterId: 1, port }));
-  const stream = bidiStream(client, "keepAlive");
-  const beat = () => void stream.write(m.KeepAliveRequest.create(identity)).catch(() => {});
-  beat();
-  const timer = setInterval(beat, 500);
-  return () => {
-    clearInterval(timer);
-    stream.end?.();
-    client.close();
-  };
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${manager.restUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: await response.json() };
-}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- REST answers are arbitrary JSON
+const api = (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => cluster.manager!.api(method, path, body);
 
 /** Starts a preheat job and polls it until it leaves PENDING/RUNNING. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- REST answers are arbitrary JSON
 async function preheat(args: Record<string, unknown>, clusterIds?: number[]): Promise<any> {
   const created = await api("POST", "/api/v1/jobs", { type: "preheat", args, ...(clusterIds ? { scheduler_cluster_ids: clusterIds } : {}) });
   expect(created.status).toBe(201);
@@ -54,20 +27,26 @@ async function preheat(args: Record<string, unknown>, clusterIds?: number[]): Pr
   throw new Error(`preheat job ${created.body.id} did not finish in 60 s`);
 }
 
+/** Waits until the manager lists `count` active seed peers. */
+async function activeSeedPeers(count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { body } = await api("GET", "/api/v1/seed-peers");
+    if (body.filter((s: { state: string }) => s.state === "active").length >= count) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the manager never listed ${count} active seed peers`);
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "df-e2e-preheat-"));
   origin = await startOriginServer();
-  [cluster, manager] = await Promise.all([
-    startCluster({ dir: join(dir, "cluster"), peers: 1 }),
-    startManagerProcess({ dir: join(dir, "manager") }),
-  ]);
-  stopKeepAlive = await registerScheduler(manager.grpc, cluster.scheduler.address);
-  token = await manager.signin();
+  // The scheduler and the seed peer register with the manager; the peer finds its
+  // scheduler through it.
+  cluster = await startCluster({ dir: join(dir, "cluster"), peers: 1, manager: true });
 }, 90_000);
 
 afterAll(async () => {
-  stopKeepAlive();
-  await Promise.all([cluster?.stop(), manager?.stop()]);
+  await cluster?.stop();
   await origin?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -96,6 +75,7 @@ describe("preheat through the manager", () => {
   it("preheats every seed peer with all_seed_peers, the second from the first", async () => {
     const second = await cluster.startDaemon("seed-2", true);
     expect(second.hostId).toBeTruthy();
+    await activeSeedPeers(2);
     const size = 6 * MiB;
     const url = origin.publish("/all-seeds.bin", { seed: 42, size });
     const job = await preheat({ urls: [url], scope: "all_seed_peers" });
