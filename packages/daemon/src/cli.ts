@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { isDfError, loadConfig, type LogLevel } from "@df/interface";
+import { loadConfig, runService, type LogLevel } from "@df/interface";
 import { createLogger } from "@df/telemetry";
 import { daemonConfigSchema } from "./config.js";
 import { Daemon } from "./daemon.js";
@@ -72,46 +72,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? 0 : 2;
   }
   const flags = program.opts<Flags>();
-  let daemon: Daemon;
-  try {
-    const { config } = await loadConfig({
-      schema: daemonConfigSchema,
-      name: "dfdaemon",
-      ...(flags.config ? { file: resolve(flags.config) } : {}),
-      envPrefix: "DF_DAEMON_",
-      overrides: overridesOf(flags),
-    });
-    const logger = createLogger({ name: "df:daemon", level: config.log.level });
-    daemon = await Daemon.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
-  } catch (error) {
-    process.stderr.write(`dfdaemon: ${(error as Error).message}\n`);
-    return isDfError(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1;
-  }
-
-  // Signals during start are honoured once start settles.
-  let stopRequested = false;
-  let requestStop = (): void => {
-    stopRequested = true;
-  };
-  const onSignal = (): void => requestStop();
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
-  try {
-    const addresses = await daemon.start();
+  return runService({
+    name: "dfdaemon",
+    async create() {
+      const { config } = await loadConfig({
+        schema: daemonConfigSchema,
+        name: "dfdaemon",
+        ...(flags.config ? { file: resolve(flags.config) } : {}),
+        envPrefix: "DF_DAEMON_",
+        overrides: overridesOf(flags),
+      });
+      const logger = createLogger({ name: "df:daemon", level: config.log.level });
+      return Daemon.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
+    },
     // Tests and scripts wait for this exact line; nothing else goes to stdout.
-    process.stdout.write(`dfdaemon ready: socket=${addresses.socket} upload=${addresses.upload} bytes=${addresses.bytes} host=${addresses.hostId}\n`);
-  } catch (error) {
-    process.stderr.write(`dfdaemon: cannot start: ${(error as Error).message}\n`);
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-    return isDfError(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1;
-  }
-  if (!stopRequested) await new Promise<void>((done) => (requestStop = done));
-  try {
-    await daemon.stop();
-  } catch (error) {
-    process.stderr.write(`dfdaemon: unclean stop: ${(error as Error).message}\n`);
-    return 1;
-  }
-  return 0;
+    readyLine: (a) => `dfdaemon ready: socket=${a.socket} upload=${a.upload} bytes=${a.bytes} host=${a.hostId}`,
+  });
 }

@@ -12,6 +12,7 @@ export * from "./errors.js";
 export * from "./abort.js";
 export * from "./logger.js";
 export * from "./lifecycle.js";
+export * from "./run-service.js";
 export * from "./tokens.js";
 export * from "./container.js";
 export * from "./units.js";

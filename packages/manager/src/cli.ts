@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { isDfError, loadConfig, type LogLevel } from "@df/interface";
+import { loadConfig, runService, type LogLevel } from "@df/interface";
 import { formatAddress } from "@df/rpc";
 import { createLogger } from "@df/telemetry";
 import { managerConfigSchema } from "./config.js";
@@ -30,48 +30,33 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? 0 : 2;
   }
   const flags = program.opts<{ config?: string; restListen?: string; grpcListen?: string; databaseUrl?: string; dataDir?: string; logLevel?: LogLevel }>();
-  let manager: Manager;
-  try {
-    // DF_MANAGER_ROOT_PASSWORD is not a config key: keep it out of the env override scan.
-    const { DF_MANAGER_ROOT_PASSWORD: rootPassword, ...env } = process.env;
-    const { config } = await loadConfig({
-      schema: managerConfigSchema,
-      name: "manager",
-      ...(flags.config ? { file: resolve(flags.config) } : {}),
-      envPrefix: "DF_MANAGER_",
-      env,
-      overrides: {
-        ...(flags.restListen ? { restListen: flags.restListen } : {}),
-        ...(flags.grpcListen ? { grpcListen: flags.grpcListen } : {}),
-        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
-        ...(flags.databaseUrl ? { database: { url: flags.databaseUrl } } : {}),
-        ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
-      },
-    });
-    const logger = createLogger({ name: "df:manager", level: config.log.level });
-    manager = await Manager.create(config, {
-      logger,
-      env: { DF_MANAGER_ROOT_PASSWORD: rootPassword },
-      ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}),
-    });
-  } catch (error) {
-    process.stderr.write(`df-manager: ${(error as Error).message}\n`);
-    return isDfError(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1;
-  }
-  try {
-    const { restUrl, grpc } = await manager.start();
+  return runService({
+    name: "df-manager",
+    async create() {
+      // DF_MANAGER_ROOT_PASSWORD is not a config key: keep it out of the env override scan.
+      const { DF_MANAGER_ROOT_PASSWORD: rootPassword, ...env } = process.env;
+      const { config } = await loadConfig({
+        schema: managerConfigSchema,
+        name: "manager",
+        ...(flags.config ? { file: resolve(flags.config) } : {}),
+        envPrefix: "DF_MANAGER_",
+        env,
+        overrides: {
+          ...(flags.restListen ? { restListen: flags.restListen } : {}),
+          ...(flags.grpcListen ? { grpcListen: flags.grpcListen } : {}),
+          ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+          ...(flags.databaseUrl ? { database: { url: flags.databaseUrl } } : {}),
+          ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
+        },
+      });
+      const logger = createLogger({ name: "df:manager", level: config.log.level });
+      return Manager.create(config, {
+        logger,
+        env: { DF_MANAGER_ROOT_PASSWORD: rootPassword },
+        ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}),
+      });
+    },
     // Tests and scripts wait for this exact line.
-    process.stdout.write(`df-manager listening: rest=${restUrl} grpc=${formatAddress(grpc)}\n`);
-  } catch (error) {
-    process.stderr.write(`df-manager: cannot start: ${(error as Error).message}\n`);
-    await manager.stop().catch(() => {});
-    return 1;
-  }
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    readyLine: ({ restUrl, grpc }) => `df-manager listening: rest=${restUrl} grpc=${formatAddress(grpc)}`,
   });
-  await manager.stop();
-  return 0;
 }

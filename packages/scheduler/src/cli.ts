@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { isDfError, loadConfig, type LogLevel } from "@df/interface";
+import { loadConfig, runService, type LogLevel } from "@df/interface";
 import { formatAddress } from "@df/rpc";
 import { createLogger } from "@df/telemetry";
 import { schedulerConfigSchema } from "./config.js";
@@ -31,42 +31,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? 0 : 2;
   }
   const flags = program.opts<{ config?: string; listen?: string; metricsListen?: string; manager?: string[]; hostname?: string; logLevel?: LogLevel }>();
-  let scheduler: Scheduler;
-  try {
-    const { config } = await loadConfig({
-      schema: schedulerConfigSchema,
-      name: "scheduler",
-      ...(flags.config ? { file: resolve(flags.config) } : {}),
-      envPrefix: "DF_SCHEDULER_",
-      overrides: {
-        ...(flags.listen ? { listen: flags.listen } : {}),
-        ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
-        ...(flags.manager?.length ? { manager: { addresses: flags.manager } } : {}),
-        ...(flags.hostname ? { host: { hostname: flags.hostname } } : {}),
-        ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
-      },
-    });
-    const logger = createLogger({ name: "df:scheduler", level: config.log.level });
-    scheduler = await Scheduler.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
-  } catch (error) {
-    process.stderr.write(`df-scheduler: ${(error as Error).message}\n`);
-    return isDfError(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1;
-  }
-  try {
-    const address = await scheduler.start();
+  return runService({
+    name: "df-scheduler",
+    async create() {
+      const { config } = await loadConfig({
+        schema: schedulerConfigSchema,
+        name: "scheduler",
+        ...(flags.config ? { file: resolve(flags.config) } : {}),
+        envPrefix: "DF_SCHEDULER_",
+        overrides: {
+          ...(flags.listen ? { listen: flags.listen } : {}),
+          ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
+          ...(flags.manager?.length ? { manager: { addresses: flags.manager } } : {}),
+          ...(flags.hostname ? { host: { hostname: flags.hostname } } : {}),
+          ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
+        },
+      });
+      const logger = createLogger({ name: "df:scheduler", level: config.log.level });
+      return Scheduler.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
+    },
     // Tests and scripts wait for this exact line (the metrics URL follows when enabled).
-    const metrics = scheduler.metricsUrl ? ` metrics=${scheduler.metricsUrl}` : "";
-    process.stdout.write(`df-scheduler listening on ${formatAddress(address)}${metrics}\n`);
-  } catch (error) {
-    process.stderr.write(`df-scheduler: cannot start: ${(error as Error).message}\n`);
-    await scheduler.stop().catch(() => {});
-    return 1;
-  }
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    readyLine: (address, scheduler) =>
+      `df-scheduler listening on ${formatAddress(address)}${scheduler.metricsUrl ? ` metrics=${scheduler.metricsUrl}` : ""}`,
   });
-  await scheduler.stop();
-  return 0;
 }
