@@ -128,7 +128,9 @@ describe("schedulers and daemons wired to the manager", () => {
     const silentAt = Date.now();
     const inactive = async () => ((await members("schedulers")).find((s) => s.hostname === "scheduler-2")?.state === "inactive" ? true : undefined);
     await waitFor(inactive, 4 * INTERVAL_MS, "scheduler-2 inactive");
-    expect(Date.now() - silentAt).toBeLessThanOrEqual(2 * INTERVAL_MS);
+    // 2 × interval is the target (asserted exactly in-process by the manager's fleet
+    // test); here the REST poll and a loaded machine's scheduling add up to a quarter second.
+    expect(Date.now() - silentAt).toBeLessThanOrEqual(2 * INTERVAL_MS + 250);
     await victim.process.kill();
     const peer = cluster.peers[0]!;
     await waitFor(async () => ((await ringOf(peer)) === `manager ${cluster.schedulers[0]!.address}` ? true : undefined), 5000, "the peer to drop it");
@@ -145,8 +147,13 @@ describe("schedulers and daemons wired to the manager", () => {
     await download(peer, "/manager-down.bin", 3, 4 * MiB);
 
     const late = await cluster.startDaemon("peer-late", false);
-    const [fallback] = await logged(late.logFile, "the manager is unreachable; using the static scheduler.addresses");
-    expect(sorted(fallback!["addresses"] as string[])).toEqual(sorted(cluster.schedulers.map((s) => s.address)));
+    // Log lines reach the file after the ready line (stderr is written asynchronously).
+    const fallback = await waitFor(
+      async () => (await logged(late.logFile, "the manager is unreachable; using the static scheduler.addresses"))[0],
+      5000,
+      "the late daemon to log its fallback",
+    );
+    expect(sorted(fallback["addresses"] as string[])).toEqual(sorted(cluster.schedulers.map((s) => s.address)));
     // Its static list still names the dead scheduler: tasks owned by it fall over to the live one.
     for (let i = 0; i < 3; i++) await download(late, `/late-${i}.bin`, 10 + i, 2 * MiB);
   });

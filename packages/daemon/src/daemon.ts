@@ -192,11 +192,13 @@ export class Daemon {
         metrics: this.metrics,
         // Schedulers that joined learn this host now rather than at the next interval.
         onChange: ({ added }) => added.forEach((address) => void this.#announcer?.announceTo(address).catch(() => {})),
-        // The cluster's load limit wins over upload.concurrencyLimit, from the next upload on.
+        // The cluster's load limit wins over upload.concurrencyLimit, from the next upload
+        // on; when the manager no longer sets one (0), the local value applies again.
         onLoadLimit: (loadLimit) => {
-          if (loadLimit === limiter.limit) return;
-          logger.info("upload load limit from the manager", { from: limiter.limit, to: loadLimit });
-          limiter.setLimit(loadLimit);
+          const limit = loadLimit > 0 ? loadLimit : config.upload.concurrencyLimit;
+          if (limit === limiter.limit) return;
+          logger.info("upload load limit", { from: limiter.limit, to: limit, source: loadLimit > 0 ? "manager" : "config" });
+          limiter.setLimit(limit);
         },
       });
       // The ring is in place (the manager's list, or the static one) before anything calls a scheduler.

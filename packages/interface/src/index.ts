@@ -13,6 +13,7 @@ export * from "./abort.js";
 export * from "./logger.js";
 export * from "./lifecycle.js";
 export * from "./run-service.js";
+export * from "./map-bounded.js";
 export * from "./tokens.js";
 export * from "./container.js";
 export * from "./units.js";

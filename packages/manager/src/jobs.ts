@@ -1,8 +1,8 @@
 import { inject, injectable } from "tsyringe";
-import { sql } from "kysely";
+import { sql, type ExpressionBuilder } from "kysely";
 import { Tokens, type Logger } from "@df/interface";
 import type { Database } from "./db/database.js";
-import type { JobRow, JobState } from "./db/schema.js";
+import type { JobRow, JobState, ManagerDatabase } from "./db/schema.js";
 import { ManagerTokens } from "./tokens.js";
 
 /** A job as runners see it. */
@@ -54,6 +54,11 @@ export class PendingJobRunner implements JobRunner {
   }
 }
 
+/** A RUNNING job whose runner has not written it for `ms`, by the database's clock. */
+function stale(eb: ExpressionBuilder<ManagerDatabase, "jobs">, ms: number) {
+  return eb.and([eb("state", "=", "RUNNING"), eb("updated_at", "<", sql<Date>`now() - ${Math.round(ms)} * interval '1 millisecond'`)]);
+}
+
 /** Job rows, for runners to report state and results. */
 @injectable()
 export class JobStore {
@@ -68,20 +73,48 @@ export class JobStore {
   }
 
   /**
-   * Takes a PENDING job for this manager (PENDING → RUNNING in one conditional update);
-   * false when another manager took it first or it is gone.
+   * Takes a job for this manager in one conditional update: a PENDING one, or a RUNNING
+   * one not written for `staleAfterMs` by the database's clock (its manager died mid-run;
+   * every progress write renews this lease). False when another manager took it first or
+   * it is gone.
    */
-  async claim(id: number): Promise<boolean> {
+  async claim(id: number, staleAfterMs?: number): Promise<boolean> {
     const updated = await this.database.run((db) =>
-      db.updateTable("jobs").set({ state: "RUNNING", updated_at: sql<Date>`now()` }).where("id", "=", id).where("state", "=", "PENDING").executeTakeFirst(),
+      db
+        .updateTable("jobs")
+        .set({ state: "RUNNING", updated_at: sql<Date>`now()` })
+        .where("id", "=", id)
+        .where((eb) =>
+          staleAfterMs === undefined ? eb("state", "=", "PENDING") : eb.or([eb("state", "=", "PENDING"), stale(eb, staleAfterMs)]),
+        )
+        .executeTakeFirst(),
     );
     return Number(updated.numUpdatedRows) > 0;
   }
 
-  /** IDs of the jobs of a type still waiting for a runner, oldest first. */
-  async pendingIds(type: string): Promise<number[]> {
+  /** Hands a RUNNING job back as PENDING (this manager stops), keeping its result so far. */
+  async release(id: number, result?: Record<string, unknown>): Promise<boolean> {
+    const updated = await this.database.run((db) =>
+      db
+        .updateTable("jobs")
+        .set({ state: "PENDING", ...(result !== undefined ? { result: JSON.stringify(result) } : {}), updated_at: sql<Date>`now()` })
+        .where("id", "=", id)
+        .where("state", "=", "RUNNING")
+        .executeTakeFirst(),
+    );
+    return Number(updated.numUpdatedRows) > 0;
+  }
+
+  /** IDs of a type's jobs waiting for a runner, and of RUNNING ones not written for `staleAfterMs`; oldest first. */
+  async claimableIds(type: string, staleAfterMs: number): Promise<number[]> {
     const rows = await this.database.run((db) =>
-      db.selectFrom("jobs").select("id").where("type", "=", type).where("state", "=", "PENDING").orderBy("id").execute(),
+      db
+        .selectFrom("jobs")
+        .select("id")
+        .where("type", "=", type)
+        .where((eb) => eb.or([eb("state", "=", "PENDING"), stale(eb, staleAfterMs)]))
+        .orderBy("id")
+        .execute(),
     );
     return rows.map((r) => r.id);
   }

@@ -144,10 +144,7 @@ export class Manager {
       this.#rest = rest;
       this.#tracker.start();
       this.#peers.start();
-      if (runner instanceof PreheatJobRunner) {
-        const resumed = await runner.resumePending();
-        if (resumed > 0) logger.info("pending preheat jobs resumed", { count: resumed });
-      }
+      if (runner instanceof PreheatJobRunner) runner.resumeAfter(2 * config.keepalive.interval);
       if (config.metricsListen) {
         const [host, port] = splitHostPort(config.metricsListen);
         this.#metricsServer = await serveMetrics(this.metrics, { host, port });

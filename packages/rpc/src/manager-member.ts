@@ -141,7 +141,9 @@ export class ManagerMembership {
         await this.#session(address, signal);
       } catch (error) {
         if (signal.aborted) break;
-        if (Date.now() - started >= this.#options.intervalMs) failures = 0;
+        // Back off again from the start only after a session that was alive for a while;
+        // a register that merely took long to time out is still a failure.
+        if (this.#state === "alive" && Date.now() - started >= this.#options.intervalMs) failures = 0;
         logger.warn("no keepalive with the manager; retrying", { address, error: (error as Error).message, attempt: failures + 1 });
       }
       if (signal.aborted) break;

@@ -1,4 +1,5 @@
 import os from "node:os";
+import { isIP } from "node:net";
 import { duration } from "@df/interface";
 import { managerAddressProblem } from "@df/rpc";
 import { z } from "zod";
@@ -32,9 +33,13 @@ export const schedulerConfigSchema = z.strictObject({
       hostname: z.string().min(1).default(() => os.hostname()),
       /**
        * The IP peers reach this scheduler at, registered with the manager. Unset: the
-       * listen host when it is a specific address, else 127.0.0.1.
+       * listen host when it is a specific address, else this machine's first non-internal
+       * IPv4 address (127.0.0.1 when it has none).
        */
-      advertiseIp: z.string().min(1).optional(),
+      advertiseIp: z
+        .string()
+        .refine((value) => isIP(value) !== 0, { message: "not an IP address (give the IPv4 or IPv6 address peers reach this scheduler at)" })
+        .optional(),
       /** Data center and `country|province|city|…` location, registered with the manager. */
       idc: z.string().default(""),
       location: z.string().default(""),

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import {
   createServiceContainer,
@@ -214,11 +215,19 @@ export class Scheduler {
   }
 }
 
-/** `host.advertiseIp`, else the listen host when it names one interface, else loopback. */
+/**
+ * `host.advertiseIp`; else the listen host when it names one interface; else (a wildcard
+ * listen) this machine's first non-internal IPv4 address, so that peers on other hosts
+ * can reach the address the manager hands out; loopback only on a machine with none.
+ */
 function advertisedIp(config: SchedulerConfig, listenHost: string): string {
   if (config.host.advertiseIp) return config.host.advertiseIp;
   const wildcard = listenHost === "" || listenHost === "0.0.0.0" || listenHost === "::";
-  return wildcard || !isIP(listenHost) ? "127.0.0.1" : listenHost;
+  if (!wildcard && isIP(listenHost)) return listenHost;
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i !== undefined && i.family === "IPv4" && !i.internal);
+  return external?.address ?? "127.0.0.1";
 }
 
 function splitHostPort(listen: string): [string, number] {

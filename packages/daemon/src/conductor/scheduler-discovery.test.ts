@@ -32,6 +32,9 @@ describe("schedulerAddressesOf", () => {
         manager.Scheduler.create({ ip: "::1", port: 8003 }),
         manager.Scheduler.create({ ip: "10.0.0.1", port: 8002 }),
         manager.Scheduler.create({ ip: "10.0.0.9", port: 0 }),
+        // Not IP:port: dropped rather than turned into channel targets.
+        manager.Scheduler.create({ ip: "evil.example/x", port: 8002 }),
+        manager.Scheduler.create({ ip: "10.0.0.2", port: 70_000 }),
       ],
     });
     expect(schedulerAddressesOf(response)).toEqual(["10.0.0.1:8002", "[::1]:8003"]);

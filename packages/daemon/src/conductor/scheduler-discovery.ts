@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Logger } from "@df/interface";
 import { formatAddress, manager, managerClient, unary, type ManagerRpc } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
@@ -29,9 +30,17 @@ export function nextSchedulerList(answer: readonly string[] | undefined, last: r
 
 /** The `ip:port` of each scheduler a ListSchedulers answer names (the manager lists active ones only). */
 export function schedulerAddressesOf(response: manager.ListSchedulersResponse): string[] {
-  const addresses = response.schedulers.filter((s) => s.ip && s.port > 0).map((s) => formatAddress({ kind: "tcp", host: s.ip, port: s.port }));
+  // Only well-formed IP:port entries: whatever the manager stores was registered by
+  // someone, and a host name or a bad port here would become a channel target.
+  const addresses = response.schedulers
+    .filter((s) => isIP(s.ip) !== 0 && Number.isInteger(s.port) && s.port > 0 && s.port <= 65_535)
+    .slice(0, MAX_SCHEDULERS)
+    .map((s) => formatAddress({ kind: "tcp", host: s.ip, port: s.port }));
   return [...new Set(addresses)];
 }
+
+/** More schedulers than any cluster has; a longer answer is cut here. */
+const MAX_SCHEDULERS = 1000;
 
 export interface SchedulerDiscoveryOptions {
   config: DaemonConfig;
@@ -41,7 +50,7 @@ export interface SchedulerDiscoveryOptions {
   metrics: Metrics;
   /** The list changed (after the ring was rebuilt): e.g. announce the host to the new schedulers. */
   onChange?(change: ListChange, source: ListSource): void;
-  /** The cluster's load limit for this host (client_config, or seed_client_config for a seed peer), at every answer that sets one. */
+  /** The cluster's load limit for this host (client_config, or seed_client_config for a seed peer) at every answer; 0 when it sets none. */
   onLoadLimit?(loadLimit: number): void;
 }
 
@@ -152,7 +161,7 @@ export class SchedulerDiscovery {
           this.#seedPeers = first.seedPeers;
           const cluster = first.schedulerCluster;
           const loadLimit = (host.seed ? cluster?.seedClientConfig : cluster?.clientConfig)?.loadLimit ?? 0;
-          if (loadLimit > 0) this.#options.onLoadLimit?.(loadLimit);
+          this.#options.onLoadLimit?.(loadLimit);
         }
         return { answer: schedulerAddressesOf(response) };
       } catch (error) {

@@ -1,12 +1,11 @@
 import { inject, injectable } from "tsyringe";
-import { hasErrorCode, Tokens, type Logger } from "@df/interface";
+import { DfError, hasErrorCode, mapBounded, Tokens, type Logger } from "@df/interface";
 import type { ManagerConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { JobStore, type Job, type JobRunner } from "../jobs.js";
 import { preheatArgs } from "../rest/schemas.js";
 import { ManagerTokens } from "../tokens.js";
 import { SchedulerCalls, type PreheatCall } from "./scheduler-calls.js";
-import { mapBounded } from "./map-bounded.js";
 import { summarise, type UrlOutcome } from "./outcome.js";
 
 export type PreheatArgs = ReturnType<typeof preheatArgs.parse>;
@@ -25,8 +24,10 @@ interface ActiveScheduler {
  * FAILURE with the reason per URL.
  *
  * A job is claimed (PENDING → RUNNING in one conditional update) before it runs, so two
- * managers on one database never run it twice; PENDING jobs left by a stopped manager
- * are picked up at start.
+ * managers on one database never run it twice. Every progress write renews the claim; a
+ * RUNNING job left unwritten for longer than one URL may take (its manager died) can be
+ * claimed again. A manager that stops hands its jobs back as PENDING, and a starting
+ * manager picks up what is PENDING or stale.
  */
 @injectable()
 export class PreheatJobRunner implements JobRunner {
@@ -44,14 +45,35 @@ export class PreheatJobRunner implements JobRunner {
     this.#calls = new SchedulerCalls();
   }
 
-  /** Runs the PENDING preheat jobs a previous manager stored but never started. */
-  async resumePending(): Promise<number> {
-    const ids = await this.jobs.pendingIds("preheat");
-    for (const id of ids) {
-      const job = await this.jobs.get(id);
-      if (job) this.submit(job);
-    }
-    return ids.length;
+  /**
+   * A RUNNING job not written for this long lost its manager: longer than one URL's
+   * preheat may take (progress is written as each URL ends), plus a margin.
+   */
+  get leaseMs(): number {
+    return this.config.jobs.preheat.timeout + 60_000;
+  }
+
+  /**
+   * Runs the preheat jobs a stopped or dead manager left PENDING or RUNNING, after
+   * `delayMs`: schedulers re-register with a new manager within a keepalive interval or
+   * two, and a job resumed before that would fail for want of an active scheduler.
+   */
+  resumeAfter(delayMs: number): void {
+    const resume = (async () => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.#stop.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      if (this.#stop.signal.aborted) return;
+      const ids = await this.jobs.claimableIds("preheat", this.leaseMs);
+      for (const id of ids) {
+        const job = await this.jobs.get(id);
+        if (job) this.#start(job, this.leaseMs);
+      }
+      if (ids.length > 0) this.logger.info("preheat jobs left by an earlier manager resumed", { ids });
+    })().catch((error: unknown) => this.logger.warn("could not resume earlier preheat jobs", { error: String(error) }));
+    this.#running.add(resume);
+    void resume.finally(() => this.#running.delete(resume));
   }
 
   submit(job: Job): void {
@@ -59,21 +81,40 @@ export class PreheatJobRunner implements JobRunner {
       this.logger.info("job stored; no runner for its type", { id: job.id, type: job.type });
       return;
     }
-    const run = this.#run(job).catch((error: unknown) => {
-      this.logger.error("preheat job crashed", { id: job.id, error: String(error) });
-    });
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    this.#start(job);
   }
 
   async close(): Promise<void> {
-    this.#stop.abort(new Error("the manager is stopping"));
+    this.#stop.abort(new DfError("CANCELLED", "the manager is stopping"));
     await Promise.allSettled([...this.#running]);
     this.#calls.close();
   }
 
+  #start(job: Job, staleAfterMs?: number): void {
+    const run = this.#claimAndRun(job, staleAfterMs);
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
+  }
+
+  async #claimAndRun(job: Job, staleAfterMs?: number): Promise<void> {
+    try {
+      if (this.#stop.signal.aborted || !(await this.jobs.claim(job.id, staleAfterMs))) return;
+    } catch (error) {
+      // Still PENDING (or stale): the next manager start picks it up.
+      this.logger.warn("could not claim a preheat job", { id: job.id, error: String(error) });
+      return;
+    }
+    try {
+      await this.#run(job);
+    } catch (error) {
+      this.logger.error("preheat job failed unexpectedly", { id: job.id, error: String(error) });
+      await this.jobs.update(job.id, "FAILURE", { error: `the preheat stopped unexpectedly: ${error instanceof Error ? error.message : String(error)}` }).catch(() => {
+        // The database is gone too; the lease lets a later start take the job again.
+      });
+    }
+  }
+
   async #run(job: Job): Promise<void> {
-    if (!(await this.jobs.claim(job.id))) return;
     const parsed = preheatArgs.safeParse(job.args);
     if (!parsed.success) {
       await this.jobs.update(job.id, "FAILURE", { error: `invalid preheat arguments: ${parsed.error.issues[0]?.message ?? "unknown"}` });
@@ -91,13 +132,21 @@ export class PreheatJobRunner implements JobRunner {
     const outcomes: UrlOutcome[] = [];
     const pairs = args.urls.flatMap((url) => clusters.map((cluster) => ({ url, cluster })));
     await mapBounded(pairs, this.config.jobs.preheat.concurrency, async ({ url, cluster }) => {
-      if (this.#stop.signal.aborted) {
-        outcomes.push({ url, clusterId: cluster.id, success: false, description: "the manager stopped before this URL ran", seedPeers: [] });
-        return;
-      }
-      outcomes.push(await this.#preheatOne(url, cluster.id, cluster.schedulers, args));
-      await this.jobs.update(job.id, "RUNNING", summarise(outcomes, pairs.length));
+      if (this.#stop.signal.aborted) return;
+      const outcome = await this.#preheatOne(url, cluster.id, cluster.schedulers, args);
+      // A URL cut short by this manager's stop is run again by the next one.
+      if (this.#stop.signal.aborted && !outcome.success) return;
+      outcomes.push(outcome);
+      // Progress, and the renewal of this manager's claim; a failed write only delays both.
+      await this.jobs.update(job.id, "RUNNING", summarise(outcomes, pairs.length)).catch((error: unknown) => {
+        this.logger.warn("could not record preheat progress", { id: job.id, error: String(error) });
+      });
     });
+    if (this.#stop.signal.aborted) {
+      await this.jobs.release(job.id, summarise(outcomes, pairs.length));
+      this.logger.info("preheat job handed back for the next manager start", { id: job.id, done: outcomes.length, total: pairs.length });
+      return;
+    }
     const summary = summarise(outcomes, pairs.length);
     await this.jobs.update(job.id, summary.failed === 0 && pairs.length > 0 ? "SUCCESS" : "FAILURE", summary);
     this.logger.info("preheat finished", { id: job.id, succeeded: summary.succeeded, failed: summary.failed });
@@ -106,7 +155,7 @@ export class PreheatJobRunner implements JobRunner {
   async #preheatOne(url: string, clusterId: number, schedulers: ActiveScheduler[], args: PreheatArgs): Promise<UrlOutcome> {
     const base = { url, clusterId };
     if (schedulers.length === 0) {
-      return { ...base, success: false, description: `scheduler cluster ${clusterId} has no active scheduler`, seedPeers: [] };
+      return { ...base, success: false, description: `scheduler cluster ${clusterId} has no active scheduler with the preheat feature`, seedPeers: [] };
     }
     const call: PreheatCall = {
       url,
@@ -148,15 +197,16 @@ export class PreheatJobRunner implements JobRunner {
       if (ids.length === 0) return [];
       const rows = await db
         .selectFrom("schedulers")
-        .select(["id", "ip", "port", "scheduler_cluster_id"])
+        .select(["id", "ip", "port", "scheduler_cluster_id", "features"])
         .where("scheduler_cluster_id", "in", ids)
         .where("state", "=", "active")
         .orderBy("last_keepalive_at", "desc")
         .execute();
       return ids.map((id) => ({
         id,
+        // A scheduler takes part in preheat only when it registered the feature.
         schedulers: rows
-          .filter((r) => r.scheduler_cluster_id === id)
+          .filter((r) => r.scheduler_cluster_id === id && r.features.includes("preheat"))
           .map((r) => ({ id: r.id, address: r.ip.includes(":") ? `[${r.ip}]:${r.port}` : `${r.ip}:${r.port}` })),
       }));
     });

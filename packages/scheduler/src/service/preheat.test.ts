@@ -55,6 +55,8 @@ describe("Preheater", () => {
     const request = download("https://example.com/a?X-Amz-Signature=1&keep=2", { tag: "t", application: "app" });
     expect(preheatTaskId(request)).toBe(taskId({ url: request.url, tag: "t", application: "app" }));
     expect(() => preheatTaskId(download("not a url"))).toThrow(/not an absolute URL/);
+    expect(() => preheatTaskId(download("d7y:/some-cid"))).toThrow(/no origin/);
+    expect(() => preheatTaskId(download("https://example.com/a", { pieceLength: 1000 }))).toThrow(/piece length/i);
   });
 
   it("sends the seed the task hashes to to the origin, and only that one for the single scope", async () => {

@@ -1,11 +1,14 @@
-import { DfError, noopLogger, type AbortOptions, type Logger } from "@df/interface";
-import { taskId as computeTaskId } from "@df/piece";
+import { DfError, mapBounded, noopLogger, type AbortOptions, type Logger } from "@df/interface";
+import { taskId as computeTaskId, pieceLengthFor } from "@df/piece";
 import type { Host } from "../resource/host.js";
 import type { Resources } from "../resource/resources.js";
 import type { DownloadRequest, SeedPeerFetcher } from "./types.js";
 
 /** `single`: the seed the task hashes to; `seeds`: every live seed; `all`: every host. */
 export type PreheatScope = "single" | "seeds" | "all";
+
+/** Hosts fetching from the first seed at once, for the wider scopes. */
+export const PREHEAT_FAN_OUT = 16;
 
 export interface SeedPeerPreheat {
   hostId: string;
@@ -24,14 +27,20 @@ export interface PreheatResult {
 
 /** The task ID a dfget of the same download gets, so the preheated task is the one peers ask for. */
 export function preheatTaskId(download: DownloadRequest): string {
+  let url: URL;
   try {
-    new URL(download.url);
+    url = new URL(download.url);
   } catch (error) {
     throw new DfError("INVALID_ARGUMENT", `"${download.url}" is not an absolute URL; give one such as https://example.com/file`, {
       cause: error,
       reason: "invalid-url",
     });
   }
+  // Cache data (d7y:) has no origin to preheat from.
+  if (url.protocol === "d7y:") {
+    throw new DfError("INVALID_ARGUMENT", `"${download.url}" names dfcache data, which has no origin to preheat from`, { reason: "invalid-url" });
+  }
+  if (download.pieceLength) pieceLengthFor(0, download.pieceLength);
   return computeTaskId({
     url: download.url,
     type: download.type,
@@ -75,7 +84,11 @@ export class Preheater {
     if (scope !== "single") {
       const others = [...this.resources.hosts.values()].filter((h) => h !== first && (scope === "all" || h.type === "seed"));
       if (head.result.success) {
-        results.push(...(await Promise.all(others.map(async (seed) => (await this.#fetch(seed, { ...download, needBackToSource: false }, options)).result))));
+        const fetched: SeedPeerPreheat[] = [];
+        await mapBounded(others, PREHEAT_FAN_OUT, async (host) => {
+          fetched.push((await this.#fetch(host, { ...download, needBackToSource: false }, options)).result);
+        });
+        results.push(...fetched);
       } else {
         // The origin refused the first; asking it again from every seed would only repeat that.
         results.push(...others.map((seed) => resultOf(seed, false, `not attempted: ${head.result.description}`, 0)));
