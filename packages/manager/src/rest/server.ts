@@ -5,6 +5,7 @@ import { DfError, isDfError, Tokens, type Logger } from "@df/interface";
 import type { Metrics } from "@df/telemetry";
 import type { ManagerConfig } from "../config.js";
 import type { Database } from "../db/database.js";
+import { ConsoleAssets, isConsolePath } from "../console/static.js";
 import { FleetCache } from "../fleet/cache.js";
 import type { JobRunner } from "../jobs.js";
 import { ManagerTokens } from "../tokens.js";
@@ -16,13 +17,14 @@ import { buildRoutes } from "./routes.js";
 
 export const API_VERSION = "1.0.0";
 
-/** The REST API (`/api/v1/…`), `/healthy`, `/metrics` and the OpenAPI document, on node:http. */
+/** The REST API (`/api/v1/…`), `/healthy`, `/metrics`, the OpenAPI document and the web console (`/console/`), on node:http. */
 @injectable()
 export class RestServer {
   readonly routes: Route[];
   readonly auth: Authenticator;
   #server: Server | undefined;
   #openapi: string | undefined;
+  readonly #console = new ConsoleAssets();
   readonly #requests;
   readonly #duration;
 
@@ -99,6 +101,11 @@ export class RestServer {
       if (method === "GET" && (url.pathname === "/healthy" || url.pathname === "/metrics" || url.pathname === "/api/v1/openapi.json")) {
         label = url.pathname;
         status = await this.#builtin(url.pathname, response);
+        return;
+      }
+      if ((method === "GET" || method === "HEAD") && isConsolePath(url.pathname)) {
+        label = "/console";
+        status = await this.#console.serve(request, response, url.pathname);
         return;
       }
       const found = this.#match(method, url.pathname);
