@@ -107,6 +107,14 @@ describe.each(DB_KINDS)("data layer on %s", (kind) => {
     await Promise.all([store.recordPeers([peer]), store.recordPeers([{ ...peer, version: "2" }])]);
     const rows = await database.db.selectFrom("peers").selectAll().where("hostname", "=", "p1").execute();
     expect(rows).toHaveLength(1);
+    // Columns travel as arrays: quotes, commas, braces and NULL-looking text stay text.
+    const odd = { ...peer, hostname: `p2,"{x}"\\ 'NULL'`, idc: "NULL", location: "", clusterId: undefined };
+    await store.recordPeers([odd, { ...peer, hostname: "p3" }]);
+    const stored = await database.db.selectFrom("peers").select(["hostname", "idc", "location", "scheduler_cluster_id"]).where("hostname", "in", [odd.hostname, "p3"]).orderBy("hostname").execute();
+    expect(stored).toEqual([
+      { hostname: odd.hostname, idc: "NULL", location: "", scheduler_cluster_id: null },
+      { hostname: "p3", idc: "", location: "", scheduler_cluster_id: 1 },
+    ]);
   });
 });
 

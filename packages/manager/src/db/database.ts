@@ -1,11 +1,12 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import { DfError, noopLogger, type Logger } from "@df/interface";
 import { toDbError, isUnavailable } from "./errors.js";
 import { migrate } from "./migrations.js";
 import { PgliteDialect } from "./pglite-dialect.js";
+import { PGLITE_TEMPLATE, readTemplate, unpackDataDir } from "./template.js";
 import type { ManagerDatabase } from "./schema.js";
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -49,9 +50,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /**
    * For in-memory PGlite: a file caching a migrated empty database, so that creating the
-   * next one skips initdb (seconds of WebAssembly). Written on first use.
+   * next one skips initdb (seconds of WebAssembly). Written on first use (gzipped when
+   * it ends in `.gz`). Default: the packaged template, never written.
    */
   memoryTemplateFile?: string;
+  /** The migrated empty PGlite database new ones are unpacked from (default: the packaged one). */
+  pgliteTemplate?: string;
   signal?: AbortSignal;
 }
 
@@ -71,7 +75,7 @@ export interface Database {
 }
 
 // Migrated empty databases by template file, read once per process.
-const templates = new Map<string, Promise<Blob | undefined>>();
+const templates = new Map<string, Promise<Buffer | undefined>>();
 
 // PGlite's default shared_buffers (128 MB) dominates its memory; the manager's working
 // set is small.
@@ -79,22 +83,31 @@ const PGLITE_CONF = ["shared_buffers=16MB"];
 
 async function openPglite(dir: string | undefined, options: OpenDatabaseOptions): Promise<{ db: Db; applied: string[] }> {
   const { PGlite } = await import("@electric-sql/pglite");
-  if (dir) await mkdir(dir, { recursive: true });
-  const file = dir ? undefined : options.memoryTemplateFile;
-  const template = file ? await templateFrom(file) : undefined;
-  const pglite = dir
-    ? await PGlite.create(dir, { postgresqlconf: PGLITE_CONF })
-    : await PGlite.create(template ? { loadDataDir: template, postgresqlconf: PGLITE_CONF } : { postgresqlconf: PGLITE_CONF });
+  const packaged = options.pgliteTemplate ?? PGLITE_TEMPLATE;
+  const file = dir ? packaged : (options.memoryTemplateFile ?? packaged);
+  // Tests open many databases from one cached template; a manager reads it once.
+  const load = () => (file === options.memoryTemplateFile ? templateFrom(file) : readTemplate(file));
+  let pglite;
+  let template: Buffer | undefined;
+  if (dir) {
+    // A new database starts as the template (when built); an existing one opens as it is.
+    if (!(await exists(join(dir, "PG_VERSION")))) {
+      template = await load();
+      const unpacked = template ? await unpackDataDir(template, dir).catch((error: unknown) => warnTemplate(options, file, error)) : false;
+      if (!unpacked) await mkdir(dir, { recursive: true });
+    }
+    pglite = await PGlite.create(dir, { postgresqlconf: PGLITE_CONF });
+  } else {
+    template = await load();
+    pglite = await PGlite.create(template ? { loadDataDir: new Blob([template]), postgresqlconf: PGLITE_CONF } : { postgresqlconf: PGLITE_CONF });
+  }
   const db = new Kysely<ManagerDatabase>({ dialect: new PgliteDialect(pglite) });
   try {
     const applied = await migrate(db);
-    if (file && !template) {
-      const dump = await db.connection().execute(() => pglite.dumpDataDir("none"));
-      await mkdir(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, Buffer.from(await dump.arrayBuffer()));
-      await rename(tmp, file);
-      templates.set(file, Promise.resolve(dump));
+    // No template yet: this database, just migrated, becomes it (the build makes the
+    // packaged one this way; tests cache theirs).
+    if (!dir && !template && file === options.memoryTemplateFile) {
+      await writeTemplate(file, await db.connection().execute(() => pglite.dumpDataDir(file.endsWith(".gz") ? "gzip" : "none")));
     }
     return { db, applied };
   } catch (error) {
@@ -103,16 +116,34 @@ async function openPglite(dir: string | undefined, options: OpenDatabaseOptions)
   }
 }
 
-function templateFrom(file: string): Promise<Blob | undefined> {
+// A broken template only costs time: PGlite runs initdb instead.
+function warnTemplate(options: OpenDatabaseOptions, file: string, error: unknown): false {
+  (options.logger ?? noopLogger).warn("cannot unpack the database template; creating the database from scratch", { file, error: (error as Error).message });
+  return false;
+}
+
+async function writeTemplate(file: string, dump: Blob): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, Buffer.from(await dump.arrayBuffer()));
+  await rename(tmp, file);
+  templates.delete(file);
+}
+
+function templateFrom(file: string): Promise<Buffer | undefined> {
   let template = templates.get(file);
   if (!template) {
-    template = readFile(file).then(
-      (bytes) => new Blob([bytes]),
-      () => undefined,
-    );
+    template = readTemplate(file);
     templates.set(file, template);
   }
   return template;
+}
+
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<{ db: Db; applied: string[] }> {

@@ -47,7 +47,9 @@ export class PeerRecorder {
 
   /** Writes what was seen since the last flush. */
   flush(): Promise<void> {
-    this.#flushing ??= (async () => {
+    // Assigned before the body runs: a body that finishes at once (nothing pending) must
+    // not leave a settled promise behind that every later flush would return.
+    this.#flushing ??= Promise.resolve().then(async () => {
       try {
         while (this.#pending.size) {
           const batch = [...this.#pending.values()].slice(0, 500);
@@ -59,7 +61,7 @@ export class PeerRecorder {
       } finally {
         this.#flushing = undefined;
       }
-    })();
+    });
     return this.#flushing;
   }
 }

@@ -72,7 +72,7 @@ export class FleetService {
     const snapshot = await this.cache.snapshot();
     const key = `${request.hostname}\u0000${request.ip}\u0000${request.idc ?? ""}\u0000${request.location ?? ""}`;
     if (snapshot.searches.has(key)) return snapshot.searches.get(key);
-    const candidates = snapshot.clusters.filter((c) => snapshot.withActiveSchedulers.has(c.id));
+    const candidates = snapshot.candidates;
     const asker = {
       hostname: request.hostname,
       ip: request.ip,
@@ -176,6 +176,12 @@ export class FleetService {
     };
   }
 
+  /** A cluster's config revision; may lag a change by one cache fill, unless the cluster is new to it. */
+  async #configRevision(clusterId: number): Promise<number> {
+    const row = (await this.cache.latest()).rows.get(clusterId) ?? (await this.cache.snapshot()).rows.get(clusterId);
+    return row?.config_revision ?? 0;
+  }
+
   async *#keepAlive(requests: AsyncIterable<manager.KeepAliveRequest>): AsyncIterable<manager.KeepAliveResponse> {
     const session = this.keepalive.open();
     let sentRevision: number | undefined;
@@ -197,7 +203,7 @@ export class FleetService {
           );
         }
         // Tell a scheduler its cluster's configuration changed, so it refetches now.
-        const revision = kind === "scheduler" ? ((await this.cache.snapshot()).rows.get(member.clusterId)?.config_revision ?? 0) : 0;
+        const revision = kind === "scheduler" ? await this.#configRevision(member.clusterId) : 0;
         if (revision !== sentRevision) {
           sentRevision = revision;
           yield manager.KeepAliveResponse.create({ configRevision: revision });

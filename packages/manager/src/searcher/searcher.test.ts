@@ -53,6 +53,13 @@ describe("the default searcher", () => {
     for (const bad of ["10.0.0.0/33", "10.0.0/8", "fd00::/129", "x/1", "10.0.0.0/8/1", "10.0.0.0/-1", ""]) expect(parseCidr(bad)).toBeUndefined();
     expect(new CidrSet(["10.0.0.0/8"]).has("not-an-ip")).toBe(false);
   });
+
+  it("matches IPv4 ranges at their edges, host bits in a CIDR ignored", () => {
+    const set = new CidrSet(["10.2.3.4/24", "192.168.1.1", "255.255.255.255/32", "fd00::/8"]);
+    for (const ip of ["10.2.3.0", "10.2.3.255", "192.168.1.1", "255.255.255.255", "::ffff:10.2.3.9", "fd00::1"]) expect(set.has(ip), ip).toBe(true);
+    for (const ip of ["10.2.2.255", "10.2.4.0", "192.168.1.2", "255.255.255.254", "fe80::1"]) expect(set.has(ip), ip).toBe(false);
+    expect(new CidrSet(["0.0.0.0/0"]).has("203.0.113.9")).toBe(true);
+  });
 });
 
 describe("resolving a searcher from config", () => {

@@ -1,8 +1,7 @@
-import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DfError } from "@df/interface";
-import { CidrSet } from "../util/cidr.js";
+import { CidrSet, parseIp, type ParsedIp } from "../util/cidr.js";
 
 /** Who is asking for a scheduler cluster (a peer, a seed peer, a scheduler). */
 export interface SearchAsker {
@@ -49,6 +48,16 @@ interface Compiled {
   hostnames: RegExp[];
   idcs: string[];
   location: string[];
+  locationText: string;
+}
+
+/** The asker parsed once per search, not once per cluster. */
+interface Prepared {
+  hostname: string;
+  ip: ParsedIp | undefined;
+  idc: string | undefined;
+  location: string[] | undefined;
+  locationText: string;
 }
 
 /**
@@ -65,27 +74,33 @@ export class DefaultSearcher implements Searcher {
   readonly #compiled = new WeakMap<SearchCluster["scopes"], Compiled>();
 
   score(cluster: SearchCluster, asker: SearchAsker): number {
-    const c = this.#compile(cluster.scopes);
-    const w = SEARCHER_WEIGHTS;
-    let score = 0;
-    if (asker.ip && isIP(asker.ip) && c.cidrs.has(asker.ip)) score += w.cidr;
-    if (asker.hostname && c.hostnames.some((r) => r.test(asker.hostname))) score += w.hostname;
-    if (asker.idc && c.idcs.includes(asker.idc)) score += w.idc;
-    if (asker.location && c.location.length) score += w.location * locationAffinity(asker.location.split("|"), c.location);
-    if (cluster.isDefault) score += w.isDefault;
-    return score;
+    return this.#score(cluster, prepare(asker));
   }
 
   search(clusters: readonly SearchCluster[], asker: SearchAsker): SearchCluster[] {
+    const prepared = prepare(asker);
     return clusters
-      .map((cluster) => ({ cluster, score: this.score(cluster, asker) }))
+      .map((cluster) => ({ cluster, score: this.#score(cluster, prepared) }))
       .sort((a, b) => b.score - a.score || a.cluster.id - b.cluster.id)
       .map((s) => s.cluster);
+  }
+
+  #score(cluster: SearchCluster, asker: Prepared): number {
+    const c = this.#compile(cluster.scopes);
+    const w = SEARCHER_WEIGHTS;
+    let score = 0;
+    if (asker.ip && c.cidrs.has(asker.ip)) score += w.cidr;
+    if (asker.hostname && c.hostnames.some((r) => r.test(asker.hostname))) score += w.hostname;
+    if (asker.idc && c.idcs.includes(asker.idc)) score += w.idc;
+    if (asker.location && c.location.length) score += w.location * locationAffinity(asker, c);
+    if (cluster.isDefault) score += w.isDefault;
+    return score;
   }
 
   #compile(scopes: SearchCluster["scopes"]): Compiled {
     let compiled = this.#compiled.get(scopes);
     if (!compiled) {
+      const location = (scopes.location ?? "").split("|").filter(Boolean);
       compiled = {
         cidrs: new CidrSet(scopes.cidrs ?? []),
         // Scopes are validated on write; a regex that still fails to compile matches nothing.
@@ -97,7 +112,8 @@ export class DefaultSearcher implements Searcher {
           }
         }),
         idcs: (scopes.idc ?? "").split("|").filter(Boolean),
-        location: (scopes.location ?? "").split("|").filter(Boolean),
+        location,
+        locationText: location.join("|"),
       };
       this.#compiled.set(scopes, compiled);
     }
@@ -105,12 +121,25 @@ export class DefaultSearcher implements Searcher {
   }
 }
 
+function prepare(asker: SearchAsker): Prepared {
+  const location = asker.location ? asker.location.split("|") : undefined;
+  return {
+    hostname: asker.hostname,
+    ip: asker.ip ? parseIp(asker.ip) : undefined,
+    idc: asker.idc || undefined,
+    location,
+    locationText: location?.join("|") ?? "",
+  };
+}
+
 /** Shared leading elements over 5, as the scheduler's location feature (reference §4.3). */
-function locationAffinity(asker: readonly string[], cluster: readonly string[]): number {
-  if (asker.join("|") === cluster.join("|")) return 1;
+function locationAffinity(asker: Prepared, cluster: Compiled): number {
+  if (asker.locationText === cluster.locationText) return 1;
+  const a = asker.location!;
+  const c = cluster.location;
   let shared = 0;
-  const n = Math.min(asker.length, cluster.length, MAX_LOCATION_ELEMENTS);
-  while (shared < n && asker[shared] === cluster[shared]) shared++;
+  const n = Math.min(a.length, c.length, MAX_LOCATION_ELEMENTS);
+  while (shared < n && a[shared] === c[shared]) shared++;
   return shared / MAX_LOCATION_ELEMENTS;
 }
 
