@@ -11,6 +11,11 @@ export interface AtomicWriteOptions {
    * old or the new file, but a crash of the machine may leave an empty one.
    */
   durable?: boolean;
+  /**
+   * The rename waits for this (and does not happen if it rejects): the new contents are
+   * written, and synced, while something they depend on is made durable.
+   */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -27,6 +32,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     } finally {
       await handle.close();
     }
+    await options.after;
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });

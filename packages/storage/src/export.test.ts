@@ -78,6 +78,16 @@ describe("export", () => {
     });
   });
 
+  it("without overwrite, still tells a folder in the way from a file in the way", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    await mkdir(path.join(dir, "a-dir"));
+    await expect(storage.exportTask(task.id, path.join(dir, "a-dir"))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await writeFile(path.join(dir, "a-file"), "old");
+    await expect(storage.exportTask(task.id, path.join(dir, "a-file"))).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    expect(await storage.exportTask(task.id, path.join(dir, "new.bin"))).toMatchObject({ method: "hardlink" });
+    expect(await readFile(path.join(dir, "new.bin"))).toEqual(content);
+  });
+
   it("re-exports over its own earlier hard link without leaving a temporary file behind", async () => {
     const { dir, storage, task, content } = await completeTask();
     const outDir = path.join(dir, "out");

@@ -40,6 +40,12 @@ const NO_LINK = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK"]);
 export async function exportFile(source: string, output: string, options: ExportOptions = {}): Promise<ExportResult> {
   const target = path.resolve(output);
   const mode = options.mode ?? "auto";
+  // The common case in one system call: a new name in an existing folder. link()
+  // refuses an existing target, so anything else (no folder yet, a file or folder in
+  // the way, another file system) takes the careful path below.
+  if (mode !== "copy" && !options.overwrite && options.within === undefined && (await link(source, target).then(() => true, () => false))) {
+    return { path: target, method: "hardlink" };
+  }
   if (options.within !== undefined) await assertWithin(options.within, target);
   await mkdir(path.dirname(target), { recursive: true });
   // Checked again now that the folders exist, against a symlink swapped in meanwhile.

@@ -16,12 +16,13 @@
  * Crash safety. A piece counts as finished only once its bytes are written, its CRC-32
  * (and the sender's digest, if given) checked and its log record appended; nothing is
  * fsynced per piece (a large task's content is fdatasynced in the background every
- * 128 MiB, only to spread the disk's work). Completing a task fdatasyncs the content, then durably rewrites
- * the record with every piece's digest and drops the log: complete tasks are trusted
- * on restart. An incomplete task's pieces are re-read and checked against their CRCs
- * on restart (all of them after a crash, only those written after the last clean
- * shutdown's fsync otherwise), and those that fail are forgotten. A record that does
- * not parse drops its task, logged, and the other tasks load.
+ * 16 MiB, only to spread the disk's work). Completing a task fdatasyncs the content
+ * and durably rewrites the record with every piece's digest (written and synced while
+ * the content syncs, renamed into place only once it is durable), then drops the log:
+ * complete tasks are trusted on restart. An incomplete task's pieces are re-read and
+ * checked against their CRCs on restart (all of them after a crash, only those written
+ * after the last clean shutdown's fsync otherwise), and those that fail are forgotten.
+ * A record that does not parse drops its task, logged, and the other tasks load.
  *
  * Concurrency. Any number of tasks, readers and writers at once; two writers of one
  * piece take turns (the first good copy wins), the same task created twice at once is

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createRecordingLogger } from "@df/interface";
@@ -162,6 +162,19 @@ describe("restart", () => {
     await expect(stat(strayLog)).rejects.toMatchObject({ code: "ENOENT" });
     await expect(stat(misplaced)).rejects.toMatchObject({ code: "ENOENT" });
     expect(await readFile(task.paths.content)).toHaveLength(LENGTH);
+  });
+
+  it("does not record a task as complete when its content cannot be synced", async () => {
+    const storage = await openStorage({ dir: await tempDir() });
+    const task = await storage.createTask({ taskId: taskIdOf(13), contentLength: 0, pieceLength: PIECE });
+    // fdatasync fails on /dev/full (EINVAL): content that cannot be made durable. The
+    // complete record is written meanwhile, but must not take the old one's place.
+    await rm(task.paths.content);
+    await symlink("/dev/full", task.paths.content);
+    await expect(task.markComplete()).rejects.toThrow();
+    expect(task.complete).toBe(false);
+    expect(JSON.parse(await readFile(task.paths.metadata, "utf8"))).not.toHaveProperty("finishedAt");
+    expect((await readdir(path.dirname(task.paths.metadata))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
   it("trusts the complete record over a piece log left beside it", async () => {

@@ -1,4 +1,4 @@
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { pieceCount, pieceLengthFor } from "@df/piece";
@@ -7,7 +7,7 @@ import { mapLimit } from "./concurrency.js";
 import { statfsDiskUsage, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
 import { exportFile, type ExportOptions, type ExportResult } from "./export.js";
 import { planGc, resolveGcConfig, type Eviction, type GcConfig, type GcOptions } from "./gc.js";
-import { assertTaskId, Layout } from "./layout.js";
+import { assertTaskId, Layout, type TaskPaths } from "./layout.js";
 import { loadTasks } from "./loader.js";
 import { encodeTaskRecord, type TaskDescriptor } from "./metadata.js";
 import { PieceTable } from "./piece-table.js";
@@ -85,6 +85,8 @@ export class Storage {
   readonly #deferred = new Map<string, { task: Task; done: () => void }>();
   readonly #context: TaskContext;
   readonly #clock: () => number;
+  /** Prefix folders known to exist. */
+  readonly #knownFolders = new Set<string>();
   #gcTimer: NodeJS.Timeout | undefined;
   #gcRun: Promise<GcReport> | undefined;
   #closing: Promise<void> | undefined;
@@ -179,8 +181,10 @@ export class Storage {
   }
 
   async #create(descriptor: TaskDescriptor): Promise<Task> {
-    await this.#checkFreeSpace(descriptor);
     const paths = this.#layout.paths(descriptor.taskId);
+    // Checked while the files are made (sparse: they take no space yet); a task that
+    // does not fit has its files removed again, and this error wins over any other.
+    const space = this.#checkFreeSpace(descriptor).then(() => undefined, (error: unknown) => ({ error }));
     const now = this.#clock();
     const task = new Task({
       descriptor,
@@ -193,27 +197,41 @@ export class Storage {
       paths,
       context: this.#context,
     });
-    try {
-      await Promise.all([mkdir(path.dirname(paths.content), { recursive: true }), mkdir(path.dirname(paths.metadata), { recursive: true })]);
-      await rm(paths.pieceLog, { force: true });
-      // Sized with ftruncate: a sparse file, so blocks are taken as pieces land. Node
-      // has no fallocate; the free-space check stands in for the reservation.
-      const handle = await open(paths.content, "w");
-      try {
-        await handle.truncate(descriptor.contentLength);
-      } finally {
-        await handle.close();
-      }
-      // Not fsynced: after a power loss the worst case is an empty or missing record,
-      // and the loader drops such a task with whatever it had.
-      await writeFileAtomic(paths.metadata, encodeTaskRecord(task.toRecord()));
-    } catch (error) {
+    const made = await this.#makeFiles(task, paths);
+    const failure = (await space) ?? made;
+    if (failure) {
+      this.#knownFolders.clear();
       await Promise.all([paths.metadata, paths.pieceLog, paths.content].map((file) => rm(file, { force: true }).catch(() => {})));
-      throw toDfError(error);
+      throw toDfError(failure.error);
     }
     this.#tasks.set(descriptor.taskId, task);
     this.#logger.debug("task created", { taskId: descriptor.taskId, contentLength: descriptor.contentLength });
     return task;
+  }
+
+  /**
+   * A new task's files, all at once: the loader copes with any of them missing after a
+   * crash (no record: content and log are removed; no content: the task is dropped).
+   * Resolves with the first failure, once every file operation has settled.
+   */
+  async #makeFiles(task: Task, paths: TaskPaths): Promise<{ error: unknown } | undefined> {
+    // Prefix folders are made once per run: nothing removes them while the store is open.
+    const folders = [path.dirname(paths.content), path.dirname(paths.metadata)].filter((dir) => !this.#knownFolders.has(dir));
+    try {
+      await Promise.all(folders.map((dir) => mkdir(dir, { recursive: true })));
+    } catch (error) {
+      return { error };
+    }
+    for (const dir of folders) this.#knownFolders.add(dir);
+    const made = await Promise.allSettled([
+      removeFile(paths.pieceLog),
+      createContent(paths.content, task.contentLength),
+      // Not fsynced: after a power loss the worst case is an empty or missing record,
+      // and the loader drops such a task with whatever it had.
+      writeFileAtomic(paths.metadata, encodeTaskRecord(task.toRecord())),
+    ]);
+    const failed = made.find((result) => result.status === "rejected");
+    return failed ? { error: failed.reason } : undefined;
   }
 
   async #checkFreeSpace(descriptor: TaskDescriptor): Promise<void> {
@@ -380,8 +398,8 @@ export class Storage {
     const removal = (async () => {
       await task.closeFiles();
       const { metadata, pieceLog, content } = task.paths;
-      await rm(metadata, { force: true });
-      await Promise.all([rm(pieceLog, { force: true }), rm(content, { force: true })]);
+      await removeFile(metadata);
+      await Promise.all([removeFile(pieceLog), removeFile(content)]);
     })();
     const settled = removal.catch(() => {});
     this.#removing.set(task.id, settled);
@@ -400,6 +418,26 @@ export class Storage {
 
   #assertOpen(): void {
     if (this.#closing) throw new DfError("FAILED_PRECONDITION", `the storage at ${this.dir} is closed`, { reason: "storage-closed" });
+  }
+}
+
+/** unlink, where a file already gone is fine: one system call, where rm() takes two. */
+async function removeFile(file: string): Promise<void> {
+  await unlink(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
+
+/**
+ * Sized with ftruncate: a sparse file, so blocks are taken as pieces land. Node has no
+ * fallocate; the free-space check stands in for the reservation.
+ */
+async function createContent(file: string, contentLength: number): Promise<void> {
+  const handle = await open(file, "w");
+  try {
+    await handle.truncate(contentLength);
+  } finally {
+    await handle.close();
   }
 }
 

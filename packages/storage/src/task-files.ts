@@ -2,9 +2,9 @@ import { open, type FileHandle } from "node:fs/promises";
 import type { TaskPaths } from "./layout.js";
 
 /**
- * The open files of one task, opened on first use and closed when the task goes idle.
- * One content handle serves every concurrent reader and writer through positional
- * I/O, so a busy task costs one descriptor however many pieces are in flight.
+ * The open files of one task, opened on first use and closed soon after the task goes
+ * idle. One content handle serves every concurrent reader and writer through
+ * positional I/O, so a busy task costs one descriptor however many pieces are in flight.
  */
 export class TaskFiles {
   readonly paths: TaskPaths;

@@ -71,6 +71,21 @@ describe("dfcache through the daemon: import, stat, export, delete", () => {
     expect(b.conductor.running).toBe(0);
   });
 
+  it("an export from a holder that lost its copy unannounced is NOT_FOUND and leaves nothing on the exporter", async () => {
+    const { b, dir, clientA, clientB } = await twoPeers();
+    const file = path.join(dir, "lost.bin");
+    await writeFile(file, randomBytes(5 * MiB));
+    const imported = await importFile(clientA, "cid-lost", file);
+    // Only here: the scheduler still lists peer A as a holder of the whole task.
+    await unary(clientA, "deleteTask", daemonDownload.DeleteTaskRequest.create({ url: cacheUrl("cid-lost"), type: PERSISTENT_CACHE, remote: false }));
+    expect((await stat(clientB, "cid-lost")).task?.hasAvailablePeer).toBe(true);
+    const lost = await failure(exportTo(clientB, "cid-lost", path.join(dir, "lost.out")));
+    expect(lost.code).toBe("NOT_FOUND");
+    expect(b.storage.getTask(imported.task!.id)).toBeUndefined();
+    expect(b.conductor.running).toBe(0);
+    await expect(readFile(path.join(dir, "lost.out"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("refuses an existing output unless told to overwrite, leaving it as it was", async () => {
     const { dir, clientA } = await twoPeers();
     const file = path.join(dir, "in.bin");

@@ -1,9 +1,8 @@
 import { DfError, hasErrorCode, toDfError } from "@df/interface";
 import { common, type daemonDownload } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import { identify, storedIdentity, taskIdOf, type TaskIdentity } from "../conductor/task-identity.js";
+import { identify, taskIdOf } from "../conductor/task-identity.js";
 import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "../download-service/output.js";
-import type { Subscription } from "../conductor/subscription.js";
 import type { CacheDeps } from "./deps.js";
 import { exportable, statOnScheduler } from "./scheduler-calls.js";
 
@@ -25,6 +24,10 @@ export interface ExportResult {
 export async function exportTask(deps: CacheDeps, request: daemonDownload.ExportTaskRequest, signal?: AbortSignal): Promise<ExportResult> {
   const taskId = taskIdOf(request);
   checkDigest(request.digest);
+  // The scheduler is asked while the output is checked; a bad output still fails first.
+  const early = deps.storage.getTask(taskId);
+  const asking = early?.complete || request.localOnly ? undefined : statOnScheduler(deps, taskId);
+  asking?.catch(() => {});
   const output = await checkOutput(request.outputPath, request.overwrite);
   const finish = async (task: StoredTask): Promise<void> => {
     if (request.digest) await verifyTaskDigest(task, request.digest);
@@ -40,7 +43,7 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
 
   let known: common.Task | undefined;
   try {
-    known = (await statOnScheduler(deps, taskId)).task;
+    known = (await (asking ?? statOnScheduler(deps, taskId))).task;
   } catch (error) {
     if (hasErrorCode(error, "NOT_FOUND")) throw notFound(taskId, "is held by no peer", error);
     throw error;
@@ -63,21 +66,21 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
       reason: "task-id-mismatch",
     });
   }
-  const created = await createFromRecord(deps, identity, task);
-  let subscription: Subscription;
-  try {
-    subscription = deps.conductor.download(download, signal ? { signal } : {});
-  } catch (error) {
-    await created?.discardIfEmpty();
-    throw error;
-  }
+  // Nothing of the task here yet: the download makes the stored task from the
+  // scheduler's record (its holders announced the lengths) while it registers, so no
+  // parent is asked for them, and this export removes it again if it stays empty.
+  const fresh = !deps.storage.getTask(taskId) && !deps.conductor.runOf(taskId);
+  const layout = task.contentLength && task.pieceLength ? { contentLength: task.contentLength, pieceLength: task.pieceLength } : undefined;
+  const subscription = deps.conductor.download(download, { ...(signal ? { signal } : {}), ...(layout ? { layout } : {}) });
+  let adopted: StoredTask | undefined;
   let done: StoredTask | undefined;
   try {
     for await (const event of subscription) {
-      if (event.kind === "finished") done = event.task;
+      if (event.kind === "started") adopted = event.task;
+      else if (event.kind === "finished") done = event.task;
     }
   } catch (error) {
-    await created?.discardIfEmpty();
+    if (fresh && adopted) await discardIfEmpty(deps, adopted);
     // No peer could serve it (the holder left before the scheduler noticed): for the
     // caller that is "not found", as it would be a moment later.
     if (hasErrorCode(error, "FAILED_PRECONDITION", "back-to-source-disabled")) throw notFound(taskId, "could be fetched from no peer", error);
@@ -88,26 +91,10 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
   return { task: done, outputPath: output, from: "peers" };
 }
 
-/**
- * Creates the stored task from the scheduler's record (its holders announced length and
- * piece length), so the download need not ask a parent for them first: one round trip
- * less. Only when nothing of the task is here or downloading. Returns a way to remove
- * it again if the download stores nothing.
- */
-async function createFromRecord(
-  deps: CacheDeps,
-  identity: TaskIdentity,
-  record: common.Task,
-): Promise<{ discardIfEmpty(): Promise<void> } | undefined> {
-  const { taskId } = identity;
-  if (!record.contentLength || !record.pieceLength || deps.storage.getTask(taskId) || deps.conductor.runOf(taskId)) return undefined;
-  const task = await deps.storage.createTask({ taskId, contentLength: record.contentLength, pieceLength: record.pieceLength, ...storedIdentity(identity) });
-  return {
-    async discardIfEmpty() {
-      if (task.finishedBytes > 0 || deps.conductor.runOf(taskId) || deps.storage.getTask(taskId) !== task) return;
-      await deps.storage.deleteTask(taskId, { defer: true }).catch(() => {});
-    },
-  };
+/** Removes a task this export's download created, unless it stored something or a download took it up again. */
+async function discardIfEmpty(deps: CacheDeps, task: StoredTask): Promise<void> {
+  if (task.finishedBytes > 0 || deps.conductor.runOf(task.id) || deps.storage.getTask(task.id) !== task) return;
+  await deps.storage.deleteTask(task.id, { defer: true }).catch(() => {});
 }
 
 function notFound(taskId: string, why: string, cause?: unknown): DfError {

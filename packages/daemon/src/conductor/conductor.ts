@@ -12,7 +12,7 @@ import { TaskFailures } from "../upload/task-failures.js";
 import { HostAnnouncer } from "./announcer.js";
 import { DaemonHost } from "./host.js";
 import { DaemonMetrics } from "./metrics.js";
-import { TaskRun, type RunContext } from "./run.js";
+import { TaskRun, type RunContext, type TaskLayout } from "./run.js";
 import { SchedulerClients } from "./scheduler-clients.js";
 import { Subscription } from "./subscription.js";
 import { identify, identityDownload, type TaskIdentity } from "./task-identity.js";
@@ -20,6 +20,12 @@ import { identify, identityDownload, type TaskIdentity } from "./task-identity.j
 export interface DownloadOptions {
   /** The client went away: its view ends, the download goes on for others. */
   signal?: AbortSignal;
+  /**
+   * The task's length and piece length, when the caller already knows them (dfcache
+   * export has the scheduler's record): a new download then creates the stored task
+   * while it registers, and need not ask a parent for them.
+   */
+  layout?: TaskLayout;
 }
 
 /**
@@ -132,7 +138,7 @@ export class TaskConductor {
     }
     const run = new TaskRun(this.#context, identity, download, () => {
       if (this.#runs.get(identity.taskId) === run) this.#runs.delete(identity.taskId);
-    });
+    }, options.layout);
     const subscription = new Subscription(identity.taskId, run.peerId, subscriptionOptions);
     run.attach(subscription);
     this.#runs.set(identity.taskId, run);

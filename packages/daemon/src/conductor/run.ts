@@ -16,6 +16,12 @@ import type { Subscription } from "./subscription.js";
 import { storedIdentity, type TaskIdentity } from "./task-identity.js";
 import type { PeerClientPool } from "../transfer/peer-client-pool.js";
 
+/** How a task is cut: known up front, the stored task can be made before any parent is asked. */
+export interface TaskLayout {
+  contentLength: number;
+  pieceLength: number;
+}
+
 /** What every download of a daemon shares. */
 export interface RunContext {
   storage: Storage;
@@ -59,6 +65,7 @@ export class TaskRun {
   readonly #abort = new AbortController();
   readonly #startedAt = performance.now();
   readonly #onClosed: () => void;
+  readonly #layout: TaskLayout | undefined;
   #whole = false;
   #accepting = true;
   #task: StoredTask | undefined;
@@ -67,8 +74,9 @@ export class TaskRun {
   #wentToSource = false;
   #done: Promise<void> | undefined;
 
-  constructor(ctx: RunContext, identity: TaskIdentity, download: common.Download, onClosed: () => void) {
+  constructor(ctx: RunContext, identity: TaskIdentity, download: common.Download, onClosed: () => void, layout?: TaskLayout) {
     this.#ctx = ctx;
+    this.#layout = layout;
     this.identity = identity;
     this.taskId = identity.taskId;
     this.download = download;
@@ -135,18 +143,29 @@ export class TaskRun {
       // The scheduler books this much upload load on the parents it hands out.
       concurrentPieceCount: this.download.concurrentPieceCount ?? this.#ctx.config.download.concurrentPieceCount,
     });
-    const opened = await SchedulerSession.open(
-      this.#ctx.schedulers,
-      { hostId: this.#ctx.host.id, taskId: this.taskId, peerId: this.peerId },
-      download,
-      {
-        timeoutMs: scheduler.scheduleTimeout,
-        announceHost: (address) => this.#ctx.announceHost(address),
-        logger: this.#logger,
-        signal: this.#abort.signal,
-      },
-    );
+    // With the layout known, the stored task is made while the scheduler answers.
+    const layout = this.#task ? undefined : this.#layout;
+    const creating = layout ? this.createTask(layout.contentLength, layout.pieceLength).then(() => undefined, (error: unknown) => ({ error })) : undefined;
+    let opened: Awaited<ReturnType<typeof SchedulerSession.open>>;
+    try {
+      opened = await SchedulerSession.open(
+        this.#ctx.schedulers,
+        { hostId: this.#ctx.host.id, taskId: this.taskId, peerId: this.peerId },
+        download,
+        {
+          timeoutMs: scheduler.scheduleTimeout,
+          announceHost: (address) => this.#ctx.announceHost(address),
+          logger: this.#logger,
+          signal: this.#abort.signal,
+        },
+      );
+    } finally {
+      // Settled before the run can end: the task it adopts is released with the run.
+      await creating;
+    }
     this.#session = opened.session;
+    const creation = await creating;
+    if (creation) throw creation.error;
     let answer: ScheduleAnswer = opened.answer;
     let stalls = 0;
     for (let reschedules = 0; ; reschedules++) {

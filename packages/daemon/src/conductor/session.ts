@@ -208,5 +208,6 @@ function toAnswer(response: scheduler.AnnouncePeerResponse): ScheduleAnswer | un
 function toParent(peer: common.Peer): ParentRef[] {
   const host = peer.host;
   if (!peer.id || !host?.ip || !host.port) return [];
-  return [{ peerId: peer.id, hostId: host.id, ip: host.ip, port: host.port, downloadPort: host.downloadPort }];
+  const holdsAll = peer.state === common.PeerState.SUCCEEDED;
+  return [{ peerId: peer.id, hostId: host.id, ip: host.ip, port: host.port, downloadPort: host.downloadPort, ...(holdsAll ? { holdsAll } : {}) }];
 }

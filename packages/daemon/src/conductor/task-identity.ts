@@ -40,6 +40,37 @@ export function taskTypeToProto(type: string | undefined): common.TaskType {
  * one fails before anything is fetched).
  */
 export function identify(naming: TaskNaming): TaskIdentity {
+  const type = taskTypeOf(naming.type);
+  const filtered = [...naming.filteredQueryParams];
+  const key = JSON.stringify([naming.url, type, naming.tag, naming.application, naming.pieceLength, filtered, naming.contentForCalculatingTaskId]);
+  const id = knownIds.get(key) ?? remember(key, computeTaskId(naming, type, filtered));
+  return {
+    taskId: id,
+    url: naming.url,
+    type,
+    ...(naming.tag ? { tag: naming.tag } : {}),
+    ...(naming.application ? { application: naming.application } : {}),
+    ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
+    filteredQueryParams: filtered,
+  };
+}
+
+/**
+ * Task IDs of namings seen lately. Clients name a task by the same inputs again and
+ * again (stat, export, delete of one cid); parsing the URL and hashing them cost more
+ * than the rest of a local stat. Only valid namings get here.
+ */
+const knownIds = new Map<string, string>();
+const KNOWN_IDS = 4096;
+
+function remember(key: string, id: string): string {
+  // Oldest first: a Map iterates in insertion order.
+  if (knownIds.size >= KNOWN_IDS) knownIds.delete(knownIds.keys().next().value as string);
+  knownIds.set(key, id);
+  return id;
+}
+
+function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[]): string {
   if (!naming.url) {
     throw new DfError("INVALID_ARGUMENT", "download.url is required: the URL to fetch", { reason: "missing-url" });
   }
@@ -52,9 +83,7 @@ export function identify(naming: TaskNaming): TaskIdentity {
     });
   }
   if (naming.pieceLength !== undefined && naming.pieceLength !== 0) pieceLengthFor(0, naming.pieceLength);
-  const type = taskTypeOf(naming.type);
-  const filtered = [...naming.filteredQueryParams];
-  const id = naming.contentForCalculatingTaskId
+  return naming.contentForCalculatingTaskId
     ? taskIdFromContent(naming.contentForCalculatingTaskId)
     : taskId({
         url: naming.url,
@@ -64,15 +93,6 @@ export function identify(naming: TaskNaming): TaskIdentity {
         ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
         ...(filtered.length > 0 ? { filteredQueryParams: filtered } : {}),
       });
-  return {
-    taskId: id,
-    url: naming.url,
-    type,
-    ...(naming.tag ? { tag: naming.tag } : {}),
-    ...(naming.application ? { application: naming.application } : {}),
-    ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
-    filteredQueryParams: filtered,
-  };
 }
 
 /** A task ID given directly, or derived from the naming fields; one of the two is required. */

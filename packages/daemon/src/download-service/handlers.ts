@@ -1,6 +1,6 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
 import { daemonDownload, type ServiceHandlers } from "@df/rpc";
-import type { Storage } from "@df/storage";
+import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../conductor/host.js";
 import type { SchedulerClients } from "../conductor/scheduler-clients.js";
@@ -21,6 +21,19 @@ export interface DownloadServiceDeps {
 }
 
 type Handlers = ServiceHandlers<daemonDownload.DfdaemonDownloadService>;
+
+/**
+ * A complete task never changes (no piece is written again, the state stays
+ * SUCCEEDED), so its StatTask answer is built once: building it cost more than the
+ * rest of a local stat.
+ */
+const completeAnswers = new WeakMap<StoredTask, daemonDownload.StatTaskResponse>();
+
+function completeAnswer(task: StoredTask): daemonDownload.StatTaskResponse {
+  let answer = completeAnswers.get(task);
+  if (!answer) completeAnswers.set(task, (answer = daemonDownload.StatTaskResponse.create({ task: storedTaskToProto(task, false) })));
+  return answer;
+}
 
 /**
  * The daemon's service for local clients (dfget, dfcache) on the unix socket. Import
@@ -59,7 +72,9 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       const taskId = taskIdOf(request);
       const stored = storage.getTask(taskId);
       const local = (): daemonDownload.StatTaskResponse =>
-        daemonDownload.StatTaskResponse.create({ task: storedTaskToProto(stored!, conductor.runOf(taskId) !== undefined) });
+        stored!.complete
+          ? completeAnswer(stored!)
+          : daemonDownload.StatTaskResponse.create({ task: storedTaskToProto(stored!, conductor.runOf(taskId) !== undefined) });
       if (stored && (stored.complete || request.localOnly)) return local();
       if (request.localOnly) {
         throw new DfError("NOT_FOUND", `task ${taskId} is not on this host`, { reason: "task-not-found", details: { taskId } });

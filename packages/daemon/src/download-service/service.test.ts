@@ -33,6 +33,21 @@ describe("download service: stat, delete, unimplemented and bad requests", () =>
     await expect(unary(client, "deleteTask", daemonDownload.DeleteTaskRequest.create({ url }))).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("describes the task held now: after a delete and a new download of other content, stat says so", async () => {
+    const origin = await startOrigin();
+    const url = origin.publish("/changes.bin", Buffer.alloc(1000, 7));
+    const daemon = await startDaemon({ name: "restat", scheduler: DEAD_SCHEDULER });
+    const client = downloadClient(daemon.addresses.socket);
+    const stat = async () => (await unary(client, "statTask", daemonDownload.StatTaskRequest.create({ url, localOnly: true }))).task;
+    await download(daemon.addresses.socket, { url });
+    expect(await stat()).toMatchObject({ contentLength: 1000, pieceCount: 1 });
+    expect(await stat()).toEqual(await stat());
+    await unary(client, "deleteTask", daemonDownload.DeleteTaskRequest.create({ url }));
+    origin.publish("/changes.bin", Buffer.alloc(5 * 2 ** 20, 9));
+    await download(daemon.addresses.socket, { url });
+    expect(await stat()).toMatchObject({ contentLength: 5 * 2 ** 20, pieceCount: 2, state: common.TaskState.SUCCEEDED });
+  });
+
   it("asks the scheduler about a task this host does not hold, and tells it when the task is deleted remotely", async () => {
     const origin = await startOrigin();
     const { scheduler, address } = await startScheduler();

@@ -19,7 +19,12 @@ export interface RunSettings {
   random: () => number;
 }
 
-type Failure = { kind: "busy" } | { kind: "parent"; error: DfError } | { kind: "fatal"; error: DfError };
+type Failure =
+  | { kind: "busy" }
+  /** Asked for before its SyncPieces listed it, and the parent does not have it: no fault. */
+  | { kind: "unheld" }
+  | { kind: "parent"; error: DfError }
+  | { kind: "fatal"; error: DfError };
 type Stage = "shaper" | "fetch" | "write";
 
 /**
@@ -109,6 +114,7 @@ export class DownloadRun implements LinkEvents {
       const link = new ParentLink(ref, this.#settings.pool, this.#settings.buffers, this.#settings.forceGrpc, this.#logger);
       this.#links.push(link);
       link.startSync(this.#task, { hostId: this.#request.hostId, peerId: this.#request.peerId, interested }, this, this.#stop.signal);
+      if (link.trusted) for (const number of this.#missing) this.holds(link, number);
     }
   }
 
@@ -179,7 +185,7 @@ export class DownloadRun implements LinkEvents {
   async #attempt(number: number, link: ParentLink): Promise<void> {
     const task = this.#task;
     const range = pieceRange(number, task.contentLength, task.pieceLength);
-    const digest = link.digestOf(number) as string;
+    const digest = link.digestOf(number);
     const { pieceTimeoutMs, shaper } = this.#settings;
     const deadline = new AbortController();
     const signal = AbortSignal.any([this.#stop.signal, deadline.signal]);
@@ -205,7 +211,7 @@ export class DownloadRun implements LinkEvents {
       const started = performance.now();
       fetched = await link.fetch({ taskId: task.id, number, length: range.length, digest, hostId: this.#request.hostId }, signal);
       stage = "write";
-      const piece = await task.writePiece(number, fetched.source, { digest, signal });
+      const piece = await task.writePiece(number, fetched.source, { digest: fetched.digest, signal });
       const costMs = performance.now() - started;
       link.succeeded(range.length, costMs);
       shaper?.record(task.id, range.length);
@@ -214,7 +220,7 @@ export class DownloadRun implements LinkEvents {
     } catch (error) {
       // The run is over (done, abandoned or cancelled): not the parent's fault.
       if (this.#stop.signal.aborted) return;
-      this.#failed(number, link, this.#classify(error, stage, fetched, deadline.signal));
+      this.#failed(number, link, this.#classify(error, stage, fetched, deadline.signal, digest === undefined));
     } finally {
       clearTimeout(timer);
       fetched?.discard();
@@ -222,7 +228,7 @@ export class DownloadRun implements LinkEvents {
     }
   }
 
-  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, deadline: AbortSignal): Failure {
+  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, deadline: AbortSignal, unannounced: boolean): Failure {
     if (deadline.aborted) return { kind: "parent", error: deadline.reason as DfError };
     const failure = toDfError(error);
     const remote = fetched?.remoteError();
@@ -231,6 +237,7 @@ export class DownloadRun implements LinkEvents {
     if (stage === "shaper") return { kind: "fatal", error: failure };
     if (stage === "fetch") {
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "upload-busy") return { kind: "busy" };
+      if (unannounced && failure.code === "NOT_FOUND") return { kind: "unheld" };
       return { kind: "parent", error: failure };
     }
     if (remote) return { kind: "parent", error: remote };
@@ -245,6 +252,10 @@ export class DownloadRun implements LinkEvents {
   #failed(number: number, link: ParentLink, failure: Failure): void {
     if (failure.kind === "busy") {
       link.busy();
+      return;
+    }
+    if (failure.kind === "unheld") {
+      this.#unannounced(link);
       return;
     }
     if (failure.kind === "fatal") {
@@ -283,6 +294,17 @@ export class DownloadRun implements LinkEvents {
     this.#holders.delete(number);
     this.#lastProgress = performance.now();
     this.#notify();
+  }
+
+  /**
+   * The scheduler's word that `link` holds the whole task was wrong (it lost the task or
+   * some pieces): from now on only what its SyncPieces lists is asked of it.
+   */
+  #unannounced(link: ParentLink): void {
+    for (const [number, holders] of this.#holders) {
+      if (link.digestOf(number) === undefined && holders.delete(link) && holders.size === 0) this.#holders.delete(number);
+    }
+    link.distrust();
   }
 
   #forget(link: ParentLink): void {

@@ -12,8 +12,12 @@ export interface PieceRequest {
   taskId: string;
   number: number;
   length: number;
-  /** The digest the parent announced in SyncPieces. */
-  digest: string;
+  /**
+   * The digest the parent announced in SyncPieces; undefined when the piece is asked for
+   * before that (a parent that holds the whole task): then the digest the parent sends
+   * with the bytes is the one the piece is checked against.
+   */
+  digest: string | undefined;
   /** The asking host, for the parent's upload accounting. */
   hostId: string;
 }
@@ -25,6 +29,8 @@ export interface PieceRequest {
  */
 export interface FetchedPiece {
   source: PieceSource;
+  /** What the bytes must hash to: the announced digest, else the one sent with them. */
+  digest: string;
   remoteError(): DfError | undefined;
   /** Frees the connection if the bytes were not (all) read, e.g. storage already had the piece. Idempotent. */
   discard(): void;
@@ -98,13 +104,11 @@ export async function fetchPieceHttp(pool: BytePool, piece: PieceRequest, signal
     pool.release(connection);
     throw errorFromAnswer(head.status, head.headers, body, what);
   }
-  const digest = head.headers[HEADERS.digest];
+  const sent = head.headers[HEADERS.digest];
   const mismatch =
     head.contentLength !== piece.length
       ? `is ${String(head.contentLength)} bytes, expected ${piece.length}`
-      : digest !== undefined && digest !== piece.digest
-        ? `has digest ${digest}, but SyncPieces said ${piece.digest}`
-        : undefined;
+      : digestMismatch(piece.digest, sent);
   if (mismatch) {
     connection.destroy();
     throw new DfError("DATA_LOSS", `${what} ${mismatch}`, { reason: "piece-metadata-mismatch", details: { number: piece.number } });
@@ -138,7 +142,13 @@ export async function fetchPieceHttp(pool: BytePool, piece: PieceRequest, signal
       buffers.give(buffer);
     }
   }
-  return { source: chunks(), remoteError: () => remote, discard: () => settle(false) };
+  return { source: chunks(), digest: (piece.digest ?? sent) as string, remoteError: () => remote, discard: () => settle(false) };
+}
+
+/** Why the digest sent with a piece cannot be used, if it cannot. */
+function digestMismatch(announced: string | undefined, sent: string | undefined): string | undefined {
+  if (announced === undefined) return sent?.includes(":") ? undefined : `came without a digest (${String(sent)}) to check it against`;
+  return sent !== undefined && sent !== announced ? `has digest ${sent}, but SyncPieces said ${announced}` : undefined;
 }
 
 async function readErrorBody(lease: Lease, signal: AbortSignal): Promise<string> {
@@ -162,14 +172,15 @@ export async function fetchPieceGrpc(client: UploadClient, piece: PieceRequest, 
     { signal },
   );
   const content = response.piece?.content;
-  if (!content || content.byteLength !== piece.length) {
-    throw new DfError(
-      "DATA_LOSS",
-      `piece ${piece.number} of task ${piece.taskId} came with ${content?.byteLength ?? 0} bytes over DownloadPiece, expected ${piece.length}`,
-      { reason: "piece-metadata-mismatch", details: { number: piece.number } },
-    );
-  }
-  return { source: content, remoteError: () => undefined, discard: () => {} };
+  const what = `piece ${piece.number} of task ${piece.taskId} over DownloadPiece`;
+  const mismatch =
+    !content || content.byteLength !== piece.length
+      ? `came with ${content?.byteLength ?? 0} bytes, expected ${piece.length}`
+      : piece.digest === undefined
+        ? digestMismatch(undefined, response.piece?.digest || undefined)
+        : undefined;
+  if (mismatch) throw new DfError("DATA_LOSS", `${what} ${mismatch}`, { reason: "piece-metadata-mismatch", details: { number: piece.number } });
+  return { source: content as Uint8Array, digest: (piece.digest ?? response.piece?.digest) as string, remoteError: () => undefined, discard: () => {} };
 }
 
 /** What the connection threw, as a DfError: the abort's own error when the signal fired. */

@@ -46,6 +46,8 @@ export class ParentLink {
   #upload: Held<UploadClient>;
   #bytes: Held<BytePool> | undefined;
   #syncing: Promise<void> | undefined;
+  /** Opens the SyncPieces stream of a parent trusted to hold everything, once it is needed. */
+  #deferredSync: (() => void) | undefined;
 
   constructor(
     ref: ParentRef,
@@ -56,6 +58,9 @@ export class ParentLink {
   ) {
     this.ref = ref;
     this.#byteIp = ref.ip;
+    // A parent known to hold the whole task is asked for pieces before its SyncPieces
+    // says where its bytes are served: at the byte port the scheduler gave.
+    if (ref.holdsAll) this.#bytePort = ref.downloadPort;
     this.#upload = pool.upload(ref.ip, ref.port);
     this.#logger = logger.child("parent", { parentId: ref.peerId });
   }
@@ -72,10 +77,36 @@ export class ParentLink {
     return this.#digests.get(number);
   }
 
-  /** Opens SyncPieces for `interested` (empty: all) and feeds what arrives to `events`. */
+  /**
+   * Opens SyncPieces for `interested` (empty: all) and feeds what arrives to `events`.
+   * A parent the scheduler says holds the whole task (`ref.holdsAll`) is taken at its
+   * word instead: its stream would only list every piece, and opening it costs the
+   * first piece a round trip on both hosts. The stream opens when that word fails
+   * (see `distrust`).
+   */
   startSync(task: StoredTask, request: { hostId: string; peerId: string; interested: number[] }, events: LinkEvents, signal: AbortSignal): void {
-    const stop = AbortSignal.any([signal, this.#stop.signal]);
-    this.#syncing = this.#sync(task, request, events, stop);
+    const open = (): void => {
+      this.state = "syncing";
+      this.#syncing = this.#sync(task, request, events, AbortSignal.any([signal, this.#stop.signal]));
+    };
+    if (!this.ref.holdsAll) return open();
+    this.state = "synced";
+    this.#deferredSync = open;
+  }
+
+  /** Taken to hold every piece, without a stream saying so (see `startSync`). */
+  get trusted(): boolean {
+    return this.#deferredSync !== undefined;
+  }
+
+  /**
+   * It lacked a piece the scheduler said it holds: from now on its SyncPieces says what
+   * it has (a parent that lost the whole task fails the stream and is dropped then).
+   */
+  distrust(): void {
+    const open = this.#deferredSync;
+    this.#deferredSync = undefined;
+    if (open && this.usable) open();
   }
 
   async #sync(task: StoredTask, request: { hostId: string; peerId: string; interested: number[] }, events: LinkEvents, signal: AbortSignal): Promise<void> {

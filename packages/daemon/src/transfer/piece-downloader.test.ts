@@ -94,6 +94,60 @@ describe("PeerPieceDownloader", () => {
     expect(await pool.download({ task, hostId: "c", peerId: "cp", parents: [], events: seen.events, pieces: [2] })).toEqual({ kind: "complete" });
   });
 
+  it("fetches at once from a parent the scheduler says holds the whole task, without its SyncPieces", async () => {
+    const content = new Content(taskIdOf(41), bytes(10 * PIECE + 77, 41), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const parent = await startPeer(storage);
+    const { task } = await child(content);
+    const seen = recorder();
+    const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents: [{ ...parent.ref, holdsAll: true }], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+    expect(parent.syncs()).toBe(0);
+    expect(seen.failed).toEqual([]);
+    for (const piece of seen.finished) expect(piece.digest).toBe(content.digest(piece.number));
+  });
+
+  it("asks a parent said to hold everything through SyncPieces once it lacks a piece, and blames it for nothing", async () => {
+    const content = new Content(taskIdOf(42), bytes(12 * PIECE, 42), PIECE);
+    const evens = content.all().filter((n) => n % 2 === 0);
+    const odds = content.all().filter((n) => n % 2 === 1);
+    // The scheduler's word is stale: one lost half the task, one lost all of it.
+    const partial = await startPeer(await tempStorage().then(async (s) => (await content.store(s, evens), s)), { peerId: "partial" });
+    const lost = await startPeer(await tempStorage(), { peerId: "lost" });
+    const rest = await startPeer(await tempStorage().then(async (s) => (await content.store(s, odds), s)), { peerId: "rest" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const parents: ParentRef[] = [{ ...partial.ref, holdsAll: true }, { ...lost.ref, holdsAll: true }, rest.ref];
+    const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents, events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+    expect(seen.failed).toEqual([]);
+    expect(partial.syncs()).toBe(1);
+    expect(lost.syncs()).toBe(1);
+    for (const piece of seen.finished) expect(piece.parentId).toBe(piece.number % 2 === 0 ? "partial" : "rest");
+  });
+
+  it("checks the bytes of a parent said to hold everything against the digest it sends with them", async () => {
+    const content = new Content(taskIdOf(43), bytes(8 * PIECE, 43), PIECE);
+    const badStorage = await tempStorage();
+    await content.store(badStorage);
+    const liar = await startCorruptByteServer(badStorage);
+    const bad = await startPeer(badStorage, { bytes: liar.port, peerId: "liar" });
+    const good = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { peerId: "good" });
+    const { task } = await child(content);
+    const seen = recorder();
+    // Only the liar is taken at its word, so it is asked first.
+    const parents: ParentRef[] = [{ ...bad.ref, holdsAll: true }, good.ref];
+    expect(await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents, events: seen.events }))).toEqual({ kind: "complete" });
+    expect(liar.served()).toBeGreaterThan(0);
+    expect(seen.failed.length).toBeGreaterThan(0);
+    for (const failure of seen.failed) expect(failure).toMatchObject({ parentId: "liar", code: "DATA_LOSS" });
+    expect(seen.finished.every((piece) => piece.parentId === "good")).toBe(true);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
   it("rejects a parent's corrupt bytes, reports it, and takes the pieces from a good parent", async () => {
     const content = new Content(taskIdOf(24), bytes(16 * PIECE, 24), PIECE);
     const badStorage = await tempStorage();

@@ -17,6 +17,12 @@ export interface ParentRef {
   port: number;
   /** The parent's piece-byte port (0: bytes over gRPC DownloadPiece). */
   downloadPort: number;
+  /**
+   * The scheduler says this parent finished the whole task (peer state SUCCEEDED): its
+   * pieces are requested at once, each checked against the digest the parent sends
+   * with the bytes, and its SyncPieces stream is opened only if it lacks one.
+   */
+  holdsAll?: boolean;
 }
 
 export interface DownloadedPiece {

@@ -106,6 +106,8 @@ export interface TestPeer {
   grpc: RpcServer;
   byteServer: PieceByteServer | undefined;
   ref: ParentRef;
+  /** SyncPieces calls it has answered so far. */
+  syncs(): number;
   stop(): Promise<void>;
 }
 
@@ -122,13 +124,21 @@ export async function startPeer(storage: Storage, options: TestPeerOptions = {})
   const downloadPort = byteServer ? await byteServer.start() : typeof mode === "number" ? mode : 0;
   const host = { id: `127.0.0.1-host${n}`, ip: "127.0.0.1", downloadPort };
   const grpc = createRpcServer({ address: "127.0.0.1:0" });
-  grpc.addService(daemonUpload.DfdaemonUploadService, createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId }));
+  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId });
+  let syncs = 0;
+  grpc.addService(daemonUpload.DfdaemonUploadService, {
+    ...handlers,
+    syncPieces: (request, context) => {
+      syncs++;
+      return handlers.syncPieces(request, context);
+    },
+  });
   const bound = await grpc.start();
   const port = bound.kind === "tcp" ? bound.port : 0;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= Promise.all([grpc.stop({ graceMs: 0 }), byteServer?.stop()]).then(() => {}));
   onTestFinished(stop);
-  return { storage, limiter, failures, grpc, byteServer, ref: { peerId, hostId: host.id, ip: "127.0.0.1", port, downloadPort }, stop };
+  return { storage, limiter, failures, grpc, byteServer, ref: { peerId, hostId: host.id, ip: "127.0.0.1", port, downloadPort }, syncs: () => syncs, stop };
 }
 
 /**
