@@ -128,9 +128,7 @@ describe("schedulers and daemons wired to the manager", () => {
     const silentAt = Date.now();
     const inactive = async () => ((await members("schedulers")).find((s) => s.hostname === "scheduler-2")?.state === "inactive" ? true : undefined);
     await waitFor(inactive, 4 * INTERVAL_MS, "scheduler-2 inactive");
-    // 2 × interval is the target (asserted exactly in-process by the manager's fleet
-    // test); here the REST poll and a loaded machine's scheduling add up to a quarter second.
-    expect(Date.now() - silentAt).toBeLessThanOrEqual(2 * INTERVAL_MS + 250);
+    expect(Date.now() - silentAt).toBeLessThanOrEqual(2 * INTERVAL_MS);
     await victim.process.kill();
     const peer = cluster.peers[0]!;
     await waitFor(async () => ((await ringOf(peer)) === `manager ${cluster.schedulers[0]!.address}` ? true : undefined), 5000, "the peer to drop it");

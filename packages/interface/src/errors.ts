@@ -137,3 +137,8 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
     throw new DfError("CANCELLED", "the operation was cancelled", { cause: signal.reason });
   }
 }
+
+/** The message of anything thrown: an Error's message, else its string form. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

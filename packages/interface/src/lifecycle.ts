@@ -1,4 +1,4 @@
-import { DfError } from "./errors.js";
+import { DfError, errorMessage } from "./errors.js";
 
 /**
  * The lifecycle of a long-lived component. A service fans each phase out across its
@@ -33,15 +33,12 @@ async function runPhase(components: readonly NamedStartable[], phase: Phase): Pr
     const first = failures[0]!;
     throw new DfError(
       "INTERNAL",
-      `${phase} failed in ${failures.map((f) => f.name).join(", ")}: ${messageOf(first.reason)}`,
+      `${phase} failed in ${failures.map((f) => f.name).join(", ")}: ${errorMessage(first.reason)}`,
       { cause: failures.length === 1 ? first.reason : new AggregateError(failures.map((f) => f.reason)), details: { phase } },
     );
   }
 }
 
-function messageOf(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
-}
 
 /** Runs beforeStart, start and afterStart across all components; on failure stops what started. */
 export async function startAll(components: readonly NamedStartable[]): Promise<void> {

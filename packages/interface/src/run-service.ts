@@ -1,4 +1,4 @@
-import { isDfError } from "./errors.js";
+import { errorMessage, isDfError } from "./errors.js";
 
 /** A long-running service as its binary drives it. */
 export interface RunnableService<Started> {
@@ -25,9 +25,6 @@ function exitCodeOf(error: unknown): number {
   return isDfError(error) && error.code === "INVALID_ARGUMENT" ? SERVICE_EXIT.badConfig : SERVICE_EXIT.failed;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Runs a service binary to the end: create, start, print the ready line, wait for
@@ -42,7 +39,7 @@ export async function runService<S extends RunnableService<unknown>>(options: Ru
   try {
     service = await options.create();
   } catch (error) {
-    process.stderr.write(`${name}: ${messageOf(error)}\n`);
+    process.stderr.write(`${name}: ${errorMessage(error)}\n`);
     return exitCodeOf(error);
   }
 
@@ -61,7 +58,7 @@ export async function runService<S extends RunnableService<unknown>>(options: Ru
     const started = (await service.start()) as StartedOf<S>;
     process.stdout.write(`${options.readyLine(started, service)}\n`);
   } catch (error) {
-    process.stderr.write(`${name}: cannot start: ${messageOf(error)}\n`);
+    process.stderr.write(`${name}: cannot start: ${errorMessage(error)}\n`);
     forgetSignals();
     await service.stop().catch(() => {});
     return exitCodeOf(error);
@@ -71,7 +68,7 @@ export async function runService<S extends RunnableService<unknown>>(options: Ru
   try {
     await service.stop();
   } catch (error) {
-    process.stderr.write(`${name}: unclean stop: ${messageOf(error)}\n`);
+    process.stderr.write(`${name}: unclean stop: ${errorMessage(error)}\n`);
     return SERVICE_EXIT.failed;
   }
   return SERVICE_EXIT.ok;

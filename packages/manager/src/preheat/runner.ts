@@ -1,5 +1,5 @@
 import { inject, injectable } from "tsyringe";
-import { DfError, hasErrorCode, mapBounded, Tokens, type Logger } from "@df/interface";
+import { DfError, errorMessage, hasErrorCode, mapBounded, Tokens, type Logger } from "@df/interface";
 import type { ManagerConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { JobStore, type Job, type JobRunner } from "../jobs.js";
@@ -108,7 +108,7 @@ export class PreheatJobRunner implements JobRunner {
       await this.#run(job);
     } catch (error) {
       this.logger.error("preheat job failed unexpectedly", { id: job.id, error: String(error) });
-      await this.jobs.update(job.id, "FAILURE", { error: `the preheat stopped unexpectedly: ${error instanceof Error ? error.message : String(error)}` }).catch(() => {
+      await this.jobs.update(job.id, "FAILURE", { error: `the preheat stopped unexpectedly: ${errorMessage(error)}` }).catch(() => {
         // The database is gone too; the lease lets a later start take the job again.
       });
     }
@@ -185,7 +185,7 @@ export class PreheatJobRunner implements JobRunner {
         this.logger.warn("scheduler unreachable for preheat; trying the next", { scheduler: scheduler.address, error: String(error) });
       }
     }
-    return { ...base, success: false, description: lastError instanceof Error ? lastError.message : String(lastError), seedPeers: [] };
+    return { ...base, success: false, description: errorMessage(lastError), seedPeers: [] };
   }
 
   async #clusters(job: Job): Promise<{ id: number; schedulers: ActiveScheduler[] }[]> {

@@ -1,4 +1,4 @@
-import { DfError, mapBounded, noopLogger, type AbortOptions, type Logger } from "@df/interface";
+import { DfError, errorMessage, mapBounded, noopLogger, type AbortOptions, type Logger } from "@df/interface";
 import { taskId as computeTaskId, pieceLengthFor } from "@df/piece";
 import type { Host } from "../resource/host.js";
 import type { Resources } from "../resource/resources.js";
@@ -112,8 +112,4 @@ export class Preheater {
 
 function resultOf(seed: Host, success: boolean, description: string, costMs: number): SeedPeerPreheat {
   return { hostId: seed.id, hostname: seed.info.hostname, ip: seed.info.ip, success, description, costMs };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
