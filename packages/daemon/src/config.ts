@@ -76,6 +76,12 @@ export const daemonConfigSchema = z.strictObject({
     .strictObject({
       /** Where tasks are kept; relative paths are taken from the working directory. */
       dir: z.string().min(1).default("/var/lib/df"),
+      /**
+       * Write downloaded pieces with direct I/O (O_DIRECT), bypassing the page cache; off
+       * by itself where the file system refuses it. Set false to have downloads fill the
+       * page cache (then the first reads of fresh pieces may be warm).
+       */
+      directIO: z.boolean().default(true),
       gc: z
         .strictObject({
           /** How often GC runs; 0 turns the timer off. */

@@ -168,6 +168,7 @@ export class Daemon {
     const gc = config.storage.gc;
     const storage = await Storage.open({
       dir: path.resolve(config.storage.dir),
+      directIO: config.storage.directIO,
       logger: logger.child("storage"),
       gc: {
         intervalMs: gc.interval,
@@ -224,6 +225,7 @@ export class Daemon {
     container.registerInstance(HostAnnouncer, container.resolve(HostAnnouncer));
     const daemonMetrics = new DaemonMetrics(this.metrics, () => this.#conductor?.running ?? 0);
     daemonMetrics.watchBandwidth(bandwidth);
+    daemonMetrics.watchStorage(storage);
     container.registerInstance(DaemonMetrics, daemonMetrics);
     const conductor = container.resolve(TaskConductor);
     const announcer = container.resolve(HostAnnouncer);

@@ -24,6 +24,14 @@
  * after the last clean shutdown's fsync otherwise), and those that fail are forgotten.
  * A record that does not parse drops its task, logged, and the other tasks load.
  *
+ * Direct I/O. Piece bytes in page-aligned buffers ({@link allocateAligned}, as the
+ * daemon's piece downloader uses) are written with O_DIRECT where the file system takes
+ * it: a download then neither fills the page cache (memory that counts against a
+ * daemon's cgroup, and that some hosts charge dearly for on first touch) nor evicts
+ * what the host's other programs cache. Unaligned bytes (a task's last partial block,
+ * a source's arbitrary chunks) go through the page cache as before. Reads always use
+ * the page cache, so a piece that is served many times is read from disk once.
+ *
  * Concurrency. Any number of tasks, readers and writers at once; two writers of one
  * piece take turns (the first good copy wins), the same task created twice at once is
  * created once. Readers and writers hold a {@link Lease} while they work, and GC and
@@ -46,6 +54,7 @@ export { Storage, type StorageOptions, type CreateTaskOptions, type DeleteTaskOp
 export { Task, type Lease, type PieceSource, type ReadOptions, type TaskInfo, type WritePieceOptions } from "./task.js";
 export type { Piece } from "./piece-table.js";
 export type { TaskDescriptor } from "./metadata.js";
+export { allocateAligned, DIRECT_IO_ALIGNMENT } from "./direct-io.js";
 export { statfsDiskUsage, usagePercent, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
 export type { GcOptions, Eviction, EvictionReason } from "./gc.js";
 export type { ExportMode, ExportOptions, ExportResult } from "./export.js";

@@ -38,7 +38,7 @@ export interface StreamedPiece {
  * source that sends too much can never overwrite the next piece.
  */
 export async function writeFromStream(
-  handle: FileHandle,
+  write: (chunk: Uint8Array, position: number) => Promise<void>,
   source: AsyncIterable<Uint8Array>,
   piece: StreamedPiece,
   onChunk: (chunk: Uint8Array) => void,
@@ -55,7 +55,7 @@ export async function writeFromStream(
       const chunk = next.value;
       throwIfAborted(signal);
       if (written + chunk.byteLength > piece.length) throw lengthMismatch(piece, `more than ${piece.length}`);
-      const writing = writeFully(handle, chunk, piece.offset + written);
+      const writing = write(chunk, piece.offset + written);
       onChunk(chunk);
       written += chunk.byteLength;
       await writing;

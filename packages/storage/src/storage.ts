@@ -4,6 +4,7 @@ import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { pieceCount, pieceLengthFor } from "@df/piece";
 import { writeFileAtomic } from "./atomic-file.js";
 import { mapLimit } from "./concurrency.js";
+import { DirectIoSwitch } from "./direct-io.js";
 import { statfsDiskUsage, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
 import { exportFile, type ExportOptions, type ExportResult } from "./export.js";
 import { planGc, resolveGcConfig, type Eviction, type GcConfig, type GcOptions } from "./gc.js";
@@ -27,6 +28,13 @@ export interface StorageOptions {
   loadConcurrency?: number;
   /** ms since the epoch, for timestamps and TTLs (default `Date.now`); tests move it. */
   clock?: () => number;
+  /**
+   * Write aligned piece bytes (from {@link allocateAligned} buffers) with direct I/O,
+   * bypassing the page cache (default true). Turned off by itself where the file system
+   * refuses it. Off, every write fills the page cache, which later reads of fresh
+   * pieces may find warm, at the price of memory the host may charge for.
+   */
+  directIO?: boolean;
 }
 
 export interface CreateTaskOptions {
@@ -91,14 +99,24 @@ export class Storage {
   #gcRun: Promise<GcReport> | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(layout: Layout, logger: Logger, diskUsage: DiskUsageSource, gc: GcConfig, clock: () => number) {
+  private constructor(layout: Layout, logger: Logger, diskUsage: DiskUsageSource, gc: GcConfig, clock: () => number, directIO: DirectIoSwitch) {
     this.dir = layout.root;
     this.#layout = layout;
     this.#logger = logger;
     this.#diskUsage = diskUsage;
     this.#gc = gc;
     this.#clock = clock;
-    this.#context = { logger, now: clock, onIdle: (task) => this.#onIdle(task) };
+    this.#context = { logger, now: clock, onIdle: (task) => this.#onIdle(task), directIO };
+  }
+
+  /** Whether aligned piece writes bypass the page cache now (see `StorageOptions.directIO`). */
+  get directIO(): boolean {
+    return this.#context.directIO.enabled;
+  }
+
+  /** Piece bytes written since the store opened: with direct I/O, and through the page cache. */
+  writtenBytes(): { direct: number; cached: number } {
+    return { ...this.#context.directIO.written };
   }
 
   /** Opens (or creates) the store at `options.dir` and loads every task in it. */
@@ -116,7 +134,8 @@ export class Storage {
         throw new DfError(cause.code, `cannot open the storage at ${layout.root}: ${cause.message}`, { cause: error, details: { dir: layout.root } });
       },
     );
-    const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now);
+    const directIO = new DirectIoSwitch(options.directIO ?? true);
+    const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now, directIO);
     for (const { record, table, logRecords } of tasks) {
       const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, ...descriptor } = record;
       storage.#tasks.set(
@@ -139,6 +158,8 @@ export class Storage {
       dir: layout.root,
       tasks: tasks.length,
       dropped: dropped.length,
+      directIO: directIO.enabled,
+      ...(directIO.reason === undefined ? {} : { directIOOff: directIO.reason }),
       ms: Math.round(performance.now() - started),
     });
     if (gc.intervalMs > 0) {

@@ -16,10 +16,11 @@ import {
 import { abortError } from "./abort.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { crc32 } from "./crc.js";
+import type { DirectIoSwitch } from "./direct-io.js";
 import { chunkStream } from "./read-stream.js";
 import { METADATA_FORMAT, encodeTaskRecord, type TaskDescriptor, type TaskRecord } from "./metadata.js";
 import { PieceEvents } from "./piece-events.js";
-import { readFully, writeFromStream, writeFully } from "./piece-io.js";
+import { readFully, writeFromStream } from "./piece-io.js";
 import { PieceLogAppender } from "./piece-log.js";
 import type { Piece, PieceTable } from "./piece-table.js";
 import { TaskFiles } from "./task-files.js";
@@ -77,6 +78,8 @@ export interface TaskContext {
   now(): number;
   /** The last lease was released. */
   onIdle(task: Task): void;
+  /** Whether aligned piece writes bypass the page cache (shared by every task of the store). */
+  readonly directIO: DirectIoSwitch;
 }
 
 /** @internal How a task is made: fresh by the store, or from disk by the loader. */
@@ -155,7 +158,7 @@ export class Task {
     this.pieceLength = init.descriptor.pieceLength;
     this.pieceCount = init.table.pieceCount;
     this.#table = init.table;
-    this.#files = new TaskFiles(init.paths);
+    this.#files = new TaskFiles(init.paths, init.context.directIO, init.context.logger);
     this.#log = new PieceLogAppender(() => this.#files.pieceLog(), init.logRecords);
     this.#context = init.context;
     this.#createdAt = init.createdAt;
@@ -275,7 +278,6 @@ export class Task {
     // Opened (if it is not yet) while the bytes go down, for the record appended after.
     void this.#files.pieceLog();
     try {
-      const handle = await this.#files.content();
       if (data instanceof Uint8Array) {
         if (data.byteLength !== range.length) {
           throw new DfError(
@@ -285,12 +287,12 @@ export class Task {
           );
         }
         // The thread pool writes while this thread computes the CRC of the same bytes.
-        const writing = writeFully(handle, data, range.offset);
+        const writing = this.#files.write(data, range.offset);
         crc = crc32(data);
         other?.update(data);
         await writing;
       } else {
-        await writeFromStream(handle, data, range, (chunk) => {
+        await writeFromStream((chunk, position) => this.#files.write(chunk, position), data, range, (chunk) => {
           crc = crc32(chunk, crc);
           other?.update(chunk);
         }, signal);

@@ -1,3 +1,4 @@
+import type { Storage } from "@df/storage";
 import type { Metrics } from "@df/telemetry";
 import type { DownloadBandwidth } from "../bandwidth.js";
 
@@ -38,6 +39,18 @@ export class DaemonMetrics {
     this.metrics.gauge("df_daemon_download_rate_limit_bytes", "download.totalRateLimit, bytes per second", [], (gauge) =>
       gauge.set(bandwidth.totalRateLimit),
     );
+  }
+
+  /** Gauges of how storage writes piece bytes, read at every scrape. */
+  watchStorage(storage: Pick<Storage, "directIO" | "writtenBytes">): void {
+    this.metrics.gauge("df_daemon_storage_direct_io", "1 while pieces are written with direct I/O (storage.directIO, and the file system takes it)", [], (gauge) =>
+      gauge.set(storage.directIO ? 1 : 0),
+    );
+    this.metrics.gauge("df_daemon_storage_written_bytes", "Piece bytes written since start, by path: direct I/O or the page cache", ["path"], (gauge) => {
+      const written = storage.writtenBytes();
+      gauge.set({ path: "direct" }, written.direct);
+      gauge.set({ path: "cached" }, written.cached);
+    });
   }
 
   piece(source: PieceOrigin, bytes: number): void {

@@ -1,7 +1,7 @@
 import { isIPv6 } from "node:net";
 import { DfError, isDfError, toDfError } from "@df/interface";
 import { daemonUpload, unary } from "@df/rpc";
-import type { PieceSource } from "@df/storage";
+import { allocateAligned, type PieceSource } from "@df/storage";
 import { errorFromAnswer, HEADERS, piecePath } from "../upload/piece-http.js";
 import type { BytePool, Lease } from "./http/byte-pool.js";
 import type { ResponseHead } from "./http/response-head.js";
@@ -48,7 +48,8 @@ const MAX_ERROR_BODY = 64 * 1024;
  * Reusable buffers that piece bytes are read into before they go to storage: one pwrite
  * and one CRC call per buffer, no fresh allocation (and garbage) per piece. Storage is
  * done with each chunk (written, CRC taken) before it asks for the next one, so a piece
- * in flight needs one buffer.
+ * in flight needs one buffer. They are page-aligned, so storage can write them with
+ * direct I/O.
  */
 export class ChunkBuffers {
   readonly size: number;
@@ -62,7 +63,7 @@ export class ChunkBuffers {
   }
 
   take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafe(this.size);
+    return this.#free.pop() ?? allocateAligned(this.size);
   }
 
   give(buffer: Buffer): void {

@@ -1,0 +1,148 @@
+import { constants } from "node:fs";
+import { open, readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { crc32Digest } from "@df/piece";
+import type { Logger } from "@df/interface";
+import { allocateAligned, DIRECT_IO_ALIGNMENT, directWritable, trustAsAligned } from "./direct-io.js";
+import { bytes, chunked, collect, openStorage, taskIdOf, tempDir } from "./test-support/fixtures.js";
+
+const KiB = 1024;
+
+/** `data` copied into aligned chunks of `size`, as the daemon's piece downloader hands them over. */
+async function* alignedChunks(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  const buffer = allocateAligned(size);
+  for (let offset = 0; offset < data.byteLength; offset += size) {
+    const chunk = buffer.subarray(0, Math.min(size, data.byteLength - offset));
+    chunk.set(data.subarray(offset, offset + chunk.byteLength));
+    await Promise.resolve();
+    yield chunk;
+  }
+}
+
+/**
+ * A buffer at a page-multiple offset into plain memory whose address the kernel refuses
+ * for O_DIRECT (Node's allocations are 16-byte aligned, rarely 512); tried on a scratch file.
+ */
+async function refusedChunk(size: number, scratch: string): Promise<Buffer> {
+  const handle = await open(scratch, constants.O_RDWR | constants.O_CREAT | (constants.O_DIRECT as number));
+  try {
+    for (let attempt = 0; attempt < 32; attempt++) {
+      const chunk = Buffer.allocUnsafeSlow(size + DIRECT_IO_ALIGNMENT + attempt * 16).subarray(DIRECT_IO_ALIGNMENT, DIRECT_IO_ALIGNMENT + size);
+      const refused = await handle.write(chunk, 0, size, 0).then(() => false, (e: NodeJS.ErrnoException) => e.code === "EINVAL");
+      if (refused) return chunk;
+    }
+  } finally {
+    await handle.close();
+  }
+  throw new Error("no plain allocation was refused for O_DIRECT in 32 tries");
+}
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  const logger: Logger & { warnings: string[] } = {
+    warnings,
+    trace: () => {},
+    debug: () => {},
+    info: () => {},
+    warn: (message) => void warnings.push(message),
+    error: () => {},
+    fatal: () => {},
+    child: () => logger,
+  };
+  return logger;
+}
+
+describe("aligned buffers", () => {
+  it("are taken by the kernel for O_DIRECT writes, which plain buffers are not", async () => {
+    const file = path.join(await tempDir(), "direct");
+    const handle = await open(file, constants.O_RDWR | constants.O_CREAT | (constants.O_DIRECT as number));
+    try {
+      const aligned = allocateAligned(64 * KiB).fill(1);
+      await handle.write(aligned, 0, aligned.byteLength, 0);
+      // Node's own large buffers sit 16 bytes into their allocation: the kernel refuses them.
+      const plain = Buffer.allocUnsafeSlow(64 * KiB + 16).subarray(16);
+      const offsets = [0, 16, 32, 48].map((o) => Buffer.from(plain.buffer, o, 4 * KiB));
+      const refused = await Promise.all(offsets.map((b) => handle.write(b, 0, b.byteLength, 0).then(() => false, (e: NodeJS.ErrnoException) => e.code === "EINVAL")));
+      expect(refused.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("pass the alignment check only whole: aligned memory, offset and length", () => {
+    const buffer = allocateAligned(64 * KiB);
+    expect(directWritable(buffer, 0)).toBe(true);
+    expect(directWritable(buffer.subarray(0, 4 * KiB), 1024 * KiB)).toBe(true);
+    expect(directWritable(buffer.subarray(4 * KiB, 12 * KiB), 0)).toBe(true);
+    expect(directWritable(buffer, 512)).toBe(false);
+    expect(directWritable(buffer.subarray(0, 4 * KiB + 1), 0)).toBe(false);
+    expect(directWritable(buffer.subarray(16, 4 * KiB + 16), 0)).toBe(false);
+    expect(directWritable(buffer.subarray(0, 0), 0)).toBe(false);
+    expect(directWritable(Buffer.alloc(64 * KiB), 0)).toBe(false);
+  });
+
+  it("never overlap: buffers carved from one slab stay apart", () => {
+    const buffers = Array.from({ length: 12 }, (_, i) => allocateAligned(1000 * KiB + i).fill(i));
+    buffers.forEach((buffer, i) => {
+      expect(buffer.byteOffset % DIRECT_IO_ALIGNMENT).toBe(0);
+      expect(buffer.every((byte) => byte === i)).toBe(true);
+    });
+  });
+});
+
+describe("storage with direct I/O", () => {
+  it("writes aligned pieces with O_DIRECT and the unaligned tail through the page cache, bytes intact", async () => {
+    const storage = await openStorage({ dir: await tempDir() });
+    expect(storage.directIO).toBe(true);
+    const pieceLength = 256 * KiB;
+    const contentLength = 3 * pieceLength + 5000;
+    const content = bytes(contentLength, 11);
+    const task = await storage.createTask({ taskId: taskIdOf(1), contentLength, pieceLength });
+    for (const n of [2, 0, 3, 1]) {
+      const piece = content.subarray(n * pieceLength, Math.min((n + 1) * pieceLength, contentLength));
+      await task.writePiece(n, alignedChunks(piece, 64 * KiB), { digest: crc32Digest(piece) });
+    }
+    // The last piece's 5000 bytes: 4096 of them aligned, then a 904-byte chunk.
+    expect(storage.writtenBytes()).toEqual({ direct: 3 * pieceLength, cached: 5000 });
+    expect((await collect(task.read())).equals(content)).toBe(true);
+    await task.markComplete();
+    expect((await readFile(task.paths.content)).equals(content)).toBe(true);
+  });
+
+  it("writes plain buffers through the page cache", async () => {
+    const storage = await openStorage({ dir: await tempDir() });
+    const content = bytes(64 * KiB, 12);
+    const task = await storage.createTask({ taskId: taskIdOf(2), contentLength: content.byteLength, pieceLength: 16 * KiB });
+    for (let n = 0; n < 4; n++) await task.writePiece(n, chunked(content.subarray(n * 16 * KiB, (n + 1) * 16 * KiB), 4 * KiB));
+    expect(storage.writtenBytes()).toEqual({ direct: 0, cached: content.byteLength });
+    expect((await collect(task.read())).equals(content)).toBe(true);
+  });
+
+  it("stays off when not asked for", async () => {
+    const storage = await openStorage({ dir: await tempDir(), directIO: false });
+    expect(storage.directIO).toBe(false);
+    const content = bytes(64 * KiB, 13);
+    const task = await storage.createTask({ taskId: taskIdOf(3), contentLength: content.byteLength, pieceLength: 64 * KiB });
+    await task.writePiece(0, alignedChunks(content, 16 * KiB));
+    expect(storage.writtenBytes()).toEqual({ direct: 0, cached: content.byteLength });
+    expect((await collect(task.read())).equals(content)).toBe(true);
+  });
+
+  it("turns itself off, once and logged, when the kernel refuses a direct write, and loses no byte", async () => {
+    const logger = recordingLogger();
+    const storage = await openStorage({ dir: await tempDir(), logger });
+    const content = bytes(128 * KiB, 14);
+    const task = await storage.createTask({ taskId: taskIdOf(4), contentLength: content.byteLength, pieceLength: 64 * KiB });
+    // Plain memory passed off as aligned: the kernel answers EINVAL, as a file system without direct I/O would.
+    const chunk = await refusedChunk(64 * KiB, path.join(storage.dir, "probe"));
+    trustAsAligned(chunk.buffer);
+    chunk.set(content.subarray(0, 64 * KiB));
+    await task.writePiece(0, chunk);
+    expect(storage.directIO).toBe(false);
+    await task.writePiece(1, alignedChunks(content.subarray(64 * KiB), 32 * KiB));
+    expect(storage.writtenBytes()).toEqual({ direct: 0, cached: content.byteLength });
+    expect(logger.warnings.filter((w) => w.startsWith("direct I/O is off"))).toHaveLength(1);
+    expect((await collect(task.read())).equals(content)).toBe(true);
+  });
+});
