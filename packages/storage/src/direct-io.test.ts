@@ -110,6 +110,31 @@ describe("storage with direct I/O", () => {
     expect((await readFile(task.paths.content)).equals(content)).toBe(true);
   });
 
+  it("never leaves stale page cache behind: pieces read (and read ahead) while their neighbours are written directly read back right", async () => {
+    const storage = await openStorage({ dir: await tempDir() });
+    const pieceLength = 16 * KiB;
+    const pieces = 96;
+    const content = bytes(pieces * pieceLength, 15);
+    const task = await storage.createTask({ taskId: taskIdOf(5), contentLength: content.byteLength, pieceLength });
+    const piece = (n: number) => content.subarray(n * pieceLength, (n + 1) * pieceLength);
+    // Readers go over every finished piece again and again, so the kernel reads ahead
+    // into pieces still unwritten (zeros on disk) while the writer fills them directly.
+    let writing = true;
+    const readers = Array.from({ length: 3 }, async () => {
+      for (let round = 0; writing && round < 10_000; round++) {
+        const done = task.pieces().slice(-4).map((p) => p.number);
+        for (const n of done) expect((await task.readPiece(n)).equals(piece(n))).toBe(true);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    for (let n = 0; n < pieces; n++) await task.writePiece(n, alignedChunks(piece(n), 8 * KiB));
+    writing = false;
+    await Promise.all(readers);
+    expect(storage.writtenBytes().direct).toBe(content.byteLength);
+    expect((await collect(task.read())).equals(content)).toBe(true);
+    expect((await readFile(task.paths.content)).equals(content)).toBe(true);
+  });
+
   it("writes plain buffers through the page cache", async () => {
     const storage = await openStorage({ dir: await tempDir() });
     const content = bytes(64 * KiB, 12);
