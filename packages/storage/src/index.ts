@@ -29,8 +29,9 @@
  * it: a download then neither fills the page cache (memory that counts against a
  * daemon's cgroup, and that some hosts charge dearly for on first touch) nor evicts
  * what the host's other programs cache. Unaligned bytes (a task's last partial block,
- * a source's arbitrary chunks) go through the page cache as before. Reads always use
- * the page cache, so a piece that is served many times is read from disk once.
+ * a source's arbitrary chunks) go through the page cache as before: a seed's copy from
+ * the origin stays warm for the children it is about to serve. Reads always use the
+ * page cache, so a piece that is served many times is read from disk once.
  *
  * Concurrency. Any number of tasks, readers and writers at once; two writers of one
  * piece take turns (the first good copy wins), the same task created twice at once is

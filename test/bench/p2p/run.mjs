@@ -21,6 +21,8 @@ const sizes = short
 const run = promisify(execFile);
 const rows = [];
 const row = (metric, value, target, pass, baseline = "") => rows.push({ metric, value, baseline, target, result: pass ? "PASS" : "MISS" });
+/** A figure with no target of its own, printed for context. */
+const info = (metric, value, baseline = "") => rows.push({ metric, value, baseline, target: "(no target)", result: "—" });
 const mb = (bytes, seconds) => bytes / 1e6 / seconds;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const dir = await mkdtemp(join(tmpdir(), "df-bench-p2p-"));
@@ -155,6 +157,28 @@ async function throughputAndRss() {
   }
 }
 
+// The second hop: peer-1 takes the file from the seed (written with direct I/O, so not
+// in its page cache), then the seed leaves and peer-2 can only take it from peer-1,
+// whose byte server reads those pieces from disk.
+async function secondHop() {
+  const origin = await startOriginServer();
+  try {
+    const size = sizes.throughput;
+    origin.publish("/hop.bin", { seed: 50, size });
+    const url = origin.url("/hop.bin");
+    await withCluster("hop", { peers: 2 }, async (cluster) => {
+      await timedDfget([url, "-O", join(dir, "hop-seed"), "--endpoint", cluster.seed.socket, "--no-progress"]);
+      const first = await timedDfget([url, "-O", join(dir, "hop-1"), "--endpoint", cluster.peers[0].socket, "--no-progress"]);
+      await cluster.seed.process.stop();
+      const second = await timedDfget([url, "-O", join(dir, "hop-2"), "--endpoint", cluster.peers[1].socket, "--no-progress"]);
+      if (second.result.sources.origin || second.result.sources.seed) throw new Error(`the second hop did not come from peer-1 alone: ${second.result.stderr}`);
+      info(`second hop, ${size / MiB} MiB: seed → peer-1 → peer-2 (the seed gone)`, `${mb(size, second.seconds).toFixed(0)} MB/s`, `first hop: ${mb(size, first.seconds).toFixed(0)} MB/s`);
+    });
+  } finally {
+    await origin.close();
+  }
+}
+
 async function coldStart() {
   const origin = await startOriginServer();
   try {
@@ -192,6 +216,7 @@ try {
   if (wants("egress")) await egress();
   if (wants("distribution")) await distribution();
   if (wants("throughput")) await throughputAndRss();
+  if (wants("hop")) await secondHop();
   if (wants("cold")) await coldStart();
   const widths = ["metric", "value", "baseline", "target", "result"].map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
   const line = (r) => ["metric", "value", "baseline", "target", "result"].map((k, i) => String(r[k]).padEnd(widths[i])).join("  ");

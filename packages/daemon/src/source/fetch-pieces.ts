@@ -37,6 +37,12 @@ export interface FetchPiecesOptions {
  * own ranged GET streamed straight into storage (which computes the CRC-32 as it
  * writes); without, one GET of the whole body cut into pieces as it streams past.
  * Returns once no wanted piece is missing; the first fatal error ends it.
+ *
+ * The origin's bytes are written through the page cache (its chunks are not aligned, and
+ * are not regrouped so that they would be): what a peer fetched from the source it is
+ * about to serve to its children, and reads from a warm cache beat reads from disk. On
+ * this project's VM, regrouping them for direct I/O halved the seed's first upload
+ * (the cache is then filled on the read side instead: ~440 vs ~880 MB/s to a child).
  */
 export async function fetchPiecesFromSource(options: FetchPiecesOptions): Promise<void> {
   if (options.supportsRange) await fetchRanged(options);
