@@ -14,11 +14,17 @@ describe("judgeParent", () => {
     }
   });
 
-  it("judges serving parents by their costs", () => {
-    for (const state of ["running", "back-to-source", "succeeded"] as const) {
+  it("judges parents still downloading by their costs", () => {
+    for (const state of ["running", "back-to-source"] as const) {
       expect(judgeParent(makePeer({ state }), rule).bad, state).toBe(false);
       expect(judgeParent(makePeer({ state, pieceCosts: [10, 10, 10, 201] }), rule).bad, state).toBe(true);
       expect(judgeParent(makePeer({ state, pieceCosts: [10, 10, 10, 199] }), rule).bad, state).toBe(false);
     }
+  });
+
+  it("never holds a finished download's last slow piece against a parent that has every piece", () => {
+    const costs = [...Array.from({ length: 63 }, (_, i) => 30 + (i % 7)), 500];
+    expect(judgeParent(makePeer({ state: "running", pieceCosts: costs }), rule).bad).toBe(true);
+    expect(judgeParent(makePeer({ state: "succeeded", pieceCosts: costs }), rule)).toEqual({ bad: false, rule: "finished" });
   });
 });

@@ -2,11 +2,12 @@
  * @packageDocumentation
  * The `sigma` evaluator: the scheduler's bad-node filter (reference §4.4). It never
  * scores; it tells the scheduler which candidate parents not to hand out. A parent is
- * bad when it cannot serve, or when its newest piece took far longer than its own
- * history says it should.
+ * bad when it cannot serve, or when, still downloading, its newest piece took far
+ * longer than its own history says it should.
  *
  * ```text
  * state not running / back-to-source / succeeded        → bad
+ * succeeded                                             → not bad (its costs are frozen; see judgeParent)
  * costs = newest `window` piece costs (ms), minus NaN, ±Infinity and negatives
  * fewer than `minSamples` costs                         → not bad
  * last = newest cost; mean, σ over the earlier ones (Welford, population σ)
@@ -15,7 +16,8 @@
  * ```
  * The `resolutionMs` floors keep a flat or all-zero history (a coarse clock) from
  * turning one tick of jitter into an outlier. Unlike upstream (3σ, 30 costs including
- * the newest), the bar is 6σ and the σ rule waits for 30 costs before the newest.
+ * the newest), the bar is 6σ, the σ rule waits for 30 costs before the newest, and a
+ * finished parent is not judged by the costs of its finished download.
  *
  * Options (all optional): `k` 6 (> 0), `minSamples` 2 (integer ≥ 2, ≤ window),
  * `normalDistributionSamples` 30 (integer ≥ 2, < window), `fewSamplesMultiplier` 20

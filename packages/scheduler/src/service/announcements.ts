@@ -238,6 +238,11 @@ export class Announcements {
     const outcome = await scheduleParents(peer, this.selector, this.options.retry, {
       disableBackToSource,
       ...(signal ? { signal } : {}),
+      onRound: (round, selection) => {
+        if (selection.parents.length === 0) {
+          this.logger.debug("no parent this round", { taskId: peer.task.id, peerId: peer.id, round, sampled: selection.sampled, dropped: selection.dropped });
+        }
+      },
     });
     if (outcome.kind === "parents") {
       return this.#respond(peer, { kind: "normal-task", parents: outcome.parents }, outcome.rounds);
