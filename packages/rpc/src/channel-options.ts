@@ -16,14 +16,22 @@ const KEEPALIVE = {
   "grpc.keepalive_timeout_ms": 10_000,
 } as const;
 
+/**
+ * Channelz (grpc-js's introspection service, which df does not serve) keeps per-call
+ * counters and traces on every channel and server: a cost on every call for nothing.
+ */
+const NO_CHANNELZ = { "grpc.enable_channelz": 0 } as const;
+
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = {
   "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
   ...KEEPALIVE,
+  ...NO_CHANNELZ,
 };
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ChannelOptions> = {
   "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
   ...KEEPALIVE,
+  ...NO_CHANNELZ,
 };
