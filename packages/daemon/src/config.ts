@@ -77,9 +77,12 @@ export const daemonConfigSchema = z.strictObject({
       /** Where tasks are kept; relative paths are taken from the working directory. */
       dir: z.string().min(1).default("/var/lib/df"),
       /**
-       * Write downloaded pieces with direct I/O (O_DIRECT), bypassing the page cache; off
-       * by itself where the file system refuses it. Set false to have downloads fill the
-       * page cache (then the first reads of fresh pieces may be warm).
+       * Write pieces downloaded from parents with direct I/O (O_DIRECT), bypassing the
+       * page cache; off by itself where the file system refuses it (probed at start).
+       * Only whole 4 KiB blocks qualify, so a task's last partial block, and every piece
+       * of a task whose piece length is not a multiple of 4 KiB, take the page cache, as
+       * do bytes from the origin (a seed serves them next, from a warm cache). Set false
+       * to have every download fill the page cache.
        */
       directIO: z.boolean().default(true),
       gc: z

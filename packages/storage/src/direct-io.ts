@@ -1,4 +1,7 @@
 import { constants } from "node:fs";
+import { open, rm } from "node:fs/promises";
+import path from "node:path";
+import { errorMessage } from "@df/interface";
 
 /**
  * Direct I/O (O_DIRECT) takes a write only when the memory address, the file offset and
@@ -26,35 +29,64 @@ interface WasmMemoryConstructor {
   new (descriptor: { initial: number }): { readonly buffer: ArrayBuffer };
 }
 const WasmMemory = (globalThis as { WebAssembly?: { Memory: WasmMemoryConstructor } }).WebAssembly?.Memory;
-let wasmMissing = WasmMemory === undefined;
+
+const roundUp = (size: number): number => Math.ceil(size / DIRECT_IO_ALIGNMENT) * DIRECT_IO_ALIGNMENT;
+
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`an aligned buffer needs a positive size, got ${String(size)}`);
+}
+
+/**
+ * A fresh page-aligned backing store of at least `bytes`, or undefined where none can be
+ * had: WebAssembly off (`--jitless`), or no address space left for another reservation
+ * (V8 reserves ~10 GiB of address space per memory; `ulimit -v` can refuse it). Only
+ * this call falls back; the next one tries again.
+ */
+function alignedMemory(bytes: number): ArrayBuffer | undefined {
+  if (WasmMemory === undefined) return undefined;
+  try {
+    const { buffer } = new WasmMemory({ initial: Math.ceil(bytes / WASM_PAGE_BYTES) });
+    alignedBackings.add(buffer);
+    return buffer;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A buffer whose memory starts on a page boundary, so that storage can hand it to the
  * kernel with direct I/O (see {@link Storage} `directIO`). JavaScript cannot ask for an
  * address, but a WebAssembly.Memory is always page-aligned; buffers are carved from
- * such slabs. Where WebAssembly is off (`--jitless`) this is a plain buffer, which
- * storage then writes through the page cache: slower on some hosts, never wrong.
+ * shared slabs. Where no such memory can be had this is a plain buffer (see
+ * {@link isAligned}), which storage writes through the page cache: slower on some
+ * hosts, never wrong. For buffers kept for the life of a component, prefer
+ * {@link allocateAlignedSet}: a carved buffer keeps its whole slab alive.
  */
 export function allocateAligned(size: number): Buffer {
-  if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`an aligned buffer needs a positive size, got ${String(size)}`);
-  const rounded = Math.ceil(size / DIRECT_IO_ALIGNMENT) * DIRECT_IO_ALIGNMENT;
-  if (wasmMissing) return Buffer.allocUnsafeSlow(size);
+  checkSize(size);
+  const rounded = roundUp(size);
   if (!slab || slab.buffer.byteLength - slab.used < rounded) {
-    const bytes = Math.max(SLAB_BYTES, rounded);
-    let memory: { readonly buffer: ArrayBuffer };
-    try {
-      memory = new (WasmMemory as WasmMemoryConstructor)({ initial: Math.ceil(bytes / WASM_PAGE_BYTES) });
-    } catch {
-      // Out of address space for another reservation: fall back for good.
-      wasmMissing = true;
-      return Buffer.allocUnsafeSlow(size);
-    }
-    slab = { buffer: memory.buffer, used: 0 };
-    alignedBackings.add(memory.buffer);
+    const buffer = alignedMemory(Math.max(SLAB_BYTES, rounded));
+    if (!buffer) return Buffer.allocUnsafeSlow(size);
+    slab = { buffer, used: 0 };
   }
   const view = Buffer.from(slab.buffer, slab.used, size);
   slab.used += rounded;
   return view;
+}
+
+/** `count` page-aligned buffers of `size` in one memory of their own, freed together. */
+export function allocateAlignedSet(size: number, count: number): Buffer[] {
+  checkSize(size);
+  checkSize(count);
+  const rounded = roundUp(size);
+  const buffer = alignedMemory(rounded * count);
+  return Array.from({ length: count }, (_, i) => (buffer ? Buffer.from(buffer, i * rounded, size) : Buffer.allocUnsafeSlow(size)));
+}
+
+/** Whether `buffer` is page-aligned memory from this module (else direct I/O cannot take it). */
+export function isAligned(buffer: Uint8Array): boolean {
+  return buffer.byteOffset % DIRECT_IO_ALIGNMENT === 0 && alignedBackings.has(buffer.buffer);
 }
 
 /** @internal Tests only: lets plain memory pass as aligned, to get a real EINVAL out of a direct write. */
@@ -68,17 +100,16 @@ export function directWritable(chunk: Uint8Array, position: number): boolean {
     chunk.byteLength > 0 &&
     chunk.byteLength % DIRECT_IO_ALIGNMENT === 0 &&
     position % DIRECT_IO_ALIGNMENT === 0 &&
-    chunk.byteOffset % DIRECT_IO_ALIGNMENT === 0 &&
-    alignedBackings.has(chunk.buffer)
+    isAligned(chunk)
   );
 }
 
 /**
- * The store-wide direct I/O switch: on when asked for and the platform has O_DIRECT;
- * turned off for good by the first file system that refuses it (tmpfs before Linux 6.6,
- * some FUSE mounts), so every later write goes through the page cache at once.
+ * The store-wide direct I/O switch: on when asked for, the platform has O_DIRECT and the
+ * store's file system took a probe write at open (see {@link probeDirectIO}); turned off
+ * for good by any later refusal, so every later write goes through the page cache.
  */
-export class DirectIoSwitch {
+export class DirectIOSwitch {
   /** Piece bytes written with direct I/O, and through the page cache, since the store opened. */
   readonly written = { direct: 0, cached: 0 };
   #enabled: boolean;
@@ -104,5 +135,30 @@ export class DirectIoSwitch {
     this.#enabled = false;
     this.#reason = reason;
     return true;
+  }
+}
+
+/**
+ * Whether the file system under `dir` takes an aligned O_DIRECT write: tried on a scratch
+ * file that is removed again. Undefined when it does; otherwise why not, e.g. EINVAL from
+ * tmpfs before Linux 6.6, some FUSE mounts, or a device with blocks over 4 KiB.
+ */
+export async function probeDirectIO(dir: string): Promise<string | undefined> {
+  if (O_DIRECT === undefined) return "this platform has no O_DIRECT";
+  const block = allocateAligned(DIRECT_IO_ALIGNMENT);
+  if (!isAligned(block)) return "no page-aligned memory could be had (WebAssembly off, or no address space left)";
+  const file = path.join(dir, `.direct-io-probe-${process.pid}`);
+  try {
+    const handle = await open(file, O_DIRECT | constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+    try {
+      await handle.write(block, 0, block.byteLength, 0);
+    } finally {
+      await handle.close();
+    }
+    return undefined;
+  } catch (error) {
+    return `the file system (or its device) refused a direct write: ${errorMessage(error)}`;
+  } finally {
+    await rm(file, { force: true });
   }
 }

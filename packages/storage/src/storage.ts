@@ -4,7 +4,7 @@ import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { pieceCount, pieceLengthFor } from "@df/piece";
 import { writeFileAtomic } from "./atomic-file.js";
 import { mapLimit } from "./concurrency.js";
-import { DirectIoSwitch } from "./direct-io.js";
+import { DirectIOSwitch, probeDirectIO } from "./direct-io.js";
 import { statfsDiskUsage, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
 import { exportFile, type ExportOptions, type ExportResult } from "./export.js";
 import { planGc, resolveGcConfig, type Eviction, type GcConfig, type GcOptions } from "./gc.js";
@@ -99,7 +99,7 @@ export class Storage {
   #gcRun: Promise<GcReport> | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(layout: Layout, logger: Logger, diskUsage: DiskUsageSource, gc: GcConfig, clock: () => number, directIO: DirectIoSwitch) {
+  private constructor(layout: Layout, logger: Logger, diskUsage: DiskUsageSource, gc: GcConfig, clock: () => number, directIO: DirectIOSwitch) {
     this.dir = layout.root;
     this.#layout = layout;
     this.#logger = logger;
@@ -134,7 +134,14 @@ export class Storage {
         throw new DfError(cause.code, `cannot open the storage at ${layout.root}: ${cause.message}`, { cause: error, details: { dir: layout.root } });
       },
     );
-    const directIO = new DirectIoSwitch(options.directIO ?? true);
+    const directIO = new DirectIOSwitch(options.directIO ?? true);
+    if (directIO.enabled) {
+      const refused = await probeDirectIO(layout.root);
+      if (refused !== undefined) {
+        directIO.disable(refused);
+        logger.warn("direct I/O is off; pieces are written through the page cache", { dir: layout.root, reason: refused });
+      }
+    }
     const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now, directIO);
     for (const { record, table, logRecords } of tasks) {
       const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, ...descriptor } = record;

@@ -1,7 +1,7 @@
 import { constants as openFlags } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { errorMessage, type Logger } from "@df/interface";
-import { directWritable, O_DIRECT, type DirectIoSwitch } from "./direct-io.js";
+import { directWritable, O_DIRECT, type DirectIOSwitch } from "./direct-io.js";
 import type { TaskPaths } from "./layout.js";
 import { writeFully } from "./piece-io.js";
 
@@ -13,13 +13,13 @@ import { writeFully } from "./piece-io.js";
  */
 export class TaskFiles {
   readonly paths: TaskPaths;
-  readonly #direct: DirectIoSwitch;
+  readonly #direct: DirectIOSwitch;
   readonly #logger: Logger;
   #content: Promise<FileHandle> | undefined;
   #directContent: Promise<FileHandle | undefined> | undefined;
   #log: Promise<FileHandle> | undefined;
 
-  constructor(paths: TaskPaths, direct: DirectIoSwitch, logger: Logger) {
+  constructor(paths: TaskPaths, direct: DirectIOSwitch, logger: Logger) {
     this.paths = paths;
     this.#direct = direct;
     this.#logger = logger;
@@ -81,13 +81,17 @@ export class TaskFiles {
     await Promise.allSettled(handles.map(async (handle) => (await handle)?.close()));
   }
 
-  /** The content opened for direct I/O; undefined once the file system has refused it. */
+  /**
+   * The content opened for direct I/O; undefined when it cannot be: for good once the file
+   * system refused it (EINVAL), for this write only on any other error (the write then
+   * takes the page cache handle, which reports a real problem with the file itself).
+   */
   #openDirect(): Promise<FileHandle | undefined> {
     if (this.#directContent) return this.#directContent;
-    const opening = open(this.paths.content, (O_DIRECT as number) | openFlags.O_RDWR).catch((error: unknown) => {
+    const opening = open(this.paths.content, (O_DIRECT as number) | openFlags.O_WRONLY).catch((error: unknown) => {
       if (this.#directContent === opening) this.#directContent = undefined;
-      if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-      this.#refused(error);
+      if ((error as NodeJS.ErrnoException).code === "EINVAL") this.#refused(error);
+      else this.#logger.debug("could not open a task's content for direct I/O; this write goes through the page cache", { file: this.paths.content, error: errorMessage(error) });
       return undefined;
     });
     this.#directContent = opening;
@@ -95,9 +99,9 @@ export class TaskFiles {
   }
 
   #refused(error: unknown): void {
-    if (this.#direct.disable(`the file system refused direct I/O: ${errorMessage(error)}`)) {
-      this.#logger.warn("direct I/O is off: the storage's file system refused it; pieces are written through the page cache", {
-        dir: this.paths.content,
+    if (this.#direct.disable(`the file system (or its device) refused direct I/O: ${errorMessage(error)}`)) {
+      this.#logger.warn("direct I/O is off: the storage's file system (or its device) refused it; pieces are written through the page cache", {
+        file: this.paths.content,
         error: errorMessage(error),
       });
     }

@@ -16,7 +16,7 @@ import {
 import { abortError } from "./abort.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { crc32 } from "./crc.js";
-import type { DirectIoSwitch } from "./direct-io.js";
+import type { DirectIOSwitch } from "./direct-io.js";
 import { chunkStream } from "./read-stream.js";
 import { METADATA_FORMAT, encodeTaskRecord, type TaskDescriptor, type TaskRecord } from "./metadata.js";
 import { PieceEvents } from "./piece-events.js";
@@ -79,7 +79,7 @@ export interface TaskContext {
   /** The last lease was released. */
   onIdle(task: Task): void;
   /** Whether aligned piece writes bypass the page cache (shared by every task of the store). */
-  readonly directIO: DirectIoSwitch;
+  readonly directIO: DirectIOSwitch;
 }
 
 /** @internal How a task is made: fresh by the store, or from disk by the loader. */

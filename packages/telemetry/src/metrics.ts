@@ -23,9 +23,24 @@ export class Metrics {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "df_process_" });
   }
 
-  counter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  /**
+   * A counter; `collect`, if given, runs at every scrape, for totals kept elsewhere (it
+   * sets them with `reset()` and `inc()`).
+   */
+  counter<L extends string = string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (counter: Counter<L>) => void | Promise<void>,
+  ): Counter<L> {
     checkName(name);
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+    return new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect ? { collect(this: Counter<L>) { return collect(this); } } : {}),
+    });
   }
 
   /** A gauge; `collect` runs at every scrape, for values read from live state. */

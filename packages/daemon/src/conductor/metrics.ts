@@ -41,15 +41,16 @@ export class DaemonMetrics {
     );
   }
 
-  /** Gauges of how storage writes piece bytes, read at every scrape. */
+  /** How storage writes piece bytes, read at every scrape. */
   watchStorage(storage: Pick<Storage, "directIO" | "writtenBytes">): void {
     this.metrics.gauge("df_daemon_storage_direct_io", "1 while pieces are written with direct I/O (storage.directIO, and the file system takes it)", [], (gauge) =>
       gauge.set(storage.directIO ? 1 : 0),
     );
-    this.metrics.gauge("df_daemon_storage_written_bytes", "Piece bytes written since start, by path: direct I/O or the page cache", ["path"], (gauge) => {
+    this.metrics.counter("df_daemon_storage_written_bytes_total", "Piece bytes written since start, by path: with O_DIRECT (direct) or through the page cache (cached)", ["path"], (counter) => {
       const written = storage.writtenBytes();
-      gauge.set({ path: "direct" }, written.direct);
-      gauge.set({ path: "cached" }, written.cached);
+      counter.reset();
+      counter.inc({ path: "direct" }, written.direct);
+      counter.inc({ path: "cached" }, written.cached);
     });
   }
 

@@ -1,7 +1,7 @@
 import { isIPv6 } from "node:net";
 import { DfError, isDfError, toDfError } from "@df/interface";
 import { daemonUpload, unary } from "@df/rpc";
-import { allocateAligned, type PieceSource } from "@df/storage";
+import { allocateAligned, allocateAlignedSet, isAligned, type PieceSource } from "@df/storage";
 import { errorFromAnswer, HEADERS, piecePath } from "../upload/piece-http.js";
 import type { BytePool, Lease } from "./http/byte-pool.js";
 import type { ResponseHead } from "./http/response-head.js";
@@ -49,17 +49,25 @@ const MAX_ERROR_BODY = 64 * 1024;
  * and one CRC call per buffer, no fresh allocation (and garbage) per piece. Storage is
  * done with each chunk (written, CRC taken) before it asks for the next one, so a piece
  * in flight needs one buffer. They are page-aligned, so storage can write them with
- * direct I/O.
+ * direct I/O: `keep` of them in one block, reused for good; more pieces in flight at
+ * once borrow extra ones, dropped when given back.
  */
 export class ChunkBuffers {
   readonly size: number;
-  readonly #free: Buffer[] = [];
-  readonly #keep: number;
+  /** Whether the kept buffers are page-aligned (else storage writes them through the page cache). */
+  readonly aligned: boolean;
+  readonly #free: Buffer[];
+  readonly #kept: WeakSet<Buffer>;
 
-  /** `keep`: how many idle buffers to hold on to (the pieces in flight at most). */
+  /**
+   * `keep`: how many buffers to hold on to (the pieces in flight of one task). Their
+   * memory is reserved at once but only takes room once written to.
+   */
   constructor(size = DEFAULT_CHUNK_BYTES, keep = 16) {
     this.size = size;
-    this.#keep = keep;
+    this.#free = allocateAlignedSet(size, keep);
+    this.#kept = new WeakSet(this.#free);
+    this.aligned = this.#free.every((buffer) => isAligned(buffer));
   }
 
   take(): Buffer {
@@ -67,7 +75,7 @@ export class ChunkBuffers {
   }
 
   give(buffer: Buffer): void {
-    if (this.#free.length < this.#keep) this.#free.push(buffer);
+    if (this.#kept.has(buffer)) this.#free.push(buffer);
   }
 }
 

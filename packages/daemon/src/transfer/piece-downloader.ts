@@ -41,16 +41,19 @@ export class PeerPieceDownloader implements PieceDownloader {
 
   constructor(options: PeerPieceDownloaderOptions) {
     const concurrency = positive("concurrency", options.concurrency ?? 8);
+    const logger = (options.logger ?? noopLogger).child("transfer");
+    // Shared by every task; idle ones are kept for one task's pieces in flight.
+    const buffers = new ChunkBuffers(options.chunkBytes === undefined ? undefined : positive("chunkBytes", options.chunkBytes), concurrency);
+    if (!buffers.aligned) logger.warn("no page-aligned memory for piece buffers (WebAssembly off, or no address space left): pieces are written through the page cache");
     this.#settings = {
       pool: options.pool,
-      // Shared by every task; idle ones are kept for one task's pieces in flight.
-      buffers: new ChunkBuffers(options.chunkBytes === undefined ? undefined : positive("chunkBytes", options.chunkBytes), concurrency),
+      buffers,
       concurrency,
       pieceTimeoutMs: positive("pieceTimeoutMs", options.pieceTimeoutMs ?? 30_000),
       stallTimeoutMs: positive("stallTimeoutMs", options.stallTimeoutMs ?? 30_000),
       forceGrpc: options.transport === "grpc",
       shaper: options.shaper,
-      logger: (options.logger ?? noopLogger).child("transfer"),
+      logger,
       random: options.random ?? Math.random,
     };
   }

@@ -1,12 +1,26 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
 import { Storage, type StorageOptions } from "../index.js";
 
 /** A fresh folder under the OS temp dir, removed when the test ends. */
 export async function tempDir(prefix = "df-storage-"): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A fresh folder on the disk that holds this repository (under the package's
+ * node_modules/.cache), removed when the test ends: for tests of direct I/O, which the
+ * OS temp dir may not take (tmpfs before Linux 6.6 refuses it, later ones ignore it).
+ */
+export async function diskTempDir(prefix = "df-storage-"): Promise<string> {
+  const base = fileURLToPath(new URL("../../node_modules/.cache/df-tests/", import.meta.url));
+  await mkdir(base, { recursive: true });
+  const dir = await mkdtemp(path.join(base, prefix));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { crc32Digest } from "@df/piece";
 import { createRpcServer, daemonUpload, type RpcServer } from "@df/rpc";
 import { Storage, type Task } from "@df/storage";
@@ -16,9 +16,15 @@ import { HEADERS, parsePiecePath } from "../../upload/piece-http.js";
 import { TaskFailures } from "../../upload/task-failures.js";
 import type { ParentRef } from "../types.js";
 
-/** A store in a fresh temp dir, closed and removed when the test ends. */
+/**
+ * A store in a fresh folder, closed and removed when the test ends. The folder is on
+ * the disk that holds this repository (under the package's node_modules/.cache), not in
+ * the OS temp dir, which may be a tmpfs that does not take direct I/O.
+ */
 export async function tempStorage(): Promise<Storage> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "df-transfer-"));
+  const base = fileURLToPath(new URL("../../../node_modules/.cache/df-tests/", import.meta.url));
+  await mkdir(base, { recursive: true });
+  const dir = await mkdtemp(path.join(base, "df-transfer-"));
   const storage = await Storage.open({ dir, gc: { intervalMs: 0 } });
   onTestFinished(async () => {
     await storage.close();
