@@ -22,6 +22,14 @@ describe("scheduler config", () => {
     expect(() => parseConfig(schedulerConfigSchema, { manager: { adresses: [] } }, "scheduler")).toThrow(/manager\.adresses: unknown key \(did you mean "addresses"\?\)/);
   });
 
+  it("takes preheat callers as IPs and CIDR blocks, and names the key of a bad one", () => {
+    expect(parseConfig(schedulerConfigSchema, {}, "scheduler").preheat.allowedCallers).toEqual([]);
+    expect(parseConfig(schedulerConfigSchema, { preheat: { allowedCallers: ["10.0.0.0/8", "fd00::9"] } }, "scheduler").preheat.allowedCallers).toEqual(["10.0.0.0/8", "fd00::9"]);
+    expect(() => parseConfig(schedulerConfigSchema, { preheat: { allowedCallers: ["10.0.0.0/8", "manager.local"] } }, "scheduler")).toThrow(
+      /preheat\.allowedCallers\.1: .*not an IP address or a CIDR block/,
+    );
+  });
+
   it("takes the manager from DF_SCHEDULER_ variables", async () => {
     const { config } = await loadConfig({
       schema: schedulerConfigSchema,

@@ -2,6 +2,7 @@ import os from "node:os";
 import { isIP } from "node:net";
 import { duration } from "@df/interface";
 import { managerAddressProblem } from "@df/rpc";
+import { callerEntryProblem } from "./service/preheat-gate.js";
 import { z } from "zod";
 
 const pluginEntry = z.union([
@@ -63,6 +64,22 @@ export const schedulerConfigSchema = z.strictObject({
       configRefreshInterval: duration("1m").refine((ms) => ms > 0, "must be more than 0"),
       /** What this scheduler offers, registered with the manager (only `schedule` schedulers are handed to peers). */
       features: z.array(z.string().min(1)).default(["schedule", "preheat"]),
+    })
+    .prefault({}),
+  preheat: z
+    .strictObject({
+      /**
+       * Who may call PreheatTask besides loopback and the manager (the IPs manager.addresses
+       * resolve to): IPs or CIDR blocks, e.g. the manager's source address behind NAT.
+       */
+      allowedCallers: z
+        .array(
+          z.string().superRefine((value, ctx) => {
+            const problem = callerEntryProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   scheduling: z

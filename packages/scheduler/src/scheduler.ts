@@ -20,6 +20,7 @@ import { Resources } from "./resource/resources.js";
 import { Announcements, type AnnouncementEvents, type AnnouncementOptions } from "./service/announcements.js";
 import { schedulerHandlers } from "./service/handlers.js";
 import { Preheater } from "./service/preheat.js";
+import { PreheatGate } from "./service/preheat-gate.js";
 import { RpcSeedPeerTrigger } from "./service/seed-trigger.js";
 import type { SeedPeerFetcher, SeedPeerTrigger } from "./service/types.js";
 import { SchedulerTokens } from "./tokens.js";
@@ -152,7 +153,12 @@ export class Scheduler {
     const announcements = this.container.resolve(Announcements);
     this.#server = createRpcServer({ address: this.config.listen });
     const preheater = new Preheater(this.resources, this.deps.seedPeerFetcher ?? this.#ownTrigger!, logger.child("preheat"));
-    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger, preheater));
+    const preheatGate = new PreheatGate({
+      allowedCallers: this.config.preheat.allowedCallers,
+      managerAddresses: this.config.manager.addresses,
+      logger: logger.child("preheat"),
+    });
+    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger, preheater, preheatGate));
     this.#address = await this.#server.start();
     if (this.config.metricsListen) {
       const [host, port] = splitHostPort(this.config.metricsListen);

@@ -6,6 +6,7 @@ import type { Resources } from "../resource/resources.js";
 import type { Announcements } from "./announcements.js";
 import { downloadFromProto, hostInfoFromProto, peerToProto, taskToProto } from "./convert.js";
 import type { Preheater } from "./preheat.js";
+import type { PreheatGate } from "./preheat-gate.js";
 import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, ScheduleResponse } from "./types.js";
 
@@ -37,6 +38,7 @@ export function schedulerHandlers(
   clock: Clock,
   logger: Logger = noopLogger,
   preheater?: Preheater,
+  preheatGate?: PreheatGate,
 ): ServiceHandlers<scheduler.SchedulerService> {
   return {
     announceHost(request) {
@@ -199,6 +201,7 @@ export function schedulerHandlers(
 
     async preheatTask(request, context) {
       if (!preheater) throw new DfError("UNIMPLEMENTED", "this scheduler has no seed peer fetcher; preheat is not available");
+      await preheatGate?.check(context.peer);
       const download = downloadFromProto(request.download);
       const scope =
         request.scope === scheduler.PreheatScope.ALL_PEERS ? "all" : request.scope === scheduler.PreheatScope.ALL_SEED_PEERS ? "seeds" : "single";
