@@ -1,4 +1,4 @@
-import { missingMembers, type EvaluationContext, type Evaluator, type PeerView } from "@df/interface";
+import { errorMessage, missingMembers, type EvaluationContext, type Evaluator, type PeerView } from "@df/interface";
 import { expect } from "vitest";
 import { evaluatorFixtures, makePeer, UNSERVABLE_STATES, type EvaluatorFixtures } from "./evaluator-fixtures.js";
 
@@ -103,7 +103,7 @@ export function checkEvaluatorNeverThrows(evaluator: Evaluator, fixtures = evalu
     try {
       call();
     } catch (error) {
-      expect.fail(`${label} threw: ${error instanceof Error ? error.message : String(error)}`);
+      expect.fail(`${label} threw: ${errorMessage(error)}`);
     }
   };
   forEachPair(fixtures, (parent, child, context) => {

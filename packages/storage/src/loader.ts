@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import path from "node:path";
-import type { Logger } from "@df/interface";
+import { errorMessage, type Logger } from "@df/interface";
 import { pieceCount } from "@df/piece";
 import { crc32 } from "./crc.js";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -64,7 +64,7 @@ export async function loadTasks(layout: Layout, logger: Logger, concurrency: num
       return await loadTask(layout, logger, taskId, logs.has(taskId));
     } catch (error) {
       dropped.push(taskId);
-      logger.warn("dropping a task that cannot be loaded", { taskId, error: error instanceof Error ? error.message : String(error) });
+      logger.warn("dropping a task that cannot be loaded", { taskId, error: errorMessage(error) });
       const paths = layout.paths(taskId);
       await Promise.all([paths.metadata, paths.pieceLog, paths.content].map((file) => rm(file, { force: true })));
       return undefined;

@@ -1,4 +1,4 @@
-import { DfError, isDfError, type ErrorCode } from "@df/interface";
+import { DfError, errorMessage, isDfError, type ErrorCode } from "@df/interface";
 import type { RequestScope } from "./scope.js";
 
 /** Which request an error is about; `url` is already redacted. */
@@ -85,7 +85,7 @@ export function transportError(error: unknown, context: TransportContext): DfErr
   if (aborted) return aborted;
   if (isDfError(error)) return error;
   const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const details = { ...attempt, ...(code ? { errno: code } : {}) };
   const timeout = code ? TIMEOUTS[code] : undefined;
   if (timeout) {

@@ -1,6 +1,6 @@
 import { connect as connectHttp2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { connect as connectNet } from "node:net";
-import { DfError, isDfError, isErrorCode, type ErrorCode } from "@df/interface/errors";
+import { DfError, errorMessage, isDfError, isErrorCode, type ErrorCode } from "@df/interface/errors";
 
 /**
  * One gRPC server-streaming call over node:http2, for dfget's single DownloadTask call:
@@ -248,7 +248,7 @@ function abortError(signal: AbortSignal, what: string): DfError {
 }
 
 function unavailable(endpoint: string, error: unknown): DfError {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   return new DfError("UNAVAILABLE", `cannot reach ${endpoint}: ${text}`, { cause: error });
 }
 
