@@ -107,12 +107,17 @@ export const daemonConfigSchema = z.strictObject({
       socket: z.string().min(1).default("/run/df/dfdaemon.sock"),
       /** Pieces in flight per task from parents. */
       concurrentPieceCount: z.number().int().min(1).max(64).default(8),
-      /** Longest time one piece may take from a parent. */
+      /**
+       * Longest a piece request may go without a byte from its parent. The window each
+       * request gets is fitted to its parent's measured pace (3 s at least, 5 s for a
+       * first answer) and capped by this; a request that goes silent is asked elsewhere
+       * and its parent rested, not dropped. A piece that is slow but flowing is never cut.
+       */
       pieceTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
       /**
-       * A download from parents with no finished piece for this long is rescheduled (a
-       * second stall goes back to source); also bounds the wait for a parent to learn the
-       * task's size.
+       * A download from parents with no byte from any of them for this long is
+       * rescheduled (a second stall goes back to source); also bounds the wait for a
+       * parent to learn the task's size.
        */
       stallTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
       /** Ranged requests in flight per task when fetching from an origin that honours ranges. */

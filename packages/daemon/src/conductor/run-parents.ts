@@ -3,7 +3,6 @@ import { common } from "@df/rpc";
 import type { ParentRef, PieceDownloadOutcome } from "../transfer/types.js";
 import { learnMetadata } from "./parent-metadata.js";
 import type { RunContext, TaskRun } from "./run.js";
-import { StallWatch } from "./stall-watch.js";
 
 export type ParentRoundResult =
   | { kind: "done" }
@@ -42,10 +41,10 @@ export async function downloadFromParents(
   }
   const task = run.task!;
   run.report({ $case: "downloadStarted", value: {} });
+  const moreParents = run.session ? (current: readonly string[]) => run.session!.moreParents(current) : undefined;
   for (;;) {
     if (run.closeIfSatisfied()) return { kind: "done" };
     const before = task.finishedBytes;
-    const watch = new StallWatch(stallTimeout, run.signal);
     let outcome: PieceDownloadOutcome;
     try {
       const pieces = run.wantedSubset();
@@ -54,11 +53,11 @@ export async function downloadFromParents(
         hostId: ctx.host.id,
         peerId: run.peerId,
         parents,
-        signal: watch.signal,
+        signal: run.signal,
         ...(pieces ? { pieces } : {}),
+        ...(moreParents ? { moreParents } : {}),
         events: {
           pieceFinished(piece) {
-            watch.touch();
             const createdAt = new Date();
             run.pieceStored({
               number: piece.number,
@@ -95,19 +94,19 @@ export async function downloadFromParents(
       });
     } catch (error) {
       if (run.signal.aborted) throw error;
-      if (watch.stalled) return stalled(all, stallTimeout);
       const cause = toDfError(error);
       if (isLocalFailure(cause)) throw cause;
       logger.warn("piece download from parents failed", { code: cause.code, error: cause.message });
       return { kind: "exhausted", failedParents: all, reason: `downloading from parents failed: ${cause.message}`, stalled: false };
-    } finally {
-      watch.dispose();
     }
     if (outcome.kind === "parents-exhausted") {
-      if (watch.stalled) return stalled(outcome.failedParents.length > 0 ? outcome.failedParents : all, stallTimeout);
+      const failedParents = outcome.failedParents.length > 0 ? outcome.failedParents : all;
+      if (outcome.stalled) {
+        return { kind: "exhausted", failedParents, reason: `no byte arrived from the parents for ${stallTimeout} ms`, stalled: true };
+      }
       return {
         kind: "exhausted",
-        failedParents: outcome.failedParents.length > 0 ? outcome.failedParents : all,
+        failedParents,
         reason: `${outcome.missing} piece(s) missing and no given parent can provide them`,
         stalled: false,
       };
@@ -118,8 +117,4 @@ export async function downloadFromParents(
       return { kind: "exhausted", failedParents: all, reason: "the parents made no progress", stalled: false };
     }
   }
-}
-
-function stalled(parents: string[], timeoutMs: number): ParentRoundResult {
-  return { kind: "exhausted", failedParents: parents, reason: `no piece arrived from the parents for ${timeoutMs} ms`, stalled: true };
 }

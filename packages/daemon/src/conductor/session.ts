@@ -47,6 +47,8 @@ export class SchedulerSession {
   #error: DfError | undefined;
   #ended = false;
   #wake: (() => void) | undefined;
+  /** Questions go one at a time: answers come in order, with nothing to match them by. */
+  #turn: Promise<void> = Promise.resolve();
 
   private constructor(call: Call, address: string, ids: SessionIds, timeoutMs: number, logger: Logger) {
     this.#call = call;
@@ -108,28 +110,63 @@ export class SchedulerSession {
 
   /** Asks for new parents, blocklisting `failedParents`; resolves with the answer. */
   reschedule(failedParents: readonly string[], description: string): Promise<ScheduleAnswer> {
-    this.send({
-      $case: "reschedule",
-      value: { candidateParents: failedParents.map((id) => common.Peer.create({ id })), description },
-    });
-    return this.next();
+    return this.#ask(
+      { $case: "reschedule", value: { candidateParents: failedParents.map((id) => common.Peer.create({ id })), description, moreParents: false } },
+      () => this.next(),
+    );
+  }
+
+  /**
+   * Asks for parents besides `current`, which stay this peer's parents (none of them is
+   * blocklisted). Resolves with the new ones, possibly none; fails when the scheduler
+   * does not answer.
+   */
+  moreParents(current: readonly string[]): Promise<ParentRef[]> {
+    return this.#ask(
+      {
+        $case: "reschedule",
+        value: { candidateParents: current.map((id) => common.Peer.create({ id })), description: "more parents", moreParents: true },
+      },
+      async () => {
+        const response = await this.#nextResponse();
+        if (response instanceof DfError) throw response;
+        const body = response.response;
+        return body?.$case === "normalTask" ? body.value.candidateParents.flatMap(toParent) : [];
+      },
+    );
+  }
+
+  async #ask<T>(event: PeerEvent, read: () => Promise<T>): Promise<T> {
+    const previous = this.#turn;
+    let done!: () => void;
+    this.#turn = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      this.send(event);
+      return await read();
+    } finally {
+      done();
+    }
   }
 
   /** The next answer, or `no-answer` when the stream ends, fails or stays silent too long. */
   async next(): Promise<ScheduleAnswer> {
+    for (;;) {
+      const response = await this.#nextResponse();
+      if (response instanceof DfError) return { kind: "no-answer", error: response };
+      const answer = toAnswer(response);
+      if (answer) return answer;
+    }
+  }
+
+  /** The next message from the scheduler, or why there is none (the stream ended, failed or stayed silent too long). */
+  async #nextResponse(): Promise<scheduler.AnnouncePeerResponse | DfError> {
     const deadline = Date.now() + this.#timeoutMs;
     for (;;) {
       const response = this.#answers.shift();
-      if (response) {
-        const answer = toAnswer(response);
-        if (answer) return answer;
-        continue;
-      }
+      if (response) return response;
       if (this.#ended) {
-        return {
-          kind: "no-answer",
-          error: this.#error ?? new DfError("UNAVAILABLE", `the scheduler at ${this.address} ended the announce stream`, { reason: "stream-ended" }),
-        };
+        return this.#error ?? new DfError("UNAVAILABLE", `the scheduler at ${this.address} ended the announce stream`, { reason: "stream-ended" });
       }
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -138,7 +175,7 @@ export class SchedulerSession {
         });
         this.#error ??= error;
         this.cancel();
-        return { kind: "no-answer", error };
+        return error;
       }
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {

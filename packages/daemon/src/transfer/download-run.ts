@@ -1,10 +1,10 @@
-import { DfError, toDfError, type Logger, type TrafficShaper } from "@df/interface";
+import { DfError, isDfError, toDfError, type Logger, type TrafficShaper } from "@df/interface";
 import { pieceRange } from "@df/piece";
 import type { Task as StoredTask } from "@df/storage";
 import type { ChunkBuffers, FetchedPiece } from "./fetch-piece.js";
 import { ParentLink, type LinkEvents } from "./parent-link.js";
 import type { PeerClientPool } from "./peer-client-pool.js";
-import type { DownloadedPiece, PieceDownloadOutcome, PieceDownloadRequest } from "./types.js";
+import type { DownloadedPiece, ParentRef, PieceDownloadOutcome, PieceDownloadRequest } from "./types.js";
 
 /** The downloader's settings, defaults applied. */
 export interface RunSettings {
@@ -21,17 +21,59 @@ export interface RunSettings {
 
 type Failure =
   | { kind: "busy" }
+  /** No byte for the parent's idle window: slow or stuck, not proven bad. */
+  | { kind: "silent"; error: DfError }
   /** Asked for before its SyncPieces listed it, and the parent does not have it: no fault. */
   | { kind: "unheld" }
   | { kind: "parent"; error: DfError }
   | { kind: "fatal"; error: DfError };
 type Stage = "shaper" | "fetch" | "write";
 
+/** One piece request in flight to one parent. */
+interface Attempt {
+  readonly number: number;
+  readonly link: ParentLink;
+  readonly length: number;
+  readonly started: number;
+  /** Ends this request alone (it went silent, or was handed to a faster parent). */
+  readonly abort: AbortController;
+  /** Body bytes that arrived so far. */
+  bytes: number;
+  lastByteAt: number;
+  /** Set once the request is on the wire (after the shaper's wait, which is ours, not the parent's). */
+  sent: boolean;
+  done?: Promise<void>;
+}
+
+/**
+ * A request with no byte for this long (at least; it scales with how slowly its parent
+ * sends) is stuck, not slow. A couple of seconds, as a swarm client waits, not the
+ * tens of seconds that a whole 4 MiB piece may take from a busy seed.
+ */
+const IDLE_FLOOR_MS = 3000;
+/** The wait for the first byte of a parent not measured yet (it may have to connect). */
+const FIRST_BYTE_MS = 5000;
+/** Read size the idle window is scaled by: a request is stuck after ~16 reads' worth of silence. */
+const IDLE_READS_BYTES = 16 * 64 * 1024;
+/** While pieces are missing, new parents are asked of the scheduler at most this often. */
+const REFRESH_INTERVAL_MS = 3000;
+/** Sooner when no byte has come from any parent for this long. */
+const STARVING_MS = 1500;
+/** Parents kept at once; past this no more are asked for. */
+const MAX_PARENTS = 8;
+/** How often requests in flight are checked for silence. */
+const WATCH_TICK_MS = 250;
+
 /**
  * One call of PeerPieceDownloader.download: fills the wanted pieces of a stored task
- * from the given parents. A SyncPieces stream per parent says who holds what; up to
- * `concurrency` pieces are fetched at once, each from the holder expected to deliver it
- * soonest; a parent that fails a piece is reported and not used again in this run.
+ * from the given parents, swarm style. A SyncPieces stream per parent says who holds
+ * what. Each parent gets as many requests as its measured rate keeps busy (two while
+ * it is unmeasured); each free slot takes the rarest missing piece that parent holds,
+ * ties broken at random, so that children of one seed fetch different pieces and can
+ * trade them. Progress is counted in bytes: a request that stays silent is cut and its
+ * parent rested (not dropped); in the end a piece stuck on a slow parent is handed to
+ * an idle faster one. While pieces are missing, more parents are asked for (peers that
+ * gained pieces since). A parent that sends bad bytes or refuses is dropped.
  */
 export class DownloadRun implements LinkEvents {
   readonly #settings: RunSettings;
@@ -42,14 +84,17 @@ export class DownloadRun implements LinkEvents {
   readonly #missing = new Set<number>();
   /** Missing pieces some usable parent announced, and who. */
   readonly #holders = new Map<number, Set<ParentLink>>();
-  readonly #inflight = new Map<number, Promise<void>>();
+  readonly #inflight = new Map<number, Attempt>();
   readonly #links: ParentLink[] = [];
   /** Ends everything the run started: streams and piece requests. */
   readonly #stop = new AbortController();
+  /** performance.now() of the last byte from any parent (or of the start). */
   #lastProgress = performance.now();
   #fatal: DfError | undefined;
   #pending = false;
   #wake: (() => void) | undefined;
+  #refreshing: Promise<void> | undefined;
+  #lastRefresh = performance.now();
 
   constructor(settings: RunSettings, request: PieceDownloadRequest) {
     this.#settings = settings;
@@ -69,13 +114,14 @@ export class DownloadRun implements LinkEvents {
     const onAbort = (): void => this.#notify();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      this.#openLinks();
+      this.#addParents(this.#request.parents);
       return await this.#loop();
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.#stop.abort(new DfError("CANCELLED", `the download of task ${this.#task.id} from parents ended`));
       // Nothing outlives the call: every request and stream has settled when it returns.
-      await Promise.allSettled([...this.#inflight.values()]);
+      await Promise.allSettled([...this.#inflight.values()].map((attempt) => attempt.done));
+      await this.#refreshing;
       await Promise.allSettled(this.#links.map((link) => link.close()));
       unsubscribe();
       lease.release();
@@ -104,13 +150,12 @@ export class DownloadRun implements LinkEvents {
     })();
   }
 
-  #openLinks(): void {
+  /** Opens links to the parents not linked yet. */
+  #addParents(parents: readonly ParentRef[]): void {
     // Empty means "all" on the wire: no need to list every number of a fresh task.
     const interested = this.#missing.size === this.#task.pieceCount ? [] : [...this.#missing];
-    const seen = new Set<string>();
-    for (const ref of this.#request.parents) {
-      if (seen.has(ref.peerId)) continue;
-      seen.add(ref.peerId);
+    for (const ref of parents) {
+      if (this.#links.some((link) => link.peerId === ref.peerId)) continue;
       const link = new ParentLink(ref, this.#settings.pool, this.#settings.buffers, this.#settings.forceGrpc, this.#logger);
       this.#links.push(link);
       link.startSync(this.#task, { hostId: this.#request.hostId, peerId: this.#request.peerId, interested }, this, this.#stop.signal);
@@ -123,49 +168,171 @@ export class DownloadRun implements LinkEvents {
       if (this.#request.signal?.aborted) throw this.#cancelled();
       if (this.#fatal) throw this.#fatal;
       if (this.#missing.size === 0) return { kind: "complete" };
-      const retryAt = this.#dispatch();
-      if (this.#inflight.size === 0 && retryAt === undefined && this.#links.every((link) => link.state !== "syncing")) {
+      const now = performance.now();
+      this.#watchSilence(now);
+      this.#maybeRefresh(now);
+      const retryAt = this.#dispatch(now);
+      if (
+        this.#inflight.size === 0 &&
+        retryAt === undefined &&
+        this.#refreshing === undefined &&
+        this.#links.every((link) => link.state !== "syncing")
+      ) {
         return this.#exhausted(false);
       }
-      const now = performance.now();
       const stallAt = this.#lastProgress + this.#settings.stallTimeoutMs;
       if (now >= stallAt) return this.#exhausted(true);
-      await this.#sleep(Math.min(stallAt, retryAt ?? Number.POSITIVE_INFINITY) - now);
+      const tick = this.#inflight.size > 0 ? now + WATCH_TICK_MS : Number.POSITIVE_INFINITY;
+      const refreshAt = this.#request.moreParents
+        ? Math.max(this.#lastRefresh + STARVING_MS, Math.min(this.#lastRefresh + REFRESH_INTERVAL_MS, this.#lastProgress + STARVING_MS))
+        : Number.POSITIVE_INFINITY;
+      await this.#sleep(Math.min(stallAt, retryAt ?? Number.POSITIVE_INFINITY, tick, refreshAt) - now);
     }
   }
 
   /**
-   * Starts pieces until `concurrency` are in flight. Returns when a parent that is busy
-   * now could take a piece nobody else can, so the loop comes back then.
+   * Fills free request slots: each parent with room (its rate-fitted limit, and the
+   * task's `concurrency` in all) takes the rarest missing piece it holds, fastest
+   * parents first, one piece per parent per pass so that load spreads. A parent with
+   * room but nothing unclaimed to give may take over a piece stuck on a much slower
+   * parent (the endgame). Returns when a resting parent is usable again.
    */
-  #dispatch(): number | undefined {
+  #dispatch(now: number): number | undefined {
     const { concurrency } = this.#settings;
-    if (this.#inflight.size >= concurrency) return undefined;
-    const now = performance.now();
-    const fallbackRate = this.#bestRate();
     let retryAt: number | undefined;
+    const open: ParentLink[] = [];
+    for (const link of this.#links) {
+      if (!link.usable) continue;
+      if (link.busyUntil > now) {
+        retryAt = Math.min(retryAt ?? link.busyUntil, link.busyUntil);
+        continue;
+      }
+      open.push(link);
+    }
+    if (open.length === 0 || this.#inflight.size >= concurrency) return retryAt;
+    const fallbackRate = this.#bestRate();
+    const pieceLength = this.#task.pieceLength;
+    // Expected time to deliver one more piece: our queue on it over its speed. A parent
+    // not measured yet counts as fast as the best, so it gets tried.
+    const eta = (link: ParentLink): number => (link.inflight + 1) / (link.rate ?? fallbackRate);
+    open.sort((a, b) => eta(a) - eta(b));
+    for (let progress = true; progress && this.#inflight.size < concurrency; ) {
+      progress = false;
+      for (const link of open) {
+        if (this.#inflight.size >= concurrency) break;
+        if (link.inflight >= link.requestLimit(pieceLength, concurrency)) continue;
+        const number = this.#rarestHeldBy(link);
+        if (number === undefined) continue;
+        this.#start(number, link);
+        progress = true;
+      }
+    }
+    if (this.#inflight.size < concurrency) this.#endgame(open, now);
+    return retryAt;
+  }
+
+  /** The missing piece `link` holds that the fewest parents hold, not in flight; ties at random. */
+  #rarestHeldBy(link: ParentLink): number | undefined {
+    let best: number | undefined;
+    let bestCount = Number.POSITIVE_INFINITY;
+    let ties = 0;
     for (const [number, holders] of this.#holders) {
-      if (this.#inflight.size >= concurrency) break;
-      if (this.#inflight.has(number)) continue;
-      let best: ParentLink | undefined;
-      let bestScore = Number.POSITIVE_INFINITY;
-      for (const link of holders) {
-        if (link.busyUntil > now) {
-          retryAt = Math.min(retryAt ?? link.busyUntil, link.busyUntil);
-          continue;
-        }
-        // Expected time to deliver one more piece: our queue on it over its speed. A
-        // parent not measured yet counts as fast as the best, so it gets tried; the
-        // random factor spreads ties across parents.
-        const score = ((link.inflight + 1) / (link.rate ?? fallbackRate)) * (1 + 0.25 * this.#settings.random());
-        if (score < bestScore) {
-          best = link;
-          bestScore = score;
+      if (holders.size > bestCount || this.#inflight.has(number) || !holders.has(link)) continue;
+      if (holders.size < bestCount) {
+        best = number;
+        bestCount = holders.size;
+        ties = 1;
+      } else if (this.#settings.random() * ++ties < 1) {
+        best = number;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Idle parents take over pieces that would take far longer where they are: a request
+   * whose rest, at its parent's pace, would take over twice what a whole piece takes
+   * from the idle parent (and a second more) is cut and asked again there.
+   */
+  #endgame(open: readonly ParentLink[], now: number): void {
+    for (const link of open) {
+      if (link.inflight > 0 || link.rate === undefined) continue;
+      let victim: Attempt | undefined;
+      let worst = 0;
+      for (const attempt of this.#inflight.values()) {
+        if (attempt.link === link || !attempt.sent || now - attempt.started < 1000) continue;
+        const holders = this.#holders.get(attempt.number);
+        if (!holders?.has(link)) continue;
+        const rest = (attempt.length - attempt.bytes) / perRequestRate(attempt.link);
+        if (rest > worst) {
+          worst = rest;
+          victim = attempt;
         }
       }
-      if (best) this.#start(number, best);
+      if (!victim || worst <= 2 * (victim.length / link.rate) + 1000) continue;
+      this.#logger.debug("a slow request is handed to an idle, faster parent", {
+        number: victim.number,
+        from: victim.link.peerId,
+        to: link.peerId,
+        restMs: Math.round(worst),
+      });
+      const { number } = victim;
+      victim.abort.abort(new DfError("CANCELLED", `piece ${number} was handed to a faster parent`, { reason: "piece-reassigned" }));
+      this.#start(number, link);
+      if (this.#inflight.size >= this.#settings.concurrency) return;
     }
-    return retryAt;
+  }
+
+  /** Cuts requests that stayed silent past their parent's idle window; rests those parents. */
+  #watchSilence(now: number): void {
+    for (const attempt of this.#inflight.values()) {
+      if (!attempt.sent || attempt.abort.signal.aborted) continue;
+      const limit = this.#idleLimit(attempt.link);
+      if (now - attempt.lastByteAt < limit) continue;
+      attempt.abort.abort(
+        new DfError(
+          "DEADLINE_EXCEEDED",
+          `piece ${attempt.number} of task ${this.#task.id}: no byte from parent ${attempt.link.peerId} for ${Math.round(now - attempt.lastByteAt)} ms (${attempt.bytes} of ${attempt.length} bytes in)`,
+          { reason: "piece-idle", details: { taskId: this.#task.id, number: attempt.number, parentId: attempt.link.peerId } },
+        ),
+      );
+    }
+  }
+
+  /** How long a request to `link` may go without a byte: scaled to its per-request pace, within [IDLE_FLOOR_MS, pieceTimeoutMs]. */
+  #idleLimit(link: ParentLink): number {
+    const ceiling = this.#settings.pieceTimeoutMs;
+    if (link.rate === undefined) return Math.min(ceiling, FIRST_BYTE_MS);
+    return Math.min(ceiling, Math.max(IDLE_FLOOR_MS, IDLE_READS_BYTES / perRequestRate(link)));
+  }
+
+  /**
+   * Asks the scheduler for more parents (peers that gained pieces since), every
+   * REFRESH_INTERVAL_MS while fewer than MAX_PARENTS are usable, sooner when no byte
+   * came for STARVING_MS. One ask at a time; the run goes on meanwhile.
+   */
+  #maybeRefresh(now: number): void {
+    const ask = this.#request.moreParents;
+    if (!ask || this.#refreshing) return;
+    const starving = now - this.#lastProgress >= STARVING_MS;
+    if (now - this.#lastRefresh < (starving ? STARVING_MS : REFRESH_INTERVAL_MS)) return;
+    const usable = this.#links.filter((link) => link.usable);
+    if (usable.length >= MAX_PARENTS && !starving) return;
+    this.#lastRefresh = now;
+    this.#refreshing = (async () => {
+      try {
+        const parents = await ask(this.#links.map((link) => link.peerId));
+        if (this.#stop.signal.aborted || parents.length === 0) return;
+        this.#logger.debug("more parents", { parents: parents.map((parent) => parent.peerId) });
+        this.#addParents(parents);
+      } catch (error) {
+        this.#logger.debug("asking for more parents failed", { error: toDfError(error).message });
+      } finally {
+        this.#lastRefresh = performance.now();
+        this.#refreshing = undefined;
+        this.#notify();
+      }
+    })();
   }
 
   #bestRate(): number {
@@ -175,61 +342,72 @@ export class DownloadRun implements LinkEvents {
   }
 
   #start(number: number, link: ParentLink): void {
-    const attempt = this.#attempt(number, link).finally(() => {
-      this.#inflight.delete(number);
+    const now = performance.now();
+    const attempt: Attempt = {
+      number,
+      link,
+      length: pieceRange(number, this.#task.contentLength, this.#task.pieceLength).length,
+      started: now,
+      abort: new AbortController(),
+      bytes: 0,
+      lastByteAt: now,
+      sent: false,
+    };
+    link.requested();
+    attempt.done = this.#attempt(attempt).finally(() => {
+      link.settled();
+      if (this.#inflight.get(number) === attempt) this.#inflight.delete(number);
       this.#notify();
     });
     this.#inflight.set(number, attempt);
   }
 
-  async #attempt(number: number, link: ParentLink): Promise<void> {
+  async #attempt(attempt: Attempt): Promise<void> {
+    const { number, link } = attempt;
     const task = this.#task;
-    const range = pieceRange(number, task.contentLength, task.pieceLength);
+    const length = attempt.length;
     const digest = link.digestOf(number);
-    const { pieceTimeoutMs, shaper } = this.#settings;
-    const deadline = new AbortController();
-    const signal = AbortSignal.any([this.#stop.signal, deadline.signal]);
-    let timer: NodeJS.Timeout | undefined;
+    const { shaper } = this.#settings;
+    const signal = AbortSignal.any([this.#stop.signal, attempt.abort.signal]);
     let stage: Stage = "shaper";
     let fetched: FetchedPiece | undefined;
-    let counted = false;
     try {
       // The wait for bandwidth is this host's own: it counts toward neither the piece's
-      // timeout nor its cost (which the scheduler reads as the parent's speed).
-      await shaper?.acquire(task.id, range.length, { signal: this.#stop.signal });
-      timer = setTimeout(() => {
-        deadline.abort(
-          new DfError("DEADLINE_EXCEEDED", `piece ${number} of task ${task.id} took more than ${pieceTimeoutMs} ms from parent ${link.peerId}`, {
-            reason: "piece-timeout",
-            details: { taskId: task.id, number, parentId: link.peerId },
-          }),
-        );
-      }, pieceTimeoutMs);
-      link.inflight++;
-      counted = true;
+      // silence nor its cost (which the scheduler reads as the parent's speed).
+      await shaper?.acquire(task.id, length, { signal });
       stage = "fetch";
       const started = performance.now();
-      fetched = await link.fetch({ taskId: task.id, number, length: range.length, digest, hostId: this.#request.hostId }, signal);
+      attempt.lastByteAt = started;
+      attempt.sent = true;
+      const onBytes = (count: number): void => {
+        const now = performance.now();
+        attempt.bytes += count;
+        attempt.lastByteAt = now;
+        link.bytes(count, now);
+        this.#lastProgress = now;
+      };
+      fetched = await link.fetch({ taskId: task.id, number, length, digest, hostId: this.#request.hostId, onBytes }, signal);
       stage = "write";
       const piece = await task.writePiece(number, fetched.source, { digest: fetched.digest, signal });
       const costMs = performance.now() - started;
-      link.succeeded(range.length, costMs);
-      shaper?.record(task.id, range.length);
+      link.succeeded();
+      shaper?.record(task.id, length);
       this.#stored(number);
       this.#finished({ number, offset: piece.offset, length: piece.length, digest: piece.digest, parentId: link.peerId, costMs });
     } catch (error) {
-      // The run is over (done, abandoned or cancelled): not the parent's fault.
+      // The run is over (done, abandoned or cancelled), or the piece went to a faster
+      // parent: not this parent's fault.
       if (this.#stop.signal.aborted) return;
-      this.#failed(number, link, this.#classify(error, stage, fetched, deadline.signal, digest === undefined));
+      const cut: unknown = attempt.abort.signal.reason;
+      if (isDfError(cut) && cut.reason === "piece-reassigned") return;
+      this.#failed(number, link, this.#classify(error, stage, fetched, attempt.abort.signal, digest === undefined));
     } finally {
-      clearTimeout(timer);
       fetched?.discard();
-      if (counted) link.inflight--;
     }
   }
 
-  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, deadline: AbortSignal, unannounced: boolean): Failure {
-    if (deadline.aborted) return { kind: "parent", error: deadline.reason as DfError };
+  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, cut: AbortSignal, unannounced: boolean): Failure {
+    if (cut.aborted) return { kind: "silent", error: cut.reason as DfError };
     const failure = toDfError(error);
     const remote = fetched?.remoteError();
     // The daemon is stopping (its connections closed): no parent is to blame.
@@ -250,18 +428,28 @@ export class DownloadRun implements LinkEvents {
   }
 
   #failed(number: number, link: ParentLink, failure: Failure): void {
-    if (failure.kind === "busy") {
-      link.busy();
-      return;
-    }
-    if (failure.kind === "unheld") {
-      this.#unannounced(link);
-      return;
-    }
-    if (failure.kind === "fatal") {
-      this.#fatal ??= failure.error;
-      this.#notify();
-      return;
+    switch (failure.kind) {
+      case "busy":
+        link.busy();
+        return;
+      case "unheld":
+        this.#unannounced(link);
+        return;
+      case "fatal":
+        this.#fatal ??= failure.error;
+        this.#notify();
+        return;
+      case "silent":
+        this.#logger.info("a piece request to a parent went silent; the parent is rested, not dropped", {
+          number,
+          parentId: link.peerId,
+          error: failure.error.message,
+        });
+        this.#report(number, link, failure.error, true);
+        link.demote();
+        return;
+      case "parent":
+        break;
     }
     const { error } = failure;
     this.#logger.warn("a piece from a parent failed; the parent is not used again for this task", {
@@ -271,13 +459,17 @@ export class DownloadRun implements LinkEvents {
       reason: error.reason,
       error: error.message,
     });
+    this.#report(number, link, error, false);
+    link.drop(error);
+    this.#forget(link);
+  }
+
+  #report(number: number, link: ParentLink, error: DfError, temporary: boolean): void {
     try {
-      this.#request.events.pieceFailed(number, link.peerId, error, true);
+      this.#request.events.pieceFailed(number, link.peerId, error, temporary);
     } catch (listenerError) {
       this.#logger.warn("a pieceFailed listener threw", { error: String(listenerError) });
     }
-    link.drop(error);
-    this.#forget(link);
   }
 
   #finished(piece: DownloadedPiece): void {
@@ -316,13 +508,13 @@ export class DownloadRun implements LinkEvents {
   #exhausted(stalled: boolean): PieceDownloadOutcome {
     // After a stall every parent is suspect: the scheduler should offer others.
     const failedParents = this.#links.filter((link) => stalled || !link.usable).map((link) => link.peerId);
-    this.#logger.info(stalled ? "no piece came from any parent for the stall timeout" : "the parents hold none of the missing pieces", {
+    this.#logger.info(stalled ? "no byte came from any parent for the stall timeout" : "the parents hold none of the missing pieces", {
       missing: this.#missing.size,
       parents: this.#links.length,
       failedParents,
       stallTimeoutMs: this.#settings.stallTimeoutMs,
     });
-    return { kind: "parents-exhausted", missing: this.#missing.size, failedParents };
+    return { kind: "parents-exhausted", missing: this.#missing.size, failedParents, stalled };
   }
 
   #cancelled(): DfError {
@@ -355,4 +547,9 @@ export class DownloadRun implements LinkEvents {
     this.#wake = undefined;
     this.#pending = false;
   }
+}
+
+/** What one more request to `link` gets per ms, at its measured rate shared by the requests on it. */
+function perRequestRate(link: ParentLink): number {
+  return (link.rate ?? 1) / Math.max(1, link.inflight);
 }

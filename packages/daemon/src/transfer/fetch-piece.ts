@@ -20,6 +20,11 @@ export interface PieceRequest {
   digest: string | undefined;
   /** The asking host, for the parent's upload accounting. */
   hostId: string;
+  /**
+   * Hears of the bytes as they arrive (0 when the answer's head is in), so the caller
+   * can tell a slow but flowing parent from a stuck one.
+   */
+  onBytes?: (bytes: number) => void;
 }
 
 /**
@@ -108,6 +113,7 @@ export async function fetchPieceHttp(pool: BytePool, piece: PieceRequest, signal
     throw transportError(error, signal, what);
   }
   const { connection } = lease;
+  piece.onBytes?.(0);
   if (head.status !== 200) {
     const body = await readErrorBody(lease, signal).catch(() => "");
     pool.release(connection);
@@ -137,7 +143,7 @@ export async function fetchPieceHttp(pool: BytePool, piece: PieceRequest, signal
       while (connection.bodyRemaining > 0) {
         const window = buffer.subarray(0, Math.min(buffer.byteLength, connection.bodyRemaining));
         try {
-          await connection.fill(window, signal);
+          await connection.fill(window, signal, piece.onBytes);
         } catch (error) {
           remote = transportError(error, signal, what);
           throw remote;
@@ -181,6 +187,7 @@ export async function fetchPieceGrpc(client: UploadClient, piece: PieceRequest, 
     { signal },
   );
   const content = response.piece?.content;
+  if (content) piece.onBytes?.(content.byteLength);
   const what = `piece ${piece.number} of task ${piece.taskId} over DownloadPiece`;
   const mismatch =
     !content || content.byteLength !== piece.length

@@ -10,6 +10,7 @@ import {
   sha256,
   startCorruptByteServer,
   startPeer,
+  startStallingByteServer,
   taskIdOf,
   tempStorage,
   until,
@@ -128,7 +129,9 @@ describe("PeerPieceDownloader", () => {
     expect(outcome).toEqual({ kind: "complete" });
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
     expect(seen.failed).toEqual([]);
-    expect(partial.syncs()).toBe(1);
+    // `lost` is surely asked for a piece it lacks; `partial` only if it is asked for an
+    // odd one (rarest first sends the odds, held by two, to `rest` rather).
+    expect(partial.syncs()).toBeLessThanOrEqual(1);
     expect(lost.syncs()).toBe(1);
     for (const piece of seen.finished) expect(piece.parentId).toBe(piece.number % 2 === 0 ? "partial" : "rest");
   });
@@ -176,7 +179,7 @@ describe("PeerPieceDownloader", () => {
     expect(outcome).toEqual({ kind: "complete" });
     expect(liar.served()).toBeGreaterThan(0);
     expect(seen.failed.length).toBeGreaterThan(0);
-    for (const failure of seen.failed) expect(failure).toMatchObject({ parentId: "bad-parent", code: "DATA_LOSS", temporary: true });
+    for (const failure of seen.failed) expect(failure).toMatchObject({ parentId: "bad-parent", code: "DATA_LOSS", temporary: false });
     expect(seen.finished.every((piece) => piece.parentId === "good-parent")).toBe(true);
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
@@ -267,18 +270,84 @@ describe("PeerPieceDownloader", () => {
     expect(await settle(running, 3000)).toMatchObject({ kind: "parents-exhausted", missing: 3, failedParents: ["failing"] });
   });
 
-  it("gives up on a piece that takes longer than the piece timeout", async () => {
-    const content = new Content(taskIdOf(28), bytes(4 * PIECE, 28), PIECE);
+  it("keeps a slow but flowing parent, although each piece takes longer than the piece timeout", async () => {
+    const big = 8 * PIECE;
+    const content = new Content(taskIdOf(28), bytes(4 * big, 28), big);
     const storage = await tempStorage();
     await content.store(storage);
-    // Far too slow: one piece would take seconds.
-    const slow = await startPeer(storage, { limiter: { rateLimit: 4096 }, peerId: "slow" });
+    // One piece a second in 64 KiB chunks, shared by the two requests in flight: each
+    // piece takes about two seconds while its bytes come every quarter second or so.
+    const slow = await startPeer(storage, { limiter: { rateLimit: big }, peerId: "slow" });
     const { task } = await child(content);
     const seen = recorder();
-    const outcome = await settle(downloader({ pieceTimeoutMs: 300 }).download({ task, hostId: "c", peerId: "cp", parents: [slow.ref], events: seen.events }));
-    expect(outcome).toMatchObject({ kind: "parents-exhausted", failedParents: ["slow"] });
-    expect(seen.failed[0]).toMatchObject({ parentId: "slow", code: "DEADLINE_EXCEEDED" });
+    const outcome = await settle(downloader({ pieceTimeoutMs: 1000 }).download({ task, hostId: "c", peerId: "cp", parents: [slow.ref], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(seen.failed).toEqual([]);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
+  it("cuts a request that goes silent, rests its parent without dropping it, and takes the piece from another", async () => {
+    const content = new Content(taskIdOf(32), bytes(8 * PIECE, 32), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const stuck = await startStallingByteServer(storage);
+    const quiet = await startPeer(storage, { bytes: stuck.port, peerId: "quiet" });
+    const good = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { peerId: "good" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const started = Date.now();
+    // Taken at its word, the quiet parent is asked at once (before the good one's stream lists anything).
+    const parents: ParentRef[] = [{ ...quiet.ref, holdsAll: true }, good.ref];
+    const outcome = await settle(downloader({ pieceTimeoutMs: 300 }).download({ task, hostId: "c", peerId: "cp", parents, events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(stuck.served()).toBeGreaterThan(0);
+    expect(seen.failed.length).toBeGreaterThan(0);
+    for (const failure of seen.failed) expect(failure).toMatchObject({ parentId: "quiet", code: "DEADLINE_EXCEEDED", temporary: true });
+    expect(seen.finished.every((piece) => piece.parentId === "good")).toBe(true);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
+  it("hands a piece stuck on a slow parent to an idle faster one at the end", async () => {
+    const content = new Content(taskIdOf(33), bytes(8 * PIECE, 33), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    // A trickle: a piece would take eight seconds from it.
+    const slow = await startPeer(storage, { limiter: { rateLimit: PIECE / 8 }, peerId: "slow" });
+    const fast = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { peerId: "fast" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const started = Date.now();
+    const outcome = await settle(downloader({ pieceTimeoutMs: 20_000 }).download({ task, hostId: "c", peerId: "cp", parents: [slow.ref, fast.ref], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(seen.failed).toEqual([]);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
     await until(() => slow.limiter.active === 0, 3000);
+  });
+
+  it("asks for more parents while pieces are missing, keeping the ones it has, and takes pieces from the new ones", async () => {
+    const content = new Content(taskIdOf(34), bytes(8 * PIECE, 34), PIECE);
+    const evens = content.all().filter((n) => n % 2 === 0);
+    // The first parent holds half and keeps its stream open (it is still downloading).
+    const half = await startPeer(await tempStorage().then(async (s) => (await content.store(s, evens), s)), { peerId: "half" });
+    const whole = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { peerId: "whole" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const asked: string[][] = [];
+    const moreParents = async (current: readonly string[]): Promise<ParentRef[]> => {
+      asked.push([...current]);
+      return asked.length === 1 ? [] : [whole.ref];
+    };
+    const outcome = await settle(
+      downloader({ stallTimeoutMs: 10_000 }).download({ task, hostId: "c", peerId: "cp", parents: [half.ref], events: seen.events, moreParents }),
+    );
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(asked[0]).toEqual(["half"]);
+    expect(seen.finished.filter((piece) => piece.number % 2 === 1).every((piece) => piece.parentId === "whole")).toBe(true);
+    expect(seen.failed).toEqual([]);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
 
   it("throws CANCELLED promptly on abort and leaves no request behind", async () => {

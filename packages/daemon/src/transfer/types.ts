@@ -37,15 +37,22 @@ export interface DownloadedPiece {
 export interface PieceDownloadEvents {
   /** A piece was fetched, its digest checked, and stored. */
   pieceFinished(piece: DownloadedPiece): void;
-  /** A piece from `parentId` failed; that parent is no longer used for this task. */
+  /**
+   * A piece from `parentId` failed. `temporary`: it went silent (slow or stuck), and the
+   * parent is only rested; otherwise (bad bytes, refused, gone) it is no longer used for
+   * this task.
+   */
   pieceFailed(number: number, parentId: string, error: DfError, temporary: boolean): void;
 }
 
 export type PieceDownloadOutcome =
   /** Every piece of the task is stored. */
   | { kind: "complete" }
-  /** Pieces remain but no given parent can provide them (failed, gone, or stalled). */
-  | { kind: "parents-exhausted"; missing: number; failedParents: string[] };
+  /**
+   * Pieces remain but no given parent can provide them (failed or gone), or
+   * (`stalled`) no byte came from any of them for the stall timeout.
+   */
+  | { kind: "parents-exhausted"; missing: number; failedParents: string[]; stalled: boolean };
 
 export interface PieceDownloadRequest extends AbortOptions {
   /** The stored task to fill; its content length and piece length are known. */
@@ -60,6 +67,12 @@ export interface PieceDownloadRequest extends AbortOptions {
    * piece is stored. A downloader that ignores it stays correct, only does more work.
    */
   pieces?: readonly number[];
+  /**
+   * Asks for parents besides `current` (the scheduler's pick of peers that gained
+   * pieces since); none is a fine answer. Called now and then while pieces are missing,
+   * one call at a time; without it the run keeps the parents it was given.
+   */
+  moreParents?: (current: readonly string[]) => Promise<readonly ParentRef[]>;
 }
 
 /** Fills a stored task from parents; run again with new parents after a reschedule. */

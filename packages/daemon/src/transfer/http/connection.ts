@@ -40,6 +40,8 @@ export class PieceConnection {
   #target: Uint8Array | undefined;
   #filled = 0;
   #fill: Pending<void> | undefined;
+  /** Told of every body byte the current fill takes in (progress, not only whole chunks). */
+  #progress: ((bytes: number) => void) | undefined;
   #connected: Promise<void>;
   /** Bytes of the current response seen so far: none means a reused connection died idle. */
   #responseBytes = 0;
@@ -122,13 +124,17 @@ export class PieceConnection {
     return this.#bodyRemaining;
   }
 
-  /** Fills `target` (at most `bodyRemaining` bytes) with the next body bytes. */
-  fill(target: Uint8Array, signal: AbortSignal): Promise<void> {
+  /**
+   * Fills `target` (at most `bodyRemaining` bytes) with the next body bytes; `progress`
+   * hears of them as they arrive, so a slow but flowing parent is seen to flow.
+   */
+  fill(target: Uint8Array, signal: AbortSignal, progress?: (bytes: number) => void): Promise<void> {
     if (this.#state !== "body" || target.byteLength === 0 || target.byteLength > this.#bodyRemaining) {
       return Promise.reject(this.#failure ?? new DfError("INTERNAL", `cannot read ${target.byteLength} body bytes with ${this.#bodyRemaining} left in state ${this.#state}`));
     }
     this.#target = target;
     this.#filled = 0;
+    this.#progress = progress;
     this.#drainLeftover();
     if (this.#filled === target.byteLength) {
       this.#finishFill();
@@ -162,6 +168,7 @@ export class PieceConnection {
       if (this.#landing === "target") {
         this.#filled += n;
         this.#bodyRemaining -= n;
+        this.#progress?.(n);
       } else if (this.#state === "head") {
         return this.#onHeadBytes(n);
       } else if (this.#state === "body") {
@@ -220,10 +227,12 @@ export class PieceConnection {
     this.#filled += n;
     this.#bodyRemaining -= n;
     this.#leftover = n < leftover.byteLength ? leftover.subarray(n) : undefined;
+    if (n > 0) this.#progress?.(n);
   }
 
   #finishFill(): void {
     this.#target = undefined;
+    this.#progress = undefined;
     if (this.#bodyRemaining === 0) {
       this.#state = this.#keepAlive ? "idle" : "closed";
       // Idle, it keeps reading so that the parent closing it is noticed at once.
@@ -243,6 +252,7 @@ export class PieceConnection {
     const fill = this.#fill;
     this.#head = undefined;
     this.#fill = undefined;
+    this.#progress = undefined;
     head?.reject(this.#failure);
     fill?.reject(this.#failure);
   }

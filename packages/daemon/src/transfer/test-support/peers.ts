@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -151,7 +151,24 @@ export async function startPeer(storage: Storage, options: TestPeerOptions = {})
  * A byte server that lies: it answers every piece from `storage` with the right length
  * and the right digest header, but flips one byte of the body.
  */
-export async function startCorruptByteServer(storage: Storage): Promise<{ port: number; served: () => number }> {
+export function startCorruptByteServer(storage: Storage): Promise<{ port: number; served: () => number }> {
+  return startMisbehavingByteServer(storage, (data, response) => {
+    data[data.length >> 1] = (data[data.length >> 1] as number) ^ 0xff;
+    response.end(data);
+  });
+}
+
+/** A byte server that sends the head and half of every piece, then goes silent (keeping the connection open). */
+export function startStallingByteServer(storage: Storage): Promise<{ port: number; served: () => number }> {
+  return startMisbehavingByteServer(storage, (data, response) => {
+    response.write(data.subarray(0, data.length >> 1));
+  });
+}
+
+async function startMisbehavingByteServer(
+  storage: Storage,
+  answer: (data: Buffer, response: ServerResponse) => void,
+): Promise<{ port: number; served: () => number }> {
   let served = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((request, response) => {
@@ -163,10 +180,9 @@ export async function startCorruptByteServer(storage: Storage): Promise<{ port: 
       return;
     }
     void task.readPiece(piece.number).then((data) => {
-      data[data.length >> 1] = (data[data.length >> 1] as number) ^ 0xff;
       served++;
       response.writeHead(200, { "content-length": String(data.length), [HEADERS.digest]: piece.digest, [HEADERS.offset]: String(piece.offset) });
-      response.end(data);
+      answer(data, response);
     });
   });
   server.on("connection", (socket: Socket) => {
