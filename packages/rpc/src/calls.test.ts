@@ -121,7 +121,7 @@ describe.each(TRANSPORTS)("calls over %s", (transport) => {
         if (firstResponse.response?.$case !== "normalTask") throw new Error("unreachable");
         expect(firstResponse.response.value.candidateParents[0]?.host?.downloadPort).toBe(4005);
 
-        await announce({ $case: "reschedule", value: { candidateParents: [], description: "parents used up" } });
+        await announce({ $case: "reschedule", value: { candidateParents: [], description: "parents used up", moreParents: false } });
         const second = await call.next();
         const secondResponse = second.value as scheduler.AnnouncePeerResponse;
         if (secondResponse.response?.$case !== "normalTask") throw new Error("expected normalTask");

@@ -12,6 +12,12 @@ describe("scheduler config", () => {
     expect(set.manager).toMatchObject({ addresses: ["10.0.0.5:65003", "[::1]:65003"], keepAliveInterval: 2000 });
   });
 
+  it("lets peers be each other's parents unless scheduling.allowCycles is false", () => {
+    expect(schedulerConfigSchema.parse({}).scheduling.allowCycles).toBe(true);
+    expect(schedulerConfigSchema.parse({ scheduling: { allowCycles: false } }).scheduling.allowCycles).toBe(false);
+    expect(() => parseConfig(schedulerConfigSchema, { scheduling: { allowCycles: "no" } }, "scheduler")).toThrow(/scheduling\.allowCycles/);
+  });
+
   it("names the key of a bad manager address or timing", () => {
     expect(() => parseConfig(schedulerConfigSchema, { manager: { addresses: ["manager.local"] } }, "scheduler")).toThrow(/manager\.addresses\.0: .*missing port/);
     expect(() => parseConfig(schedulerConfigSchema, { manager: { addresses: ["10.0.0.5:65003", "unix:/run/m.sock"] } }, "scheduler")).toThrow(

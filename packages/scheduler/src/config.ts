@@ -91,6 +91,13 @@ export const schedulerConfigSchema = z.strictObject({
       retryLimit: z.number().int().min(1).max(100).default(5),
       retryBackToSourceLimit: z.number().int().min(0).max(100).default(4),
       retryInterval: duration("500ms"),
+      /**
+       * Lets a task's peers be each other's parents (A → B and B → A), so peers trade the
+       * pieces they hold like a swarm instead of all drawing from the seed; safe because
+       * pieces are exchanged one at a time, only once the parent holds them. false keeps
+       * the parent graph acyclic (a peer's descendants are never its parents).
+       */
+      allowCycles: z.boolean().default(true),
       /** Peers of one task that may fetch from the source at once. */
       backToSourceLimit: z.number().int().min(0).default(200),
       /** Base of the per-host register delay (0 disables it). */

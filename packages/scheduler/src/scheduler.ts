@@ -98,7 +98,7 @@ export class Scheduler {
     container.registerInstance(Tokens.Clock, deps.clock ?? systemClock);
     container.registerInstance(Tokens.Evaluators, evaluators);
     container.registerInstance(SchedulerTokens.Config, config);
-    container.registerInstance(Resources, new Resources());
+    container.registerInstance(Resources, new Resources({ allowCycles: s.allowCycles }));
     // Read every round, so a limit the manager changes applies from the next one.
     container.registerInstance(SchedulerTokens.SelectionLimits, () => live.limits);
     container.registerInstance(SchedulerTokens.Random, Math.random);
@@ -115,11 +115,16 @@ export class Scheduler {
     const decisions = metrics.counter("df_scheduler_schedule_decisions_total", "Scheduling answers by kind", ["kind"]);
     const rounds = metrics.histogram("df_scheduler_schedule_rounds", "Rounds a scheduling answer took", { buckets: [1, 2, 3, 4, 5] });
     const seeds = metrics.counter("df_scheduler_seed_peer_triggers_total", "Seed peer triggers by outcome", ["outcome"]);
+    const more = metrics.counter("df_scheduler_more_parents_total", "More-parents requests, by whether any new parent was found", ["outcome"]);
     return {
       onSchedule(peer, response, count) {
         decisions.inc({ kind: response.kind });
         rounds.observe(count);
         logger.debug("scheduled", { peerId: peer.id, taskId: peer.task.id, kind: response.kind, rounds: count });
+      },
+      onMoreParents(peer, added) {
+        more.inc({ outcome: added.length > 0 ? "added" : "none" });
+        logger.debug("more parents", { peerId: peer.id, taskId: peer.task.id, added: added.map((p) => p.id) });
       },
       onSeedTrigger(task, seed, outcome) {
         seeds.inc({ outcome });

@@ -1,9 +1,13 @@
 import { hasErrorCode } from "@df/interface";
 import { describe, expect, it } from "vitest";
-import { Dag } from "./dag.js";
+import { Dag, type DagOptions } from "./dag.js";
 
 function chain(...ids: string[]): Dag<string> {
-  const dag = new Dag<string>();
+  return chainWith({}, ...ids);
+}
+
+function chainWith(options: DagOptions, ...ids: string[]): Dag<string> {
+  const dag = new Dag<string>(options);
   for (const id of ids) dag.addVertex(id, id);
   for (let i = 1; i < ids.length; i++) dag.addEdge(ids[i - 1]!, ids[i]!);
   return dag;
@@ -17,6 +21,31 @@ describe("Dag", () => {
     expect(dag.canAddEdge("b", "b")).toBe(false);
     expect(dag.canAddEdge("a", "d")).toBe(true);
     expect(() => dag.addEdge("d", "a")).toThrow(/close a cycle/);
+  });
+
+  it("stays acyclic when allowCycles is false, as by default", () => {
+    const dag = chainWith({ allowCycles: false }, "a", "b", "c");
+    expect(dag.canAddEdge("b", "a")).toBe(false);
+    expect(dag.canAddEdge("c", "a")).toBe(false);
+  });
+
+  it("with allowCycles, takes edges both ways and longer cycles, and still refuses self-edges, duplicates and missing vertices", () => {
+    const dag = chainWith({ allowCycles: true }, "a", "b", "c");
+    dag.addEdge("b", "a");
+    dag.addEdge("c", "a");
+    expect(dag.parents("a").sort()).toEqual(["b", "c"]);
+    expect(dag.children("a")).toEqual(["b"]);
+    expect(dag.canAddEdge("a", "a")).toBe(false);
+    expect(dag.canAddEdge("a", "b")).toBe(false);
+    expect(dag.canAddEdge("a", "zz")).toBe(false);
+    expect(() => dag.addEdge("a", "b")).toThrow(/duplicate an edge, join a vertex to itself or name a missing vertex/);
+    // Removing a vertex on a cycle leaves the rest consistent.
+    dag.deleteVertex("b");
+    expect(dag.parents("a")).toEqual(["c"]);
+    expect(dag.children("a")).toEqual([]);
+    expect(dag.parents("c")).toEqual([]);
+    dag.deleteInEdges("a");
+    expect(dag.outDegree("c")).toBe(0);
   });
 
   it("refuses duplicate edges and edges to missing vertices", () => {

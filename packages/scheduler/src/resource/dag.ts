@@ -1,12 +1,26 @@
 import { DfError } from "@df/interface";
 
+export interface DagOptions {
+  /**
+   * Lets edges close cycles (A → B beside B → A), so peers of a task trade pieces both
+   * ways. Pieces move one at a time, and a child asks a parent only for pieces the parent
+   * already announced, so no peer can end up waiting on itself through a cycle. Off: the
+   * graph stays acyclic, each new edge checked by a walk from the child.
+   */
+  allowCycles?: boolean;
+}
+
 /**
- * The parent → child edges of one task's peers. Pieces flow along edges, so the graph
- * must never have a cycle: a peer that (transitively) feeds its own parent would wait on
- * itself. Every mutation that could close a cycle is checked first.
+ * The parent → child edges of one task's peers: who may ask whom for pieces. Acyclic
+ * unless `allowCycles` is set; either way no self-edges and no duplicate edges.
  */
 export class Dag<V = unknown> {
   readonly #vertices = new Map<string, { value: V; parents: Set<string>; children: Set<string> }>();
+  readonly #allowCycles: boolean;
+
+  constructor(options: DagOptions = {}) {
+    this.#allowCycles = options.allowCycles ?? false;
+  }
 
   get size(): number {
     return this.#vertices.size;
@@ -62,21 +76,22 @@ export class Dag<V = unknown> {
 
   /**
    * True when the edge parent → child may be added: both exist, they differ, the edge is
-   * new, and child cannot already reach parent (which the edge would turn into a cycle).
+   * new, and (in an acyclic graph) child cannot already reach parent.
    */
   canAddEdge(parentId: string, childId: string): boolean {
     if (parentId === childId) return false;
     const parent = this.#vertices.get(parentId);
     const child = this.#vertices.get(childId);
     if (!parent || !child || parent.children.has(childId)) return false;
-    return !this.#reaches(childId, parentId);
+    return this.#allowCycles || !this.#reaches(childId, parentId);
   }
 
   addEdge(parentId: string, childId: string): void {
     if (!this.canAddEdge(parentId, childId)) {
+      const cycle = this.#allowCycles ? "" : ", close a cycle";
       throw new DfError(
         "FAILED_PRECONDITION",
-        `edge ${parentId} → ${childId} would duplicate an edge, join a vertex to itself, close a cycle or name a missing vertex`,
+        `edge ${parentId} → ${childId} would duplicate an edge, join a vertex to itself${cycle} or name a missing vertex`,
       );
     }
     this.#vertices.get(parentId)!.children.add(childId);

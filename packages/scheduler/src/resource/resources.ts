@@ -2,7 +2,7 @@ import { DfError } from "@df/interface";
 import { HashRing } from "@df/rpc";
 import { Host, type HostInfo } from "./host.js";
 import { Peer, type PeerOptions } from "./peer.js";
-import { Task, type TaskInfo } from "./task.js";
+import { Task, type TaskInfo, type TaskOptions } from "./task.js";
 
 /**
  * Everything one scheduler knows: hosts, tasks and peers, and the links between them.
@@ -13,6 +13,8 @@ export class Resources {
   readonly tasks = new Map<string, Task>();
   readonly peers = new Map<string, Peer>();
   #seedRing: HashRing | undefined;
+
+  constructor(private readonly taskOptions: TaskOptions = {}) {}
 
   upsertHost(info: HostInfo, now: number): Host {
     const existing = this.hosts.get(info.id);
@@ -42,7 +44,7 @@ export class Resources {
   taskOrCreate(id: string, info: TaskInfo, now: number): Task {
     let task = this.tasks.get(id);
     if (!task) {
-      task = new Task(id, info, now);
+      task = new Task(id, info, now, this.taskOptions);
       this.tasks.set(id, task);
     }
     task.updatedAt = now;

@@ -19,10 +19,15 @@ export interface TaskInfo {
   backToSourceLimit: number;
 }
 
-/** A file being distributed: its metadata, its state, and the DAG of its peers. */
+export interface TaskOptions {
+  /** Lets the task's peer graph hold cycles (see DagOptions). */
+  allowCycles?: boolean;
+}
+
+/** A file being distributed: its metadata, its state, and the graph of its peers. */
 export class Task {
   readonly fsm: StateMachine<TaskState, TaskEvent>;
-  readonly dag = new Dag<Peer>();
+  readonly dag: Dag<Peer>;
   /** Peers currently fetching from the source. */
   readonly backToSourcePeers = new Set<string>();
   contentLength: number | undefined;
@@ -44,7 +49,9 @@ export class Task {
     readonly id: string,
     public info: TaskInfo,
     now: number,
+    options: TaskOptions = {},
   ) {
+    this.dag = new Dag<Peer>(options);
     this.updatedAt = now;
     this.fsm = new StateMachine(`task ${id}`, "pending", taskTransitions);
   }
@@ -108,6 +115,13 @@ export class Task {
   addEdge(parent: Peer, child: Peer): void {
     this.dag.addEdge(parent.id, child.id);
     parent.host.assignChild(child.concurrentPieceCount, this.pieceLength ?? ASSUMED_PIECE_LENGTH, this.contentLength ?? 0);
+  }
+
+  /** Drops parent → child, releasing the load booked on the parent's host. */
+  deleteEdge(parent: Peer, child: Peer): void {
+    if (!this.dag.has(child.id) || !this.dag.parents(child.id).includes(parent.id)) return;
+    this.#release(parent, child);
+    this.dag.deleteEdge(parent.id, child.id);
   }
 
   /** Drops every parent of `child`, releasing the load booked on their hosts. */

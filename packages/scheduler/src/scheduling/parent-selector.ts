@@ -25,6 +25,11 @@ export type FilterReason =
   | "bad-parent"
   | "would-cycle";
 
+export interface SelectOptions {
+  /** Peers never to sample, such as the parents a child already has. */
+  exclude?: ReadonlySet<string>;
+}
+
 export interface Selection {
   parents: Peer[];
   /** How many sampled peers each filter dropped. */
@@ -50,10 +55,10 @@ export class ParentSelector {
     this.#scorers = evaluators.filter((e) => typeof e.score === "function");
   }
 
-  select(child: Peer): Selection {
+  select(child: Peer, options: SelectOptions = {}): Selection {
     const { candidateParentLimit, filterParentLimit } = this.limits();
     const task = child.task;
-    const sample = this.#sample(task.dag.ids(), filterParentLimit, child.id);
+    const sample = this.#sample(task.dag.ids(), filterParentLimit, child.id, options.exclude);
     const dropped: Partial<Record<FilterReason, number>> = {};
     const drop = (reason: FilterReason) => {
       dropped[reason] = (dropped[reason] ?? 0) + 1;
@@ -98,9 +103,12 @@ export class ParentSelector {
     return total / this.#scorers.length;
   }
 
-  /** Up to `limit` IDs other than `exclude`, uniformly at random (partial Fisher–Yates). */
-  #sample(ids: string[], limit: number, exclude: string): string[] {
-    const pool = ids.filter((id) => id !== exclude);
+  /**
+   * Up to `limit` IDs other than the child's and `exclude`, uniformly at random (partial
+   * Fisher–Yates). Excluded peers are left out before sampling so they take no place in it.
+   */
+  #sample(ids: string[], limit: number, childId: string, exclude?: ReadonlySet<string>): string[] {
+    const pool = ids.filter((id) => id !== childId && !exclude?.has(id));
     const count = Math.min(limit, pool.length);
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(this.random() * (pool.length - i));

@@ -89,3 +89,29 @@ function backToSource(child: Peer, reason: string, round: number): ScheduleOutco
   child.task.deleteInEdges(child);
   return { kind: "back-to-source", reason, rounds: round };
 }
+
+/**
+ * One selection round for a child that keeps its parents and wants more (peers that
+ * gained pieces since): its current parents, in the graph or named in `current`, are
+ * left out, nothing is removed, and nothing retries, waits or goes to the source. Returns
+ * the parents it added edges to, possibly none.
+ */
+export function addMoreParents(
+  child: Peer,
+  selector: ParentSelector,
+  current: Iterable<string>,
+  onRound?: (round: number, selection: Selection) => void,
+): Peer[] {
+  const task = child.task;
+  const exclude = new Set([...current, ...task.dag.parents(child.id)]);
+  const selection = selector.select(child, { exclude });
+  onRound?.(0, selection);
+  const added: Peer[] = [];
+  for (const parent of selection.parents) {
+    if (task.canAddEdge(parent, child)) {
+      task.addEdge(parent, child);
+      added.push(parent);
+    }
+  }
+  return added;
+}

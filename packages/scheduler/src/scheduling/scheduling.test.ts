@@ -4,7 +4,7 @@ import { Host, type HostInfo } from "../resource/host.js";
 import { Peer } from "../resource/peer.js";
 import { Task } from "../resource/task.js";
 import { ParentSelector } from "./parent-selector.js";
-import { scheduleParents } from "./schedule.js";
+import { addMoreParents, scheduleParents } from "./schedule.js";
 
 let hostCounter = 0;
 function host(overrides: Partial<HostInfo> = {}): Host {
@@ -28,8 +28,8 @@ function host(overrides: Partial<HostInfo> = {}): Host {
   );
 }
 
-function task(backToSourceLimit = 200): Task {
-  const t = new Task("t1", { url: "http://origin/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit }, 0);
+function task(backToSourceLimit = 200, allowCycles = false): Task {
+  const t = new Task("t1", { url: "http://origin/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit }, 0, { allowCycles });
   t.setContent(100 * 2 ** 20, 4 * 2 ** 20, 25);
   return t;
 }
@@ -85,6 +85,19 @@ describe("ParentSelector", () => {
       "bad-parent": 1,
       "would-cycle": 1,
     });
+  });
+
+  it("with cycles allowed, hands a child its own children as parents; the other filters stay", () => {
+    const t = task(200, true);
+    const child = peer(t, "child", "running");
+    const grandchild = peer(t, "grandchild", "running");
+    const greatGrandchild = peer(t, "great-grandchild", "running");
+    t.addEdge(child, grandchild);
+    t.addEdge(grandchild, greatGrandchild);
+    peer(t, "idle", "running");
+    const selection = new ParentSelector([byFinished], () => ({ candidateParentLimit: 10, filterParentLimit: 100 })).select(child);
+    expect(selection.parents.map((p) => p.id).sort()).toEqual(["grandchild", "great-grandchild"]);
+    expect(selection.dropped).toEqual({ "no-source": 1 });
   });
 
   it("samples at most filterParentLimit peers", () => {
@@ -150,5 +163,60 @@ describe("scheduleParents", () => {
     });
     controller.abort();
     await expect(pending).rejects.toThrow(/cancelled/);
+  });
+});
+
+describe("addMoreParents", () => {
+  it("adds parents beside the current ones, leaving out the graph's and the listed ones without blocking them", () => {
+    const t = task(200, true);
+    const seed = peer(t, "seed", "back-to-source", host({ type: "seed" }));
+    const child = peer(t, "child", "running");
+    t.addEdge(seed, child);
+    const listed = peer(t, "listed", "succeeded");
+    const sibling = peer(t, "sibling", "running");
+    t.addEdge(seed, sibling);
+    t.addEdge(child, sibling);
+    const blocked = peer(t, "blocked", "succeeded");
+    child.blockedParents.add(blocked.id);
+    const rounds: number[] = [];
+    const added = addMoreParents(child, new ParentSelector([byFinished], limits), ["listed"], (round) => rounds.push(round));
+    expect(added.map((p) => p.id)).toEqual(["sibling"]);
+    expect(rounds).toEqual([0]);
+    expect(t.parentsOf(child).map((p) => p.id).sort()).toEqual(["seed", "sibling"]);
+    expect(t.parentsOf(sibling).map((p) => p.id).sort()).toEqual(["child", "seed"]);
+    expect(child.blockedParents.has(listed.id)).toBe(false);
+    expect(sibling.host.concurrentUploadCount).toBe(1);
+  });
+
+  it("keeps the excluded parents out of the sample, so they take no place in it", () => {
+    const t = task(200, true);
+    const child = peer(t, "child", "running");
+    for (const id of ["a", "b", "c"]) t.addEdge(peer(t, id, "succeeded"), child);
+    peer(t, "new", "succeeded");
+    const added = addMoreParents(child, new ParentSelector([byFinished], () => ({ candidateParentLimit: 3, filterParentLimit: 1 })), []);
+    expect(added.map((p) => p.id)).toEqual(["new"]);
+  });
+
+  it("answers nothing, at once, when no one new qualifies, and keeps the parents it has", () => {
+    const t = task(200, true);
+    const seed = peer(t, "seed", "back-to-source");
+    const child = peer(t, "child", "running");
+    t.addEdge(seed, child);
+    peer(t, "idle", "running");
+    expect(addMoreParents(child, new ParentSelector([byFinished], limits), [])).toEqual([]);
+    expect(t.parentsOf(child)).toEqual([seed]);
+    expect(t.backToSourcePeers.size).toBe(0);
+  });
+
+  it("never hands a child its own descendant when the task's graph must stay acyclic", () => {
+    const t = task(200, false);
+    const seed = peer(t, "seed", "back-to-source");
+    const child = peer(t, "child", "running");
+    const sibling = peer(t, "sibling", "running");
+    t.addEdge(seed, child);
+    t.addEdge(child, sibling);
+    const dropped: unknown[] = [];
+    expect(addMoreParents(child, new ParentSelector([byFinished], limits), [], (_, selection) => dropped.push(selection.dropped))).toEqual([]);
+    expect(dropped).toEqual([{ "would-cycle": 1 }]);
   });
 });

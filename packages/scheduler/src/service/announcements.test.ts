@@ -33,8 +33,8 @@ const download = (overrides: Partial<DownloadRequest> = {}): DownloadRequest => 
 const progress: Evaluator = { name: "progress", score: (p) => Math.min(1, p.finishedPieceCount / 10) };
 const options = { ...DEFAULT_ANNOUNCEMENT_OPTIONS, retry: { retryLimit: 5, retryBackToSourceLimit: 4, retryIntervalMs: 5 }, registerDelayBaseMs: 0 };
 
-function setup(seeds?: (announcements: Announcements) => SeedPeerTrigger) {
-  const resources = new Resources();
+function setup(seeds?: (announcements: Announcements) => SeedPeerTrigger, allowCycles = true) {
+  const resources = new Resources({ allowCycles });
   const selector = new ParentSelector([progress], () => ({ candidateParentLimit: 3, filterParentLimit: 15 }));
   const late: { trigger?: SeedPeerTrigger } = {};
   const announcements: Announcements = new Announcements(
@@ -104,7 +104,9 @@ describe("Announcements", () => {
     await announcements.register("h1", "t", "p1", download());
     announcements.backToSourceStarted("p1");
     await announcements.register("h2", "t", "p2", download());
-    announcements.pieceFailed("p2", 0, "p1", true);
+    announcements.pieceFailed("p2", 0, "p1", false);
+    expect(resources.tasks.get("t")!.dag.parents("p2")).toEqual([]);
+    expect(resources.hosts.get("h1")!.assignedChildCount).toBe(0);
     await expect(announcements.reschedule("p2", [], true)).rejects.toThrow(/no parent for peer p2/);
     // Another source appears: the child is steered to it, never back to the failed parent.
     await announcements.register("h3", "t", "p3", download({ needBackToSource: true }));
@@ -115,6 +117,71 @@ describe("Announcements", () => {
     // A different child may still use p1 (and p2, which now has a parent of its own).
     const other = await announcements.register("h4", "t", "p4", download());
     expect(other.kind === "normal-task" && other.parents.map((p) => p.id).sort()).toEqual(["p1", "p2", "p3"]);
+  });
+
+  it("keeps a parent that failed a piece temporarily, counting the failure against its host", async () => {
+    const { announcements, resources } = setup();
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    announcements.pieceFailed("p2", 0, "p1", true);
+    const p2 = resources.peers.get("p2")!;
+    expect(p2.blockedParents.has("p1")).toBe(false);
+    expect(resources.tasks.get("t")!.dag.parents("p2")).toEqual(["p1"]);
+    expect(resources.hosts.get("h1")!.uploadFailedCount).toBe(1);
+    expect(resources.hosts.get("h1")!.assignedChildCount).toBe(1);
+  });
+
+  it("lets early peers take pieces from each other on a more-parents request, keeping their parents", async () => {
+    const { announcements, resources } = setup();
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    const p3 = await announcements.register("h3", "t", "p3", download());
+    expect(p3.kind === "normal-task" && p3.parents.map((p) => p.id).sort()).toEqual(["p1", "p2"]);
+    // p2 had only p1 when it was scheduled; p3 (a child of p2) gained pieces since.
+    const more = announcements.moreParents("p2", ["p1"]);
+    expect(more.kind === "normal-task" && more.parents.map((p) => p.id)).toEqual(["p3"]);
+    const dag = resources.tasks.get("t")!.dag;
+    expect(dag.parents("p2").sort()).toEqual(["p1", "p3"]);
+    expect(dag.parents("p3").sort()).toEqual(["p1", "p2"]);
+    expect([...resources.peers.get("p2")!.blockedParents]).toEqual(["p2"]);
+    // Nobody else: an empty answer at once, the parents kept, no trip to the source.
+    const none = announcements.moreParents("p2", ["p1", "p3"]);
+    expect(none).toEqual({ kind: "normal-task", parents: [] });
+    expect(dag.parents("p2").sort()).toEqual(["p1", "p3"]);
+    expect(resources.tasks.get("t")!.backToSourcePeers).toEqual(new Set(["p1"]));
+  });
+
+  it("leaves listed parents out of a more-parents answer without blocking them", async () => {
+    const { announcements, resources } = setup();
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    const listed = announcements.moreParents("p2", ["p1-elsewhere", "p1"]);
+    expect(listed).toEqual({ kind: "normal-task", parents: [] });
+    resources.tasks.get("t")!.deleteInEdges(resources.peers.get("p2")!);
+    const again = announcements.moreParents("p2", []);
+    expect(again.kind === "normal-task" && again.parents.map((p) => p.id)).toEqual(["p1"]);
+  });
+
+  it("gives a finished peer no more parents", async () => {
+    const { announcements, resources } = setup();
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    announcements.peerFinished("p2", { contentLength: 10, pieceCount: 1, pieceLength: 10 });
+    expect(announcements.moreParents("p2", [])).toEqual({ kind: "normal-task", parents: [] });
+    expect(resources.tasks.get("t")!.dag.parents("p2")).toEqual([]);
+  });
+
+  it("never makes peers each other's parents when the graph must stay acyclic", async () => {
+    const { announcements } = setup(undefined, false);
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    await announcements.register("h3", "t", "p3", download());
+    expect(announcements.moreParents("p2", [])).toEqual({ kind: "normal-task", parents: [] });
   });
 
   it("fails a P2P-only download that finds no parent, saying why", async () => {

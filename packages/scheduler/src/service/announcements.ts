@@ -9,7 +9,7 @@ import { Resources } from "../resource/resources.js";
 import type { Task } from "../resource/task.js";
 import { ParentSelector } from "../scheduling/parent-selector.js";
 import { SchedulerTokens } from "../tokens.js";
-import { scheduleParents, type ScheduleRetryOptions } from "../scheduling/schedule.js";
+import { addMoreParents, scheduleParents, type ScheduleRetryOptions } from "../scheduling/schedule.js";
 import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, PieceReport, ScheduleResponse, SeedPeerTrigger } from "./types.js";
 
@@ -31,6 +31,8 @@ export const DEFAULT_ANNOUNCEMENT_OPTIONS: AnnouncementOptions = {
 
 export interface AnnouncementEvents {
   onSchedule?(peer: Peer, response: ScheduleResponse, rounds: number): void;
+  /** A more-parents request was answered with `added` (possibly none). */
+  onMoreParents?(peer: Peer, added: readonly Peer[]): void;
   onSeedTrigger?(task: Task, seed: Host, outcome: "started" | "failed", error?: unknown): void;
 }
 
@@ -127,6 +129,26 @@ export class Announcements {
     return this.#schedule(peer, disableBackToSource, signal);
   }
 
+  /**
+   * The peer keeps its parents and asks for more: one selection round that leaves out
+   * its current parents (the graph's and `currentParentIds`, which are not blocked) and
+   * answers with only the new ones, possibly none. Never retries, never sends the peer
+   * to the source, never fails it. A peer that is done, failed or gone gets none.
+   */
+  moreParents(peerId: string, currentParentIds: readonly string[]): ScheduleResponse {
+    const peer = this.#peer(peerId);
+    peer.touch(this.clock.now());
+    const added = peer.fsm.is("pending", "succeeded", "failed", "left")
+      ? []
+      : addMoreParents(peer, this.selector, currentParentIds, (_, selection) => {
+          if (selection.parents.length === 0) {
+            this.logger.debug("no new parent", { taskId: peer.task.id, peerId: peer.id, sampled: selection.sampled, dropped: selection.dropped });
+          }
+        });
+    this.events.onMoreParents?.(peer, added);
+    return { kind: "normal-task", parents: added };
+  }
+
   pieceFinished(peerId: string, piece: PieceReport): void {
     const peer = this.#peer(peerId);
     peer.finishPiece(piece.number, piece.costMs, this.clock.now());
@@ -136,16 +158,21 @@ export class Announcements {
     }
   }
 
-  /** A piece from `parentId` failed: that parent is blocked for this child from now on. */
+  /**
+   * A piece from `parentId` failed; its host's upload success drops either way. A
+   * temporary failure (slow or busy) keeps the parent: banning a saturated seed for the
+   * task leaves its children only the origin. Otherwise it stops being this child's
+   * parent and is blocked for it from now on.
+   */
   pieceFailed(peerId: string, pieceNumber: number, parentId: string | undefined, temporary: boolean): void {
     const peer = this.#peer(peerId);
     peer.touch(this.clock.now());
     if (!parentId) return;
-    peer.blockedParents.add(parentId);
     const parent = this.resources.peers.get(parentId);
-    if (parent) {
-      parent.host.recordUploadFailure();
-      peer.task.dag.deleteEdge(parent.id, peer.id);
+    parent?.host.recordUploadFailure();
+    if (!temporary) {
+      peer.blockedParents.add(parentId);
+      if (parent) peer.task.deleteEdge(parent, peer);
     }
     this.logger.debug("piece failed", { peerId, pieceNumber, parentId, temporary });
   }

@@ -73,10 +73,12 @@ export function schedulerHandlers(
               announcements.backToSourceStarted(request.peerId);
               break;
             case "reschedule": {
-              const blocked = event.value.candidateParents.map((p) => p.id);
+              const listed = event.value.candidateParents.map((p) => p.id);
               yield toResponse(
                 request,
-                await announcements.reschedule(request.peerId, blocked, download!.disableBackToSource, context.signal),
+                event.value.moreParents
+                  ? announcements.moreParents(request.peerId, listed)
+                  : await announcements.reschedule(request.peerId, listed, download!.disableBackToSource, context.signal),
               );
               break;
             }

@@ -126,12 +126,22 @@ export interface DownloadPeerBackToSourceStartedRequest {
 }
 
 /**
- * The parents given so far are used up; asks for new ones. The listed candidates are
- * blocklisted for this peer.
+ * Without more_parents: the parents given so far are used up; asks for new ones. The
+ * listed candidates, and the parents the scheduler gave, are blocklisted for this peer.
  */
 export interface ReschedulePeerRequest {
   candidateParents: Peer[];
   description: string;
+  /**
+   * The peer keeps its current parents and asks for up to candidateParentLimit more
+   * (peers that gained pieces since it was scheduled), so that peers of a task trade
+   * pieces with each other. candidate_parents then lists the parents the peer already
+   * has, to be left out of the answer, not blocklisted. The scheduler runs one selection
+   * round: it never retries, never sends the peer to the source and never fails it. It
+   * answers with a NormalTaskResponse listing only the new parents, which may be empty:
+   * no one new for now.
+   */
+  moreParents: boolean;
 }
 
 export interface DownloadPeerFinishedRequest {
@@ -170,8 +180,10 @@ export interface DownloadPieceFailedRequest {
   pieceNumber: number;
   parentId: string;
   /**
-   * True when another parent may well succeed (the parent is blocklisted for this peer
-   * and its host's upload failure count grows); false fails the peer.
+   * Either way the parent's host counts an upload failure, which lowers its score.
+   * True: the parent was slow or busy (a timeout, too many uploads) and may serve the
+   * next piece; it stays this peer's parent. False: it sent bad bytes or refused; it is
+   * blocklisted for this peer and stops being its parent.
    */
   temporary: boolean;
   description: string;
@@ -204,8 +216,9 @@ export interface EmptyTaskResponse {
 /** Fetch pieces from these parents, best first. */
 export interface NormalTaskResponse {
   /**
-   * At least one. Each carries its host (addresses, load) and, where known, the task's
-   * content length and piece length in `task`.
+   * At least one, except in answer to a more_parents reschedule: there only the new
+   * parents, possibly none. Each carries its host (addresses, load) and, where known,
+   * the task's content length and piece length in `task`.
    */
   candidateParents: Peer[];
 }
@@ -1118,7 +1131,7 @@ export const DownloadPeerBackToSourceStartedRequest: MessageFns<DownloadPeerBack
 };
 
 function createBaseReschedulePeerRequest(): ReschedulePeerRequest {
-  return { candidateParents: [], description: "" };
+  return { candidateParents: [], description: "", moreParents: false };
 }
 
 export const ReschedulePeerRequest: MessageFns<ReschedulePeerRequest> = {
@@ -1128,6 +1141,9 @@ export const ReschedulePeerRequest: MessageFns<ReschedulePeerRequest> = {
     }
     if (message.description !== "") {
       writer.uint32(18).string(message.description);
+    }
+    if (message.moreParents !== false) {
+      writer.uint32(24).bool(message.moreParents);
     }
     return writer;
   },
@@ -1161,6 +1177,14 @@ export const ReschedulePeerRequest: MessageFns<ReschedulePeerRequest> = {
             message.description = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.moreParents = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1181,6 +1205,11 @@ export const ReschedulePeerRequest: MessageFns<ReschedulePeerRequest> = {
         ? object.candidate_parents.map((e: any) => Peer.fromJSON(e))
         : [],
       description: isSet(object.description) ? globalThis.String(object.description) : "",
+      moreParents: isSet(object.moreParents)
+        ? globalThis.Boolean(object.moreParents)
+        : isSet(object.more_parents)
+        ? globalThis.Boolean(object.more_parents)
+        : false,
     };
   },
 
@@ -1192,6 +1221,9 @@ export const ReschedulePeerRequest: MessageFns<ReschedulePeerRequest> = {
     if (message.description !== "") {
       obj.description = message.description;
     }
+    if (message.moreParents !== false) {
+      obj.moreParents = message.moreParents;
+    }
     return obj;
   },
 
@@ -1202,6 +1234,7 @@ export const ReschedulePeerRequest: MessageFns<ReschedulePeerRequest> = {
     const message = createBaseReschedulePeerRequest();
     message.candidateParents = object.candidateParents?.map((e) => Peer.fromPartial(e)) || [];
     message.description = object.description ?? "";
+    message.moreParents = object.moreParents ?? false;
     return message;
   },
 };
