@@ -82,12 +82,14 @@ export class ParentSelector {
     if (parent.host.info.disableShared) return "not-shared";
     if (parent.host.id === child.host.id) return "same-host";
     // A normal peer with no parent of its own, that neither fetches from the source nor
-    // is done, has nothing to give; a seed host is the exception (it is about to fetch).
+    // is done nor holds a piece yet, has nothing to give; a seed host is the exception
+    // (it is about to fetch). One that holds pieces serves them whatever its parents.
     if (
       parent.host.type !== "seed" &&
       parent.task.dag.inDegree(parent.id) === 0 &&
       parent.state !== "back-to-source" &&
-      parent.state !== "succeeded"
+      parent.state !== "succeeded" &&
+      parent.finishedPieceCount === 0
     ) {
       return "no-source";
     }

@@ -87,6 +87,17 @@ describe("ParentSelector", () => {
     });
   });
 
+  it("hands out a peer that lost its parents but holds pieces", () => {
+    const t = task(200, true);
+    const child = peer(t, "child", "running");
+    const orphan = peer(t, "orphan", "running");
+    peer(t, "empty", "running");
+    orphan.finishPiece(0, 10, Date.now());
+    const selection = new ParentSelector([byFinished], () => ({ candidateParentLimit: 10, filterParentLimit: 100 })).select(child);
+    expect(selection.parents.map((p) => p.id)).toEqual(["orphan"]);
+    expect(selection.dropped).toEqual({ "no-source": 1 });
+  });
+
   it("with cycles allowed, hands a child its own children as parents; the other filters stay", () => {
     const t = task(200, true);
     const child = peer(t, "child", "running");
