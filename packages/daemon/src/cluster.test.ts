@@ -113,6 +113,34 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     expect(await readFile(path.join(peerA.dir, "one.out"), "utf8")).toBe("z");
   });
 
+  it("a peer sent to the origin goes back to peers once a finished peer can serve, and takes the rest from it", async () => {
+    const origin = await startOrigin();
+    // Every peer is sent to the source at once: no seed, and no scheduling rounds first.
+    const { address } = await startScheduler("127.0.0.1:0", { retryBackToSourceLimit: 0 });
+    const peerA = await startDaemon({ name: "peer-a", scheduler: address });
+    // One ranged request at a time: it asks the swarm again after every two pieces.
+    const peerB = await startDaemon({ name: "peer-b", scheduler: address, config: { download: { backToSourceConcurrency: 1 } } });
+    const size = 6 * 4 * MiB;
+    const url = origin.publish("/return.bin", { size, seed: 39 });
+    await download(peerA.addresses.socket, { url });
+    const servedToA = origin.stats("/return.bin").bytesServed;
+
+    const output = path.join(peerB.dir, "b.out");
+    const responses = await download(peerB.addresses.socket, { url, outputPath: output });
+
+    expect(await sha256File(output)).toBe(contentSha(39, size));
+    const got = pieces(responses);
+    const fromSource = got.filter((piece) => piece.trafficType === common.TrafficType.BACK_TO_SOURCE);
+    const fromPeers = got.filter((piece) => piece.trafficType === common.TrafficType.REMOTE_PEER);
+    expect(fromSource).toHaveLength(2);
+    expect(fromPeers).toHaveLength(4);
+    expect(fromPeers.every((piece) => piece.parentId.includes("peer-a"))).toBe(true);
+    expect(origin.stats("/return.bin").bytesServed - servedToA).toBeLessThanOrEqual(2 * 4 * MiB + 1);
+    const metrics = await peerB.metrics.text();
+    expect(metrics).toMatch(/df_daemon_back_to_source_total\{reason="scheduler",host_id="[^"]+"\} 1/);
+    expect(metrics).toMatch(/df_daemon_back_to_peers_total\{host_id="[^"]+"\} 1/);
+  });
+
   it("answers NOT_FOUND when the origin has no such file", async () => {
     const { origin, peerA } = await startCluster();
 

@@ -3,6 +3,11 @@ import type { Metrics } from "@df/telemetry";
 import type { DownloadBandwidth } from "../bandwidth.js";
 
 export type PieceOrigin = "back_to_source" | "remote_peer";
+/**
+ * Why a download went to the origin: the scheduler said so (a seed's first fetch, or no
+ * parent found), no scheduler answered, the parents stalled, reschedules ran out.
+ */
+export type BackToSourceReason = "scheduler" | "no-scheduler" | "stalled" | "reschedules";
 export type DownloadOutcome = "succeeded" | "failed" | "local";
 
 /** The daemon's own counters, on its per-instance registry (df_daemon_*). */
@@ -11,6 +16,7 @@ export class DaemonMetrics {
   readonly #bytes;
   readonly #downloads;
   readonly #backToSource;
+  readonly #backToPeers;
   readonly #duration;
   readonly #pieceFailures;
 
@@ -22,7 +28,8 @@ export class DaemonMetrics {
       "Task downloads by outcome (local: served from this host's store without fetching)",
       ["outcome"],
     );
-    this.#backToSource = metrics.counter("df_daemon_back_to_source_total", "Downloads that went to the origin");
+    this.#backToSource = metrics.counter("df_daemon_back_to_source_total", "Downloads that went to the origin, by why", ["reason"]);
+    this.#backToPeers = metrics.counter("df_daemon_back_to_peers_total", "Downloads that went back from the origin to peers once peers could serve");
     this.#pieceFailures = metrics.counter("df_daemon_piece_failures_total", "Pieces that failed from a parent");
     this.#duration = metrics.histogram("df_daemon_download_duration_seconds", "Time from start to the last piece of a task download", {
       labelNames: ["outcome"],
@@ -63,8 +70,12 @@ export class DaemonMetrics {
     this.#pieceFailures.inc();
   }
 
-  backToSource(): void {
-    this.#backToSource.inc();
+  backToSource(reason: BackToSourceReason): void {
+    this.#backToSource.inc({ reason });
+  }
+
+  backToPeers(): void {
+    this.#backToPeers.inc();
   }
 
   download(outcome: DownloadOutcome, seconds?: number): void {

@@ -9,10 +9,17 @@ import type { RunContext, TaskRun } from "./run.js";
 /**
  * Back-to-source: asks the origin for the length and range support, creates the stored
  * task if this host has none, then fetches the wanted pieces that are missing (ranged
- * requests in parallel, or one streamed GET) until the run is satisfied. Every piece is
- * reported to the scheduler as it lands, so children can fetch it from here at once.
+ * requests in parallel, or one streamed GET) until the run is satisfied ("done"), or,
+ * with `maxPieces`, until that many have landed ("paused": the caller may ask the swarm
+ * again before going on). Every piece is reported to the scheduler as it lands, so
+ * children can fetch it from here at once.
  */
-export async function downloadFromSource(run: TaskRun, ctx: RunContext, logger: Logger): Promise<void> {
+export async function downloadFromSource(
+  run: TaskRun,
+  ctx: RunContext,
+  logger: Logger,
+  options: { maxPieces?: number } = {},
+): Promise<"done" | "paused"> {
   const client = ctx.sources.forUrl(run.identity.url);
   const request = { url: run.identity.url, header: { ...run.download.requestHeader } };
   const signal = run.signal;
@@ -71,20 +78,24 @@ export async function downloadFromSource(run: TaskRun, ctx: RunContext, logger: 
         await spooled.discard();
       }
       if (!run.closeIfSatisfied()) throw new DfError("INTERNAL", `task ${run.taskId} is incomplete after storing the whole body`);
-      return;
+      return "done";
     }
     await run.createTask(stat.contentLength, fixed ?? pieceLengthFor(stat.contentLength), stat.header);
   }
   const task = run.task!;
   const { backToSourceConcurrency, backToSourceRetries } = ctx.config.download;
+  const { maxPieces } = options;
   while (!run.closeIfSatisfied()) {
     const before = task.finishedBytes;
+    // A batch is fixed up front (the first missing wanted pieces), so that it ends; without
+    // ranges the origin is read in one pass anyway.
+    const batch = maxPieces !== undefined && stat.supportsRange ? run.wantedPieces().filter((n) => !task.hasPiece(n)).slice(0, maxPieces) : undefined;
     await fetchPiecesFromSource({
       task,
       client,
       request,
       supportsRange: stat.supportsRange,
-      wanted: () => run.wantedPieces(),
+      wanted: batch ? () => batch : () => run.wantedPieces(),
       concurrency: backToSourceConcurrency,
       retries: backToSourceRetries,
       onPiece,
@@ -95,7 +106,9 @@ export async function downloadFromSource(run: TaskRun, ctx: RunContext, logger: 
     if (task.finishedBytes === before && !run.satisfied()) {
       throw new DfError("INTERNAL", `fetching task ${run.taskId} from its origin made no progress`);
     }
+    if (batch && !run.closeIfSatisfied()) return "paused";
   }
+  return "done";
 }
 
 /**

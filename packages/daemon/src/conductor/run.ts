@@ -7,7 +7,7 @@ import type { DaemonConfig } from "../config.js";
 import type { PieceDownloader } from "../transfer/types.js";
 import type { PieceInfo, RunListener } from "./events.js";
 import type { DaemonHost } from "./host.js";
-import type { DaemonMetrics } from "./metrics.js";
+import type { BackToSourceReason, DaemonMetrics } from "./metrics.js";
 import { downloadFromParents, type ParentRoundResult } from "./run-parents.js";
 import { downloadFromSource } from "./run-source.js";
 import type { SchedulerClients } from "./scheduler-clients.js";
@@ -15,6 +15,12 @@ import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "./session
 import type { Subscription } from "./subscription.js";
 import { storedIdentity, type TaskIdentity } from "./task-identity.js";
 import type { PeerClientPool } from "../transfer/peer-client-pool.js";
+
+/**
+ * Pieces fetched from the origin per ranged request slot before a peer that fell back
+ * to the origin asks the swarm again (two: 32 MiB at the default four slots of 4 MiB).
+ */
+const SOURCE_BATCH_PER_REQUEST = 2;
 
 /** How a task is cut: known up front, the stored task can be made before any parent is asked. */
 export interface TaskLayout {
@@ -177,17 +183,22 @@ export class TaskRun {
           if (!this.closeIfSatisfied()) throw new DfError("INTERNAL", `empty task ${this.taskId} is not satisfied`);
           return;
         case "back-to-source":
-          return this.#fromSource(answer.reason);
+          return this.#fromSource("scheduler", answer.reason);
         case "no-answer":
-          return this.#fromSource(`no scheduling answer: ${answer.error.message}`, answer.error);
+          return this.#fromSource("no-scheduler", `no scheduling answer: ${answer.error.message}`, answer.error);
         case "parents": {
           const result: ParentRoundResult = await downloadFromParents(this, this.#ctx, answer.parents, this.#logger);
           if (result.kind === "done") return;
           if (result.stalled) stalls++;
           const session = this.#session;
           if (stalls >= 2 || reschedules >= scheduler.maxReschedules || !session || session.broken) {
-            const why = stalls >= 2 ? "parents stalled twice" : !session || session.broken ? "the scheduler is gone" : `${reschedules} reschedules did not help`;
-            return this.#fromSource(`${result.reason}; ${why}`);
+            const [kind, why]: [BackToSourceReason, string] =
+              stalls >= 2
+                ? ["stalled", "parents stalled twice"]
+                : !session || session.broken
+                  ? ["no-scheduler", "the scheduler is gone"]
+                  : ["reschedules", `${reschedules} reschedules did not help`];
+            return this.#fromSource(kind, `${result.reason}; ${why}`);
           }
           this.#logger.info("rescheduling", { reason: result.reason, failedParents: result.failedParents });
           answer = await session.reschedule(result.failedParents, result.reason);
@@ -196,7 +207,7 @@ export class TaskRun {
     }
   }
 
-  async #fromSource(reason: string, cause?: DfError): Promise<void> {
+  async #fromSource(kind: BackToSourceReason, reason: string, cause?: DfError): Promise<void> {
     if (this.download.disableBackToSource) {
       const code = cause?.code === "UNAVAILABLE" || cause?.code === "DEADLINE_EXCEEDED" ? cause.code : "FAILED_PRECONDITION";
       throw new DfError(
@@ -207,11 +218,37 @@ export class TaskRun {
     }
     if (!this.#wentToSource) {
       this.#wentToSource = true;
-      this.#ctx.metrics.backToSource();
+      this.#ctx.metrics.backToSource(kind);
       this.report({ $case: "backToSourceStarted", value: { description: reason } });
-      this.#logger.info("going back to source", { reason });
+      this.#logger.info("going back to source", { reason, kind });
     }
-    await downloadFromSource(this, this.#ctx, this.#logger);
+    const session = this.#session;
+    // A seed is the task's fetcher of record, a download that asked for the source wants
+    // the source, and a peer without a scheduler has no one to ask.
+    if (this.#ctx.config.seedPeer.enable || this.download.needBackToSource || !session || session.broken) {
+      await downloadFromSource(this, this.#ctx, this.#logger);
+      return;
+    }
+    // Not for good: a few pieces at a time from the origin, and between them the swarm
+    // is asked again; once it offers a parent that holds the whole task (a finished peer,
+    // a seed that is done), the rest comes from the swarm. Parents still downloading are
+    // not enough: they may lack exactly what this peer misses, and waiting to find out
+    // costs a stall window.
+    const batch = SOURCE_BATCH_PER_REQUEST * this.#ctx.config.download.backToSourceConcurrency;
+    for (;;) {
+      if ((await downloadFromSource(this, this.#ctx, this.#logger, { maxPieces: batch })) === "done") return;
+      if (session.broken) {
+        await downloadFromSource(this, this.#ctx, this.#logger);
+        return;
+      }
+      const parents = await session.moreParents([]).catch(() => []);
+      if (!parents.some((parent) => parent.holdsAll)) continue;
+      this.#ctx.metrics.backToPeers();
+      this.#logger.info("going back to peers: the swarm can serve again", { parents: parents.map((parent) => parent.peerId) });
+      const result = await downloadFromParents(this, this.#ctx, parents, this.#logger);
+      if (result.kind === "done") return;
+      this.#logger.info("back to source again", { reason: result.reason });
+    }
   }
 
   async #succeed(): Promise<void> {

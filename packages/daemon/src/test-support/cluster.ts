@@ -35,12 +35,15 @@ export async function startOrigin(): Promise<OriginServer> {
 }
 
 /** A real scheduler on a loopback port, with short retry intervals so tests run fast. */
-export async function startScheduler(listen = "127.0.0.1:0"): Promise<{ scheduler: Scheduler; address: string }> {
+export async function startScheduler(
+  listen = "127.0.0.1:0",
+  scheduling: Record<string, unknown> = {},
+): Promise<{ scheduler: Scheduler; address: string }> {
   const config = schedulerConfigSchema.parse({
     listen,
     metricsListen: "",
     log: { level: "silent" },
-    scheduling: { retryInterval: "200ms", registerDelayBase: 0 },
+    scheduling: { retryInterval: "200ms", registerDelayBase: 0, ...scheduling },
   });
   const scheduler = await Scheduler.create(config, { logger: testLogger("df:scheduler") });
   const bound = await scheduler.start();
