@@ -125,8 +125,12 @@ export async function startIn(ns, name, cmd, args, { ready, logFile, timeoutMs =
       if (child.exitCode === null && child.signalCode === null) {
         killGroup(child, "SIGTERM");
         const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
-        await exited;
+        // Bounded even if SIGKILL does not end it (stuck in the kernel): teardown's sweep
+        // of the namespace deals with it then.
+        let giveUp;
+        await Promise.race([exited, new Promise((r) => (giveUp = setTimeout(r, graceMs + 5000)))]);
         clearTimeout(timer);
+        clearTimeout(giveUp);
       }
       await new Promise((resolve) => log.end(resolve));
       return cpu;
