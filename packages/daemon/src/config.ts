@@ -39,6 +39,13 @@ export const daemonConfigSchema = z.strictObject({
     .strictObject({
       /** Run as a seed peer: announced as a SEED host, the scheduler's first stop for new tasks. */
       enable: z.boolean().default(false),
+      /**
+       * A seed sends its first copy of each piece to one child: while a piece goes to one
+       * host, and for this long after, other hosts asking for it are told to take it from
+       * a peer or another piece from here (so children hold different pieces and trade
+       * them). 0 turns it off.
+       */
+      spreadWindow: duration("3s"),
     })
     .prefault({}),
   scheduler: z

@@ -30,7 +30,7 @@ import { DaemonTokens } from "./tokens.js";
 import { createPeerTransfer, type PeerTransfer } from "./transfer-wiring.js";
 import { PeerClientPool } from "./transfer/index.js";
 import type { PieceDownloader } from "./transfer/types.js";
-import { PieceByteServer, TaskFailures, UploadLimiter, createUploadHandlers } from "./upload/index.js";
+import { PieceByteServer, PieceSpread, TaskFailures, UploadLimiter, createUploadHandlers } from "./upload/index.js";
 
 export interface DaemonDeps {
   logger: Logger;
@@ -234,7 +234,8 @@ export class Daemon {
     // Tasks announced to a fallback scheduler go to their owner again when it is back.
     this.#handBack = startHandBack({ conductor, storage, schedulers, host, logger });
 
-    this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger });
+    const spread = config.seedPeer.enable && config.seedPeer.spreadWindow > 0 ? new PieceSpread(config.seedPeer.spreadWindow) : undefined;
+    this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger, ...(spread ? { spread } : {}) });
     const bytesPort = await this.#byteServer.start();
 
     this.#uploadServer = createRpcServer({ address: config.upload.listen });
@@ -245,6 +246,7 @@ export class Daemon {
         limiter,
         logger,
         failures,
+        ...(spread ? { spread } : {}),
         peerIdOf: (taskId) => conductor.peerIdOf(taskId),
         describeHost: () => announcer.describe(),
       }),

@@ -21,6 +21,8 @@ export interface RunSettings {
 
 type Failure =
   | { kind: "busy" }
+  /** A seed sends this piece to another child just now: ask it for another one. */
+  | { kind: "spread" }
   /** No byte for the parent's idle window: slow or stuck, not proven bad. */
   | { kind: "silent"; error: DfError }
   /** Asked for before its SyncPieces listed it, and the parent does not have it: no fault. */
@@ -61,6 +63,8 @@ const REFRESH_INTERVAL_MS = 3000;
 const STARVING_MS = 1500;
 /** Parents kept at once; past this no more are asked for. */
 const MAX_PARENTS = 8;
+/** A piece a seed is spreading through another child is not asked of it again for this long. */
+const SPREAD_AVOID_MS = 1000;
 /** How often requests in flight are checked for silence. */
 const WATCH_TICK_MS = 250;
 
@@ -207,6 +211,9 @@ export class DownloadRun implements LinkEvents {
         retryAt = Math.min(retryAt ?? link.busyUntil, link.busyUntil);
         continue;
       }
+      // A piece it told us to take elsewhere may be wanted of it again later.
+      const avoidEnd = link.nextAvoidEnd(now);
+      if (avoidEnd !== undefined) retryAt = Math.min(retryAt ?? avoidEnd, avoidEnd);
       open.push(link);
     }
     if (open.length === 0 || this.#inflight.size >= concurrency) return retryAt;
@@ -221,7 +228,7 @@ export class DownloadRun implements LinkEvents {
       for (const link of open) {
         if (this.#inflight.size >= concurrency) break;
         if (link.inflight >= link.requestLimit(pieceLength, concurrency)) continue;
-        const number = this.#rarestHeldBy(link);
+        const number = this.#rarestHeldBy(link, now);
         if (number === undefined) continue;
         this.#start(number, link);
         progress = true;
@@ -232,12 +239,12 @@ export class DownloadRun implements LinkEvents {
   }
 
   /** The missing piece `link` holds that the fewest parents hold, not in flight; ties at random. */
-  #rarestHeldBy(link: ParentLink): number | undefined {
+  #rarestHeldBy(link: ParentLink, now: number): number | undefined {
     let best: number | undefined;
     let bestCount = Number.POSITIVE_INFINITY;
     let ties = 0;
     for (const [number, holders] of this.#holders) {
-      if (holders.size > bestCount || this.#inflight.has(number) || !holders.has(link)) continue;
+      if (holders.size > bestCount || this.#inflight.has(number) || !holders.has(link) || link.avoids(number, now)) continue;
       if (holders.size < bestCount) {
         best = number;
         bestCount = holders.size;
@@ -415,6 +422,7 @@ export class DownloadRun implements LinkEvents {
     if (stage === "shaper") return { kind: "fatal", error: failure };
     if (stage === "fetch") {
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "upload-busy") return { kind: "busy" };
+      if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "piece-spread") return { kind: "spread" };
       if (unannounced && failure.code === "NOT_FOUND") return { kind: "unheld" };
       return { kind: "parent", error: failure };
     }
@@ -431,6 +439,9 @@ export class DownloadRun implements LinkEvents {
     switch (failure.kind) {
       case "busy":
         link.busy();
+        return;
+      case "spread":
+        link.avoid(number, performance.now() + SPREAD_AVOID_MS);
         return;
       case "unheld":
         this.#unannounced(link);

@@ -55,6 +55,8 @@ export class ParentLink {
   /** Why it was dropped, once it is. */
   failure: DfError | undefined;
   readonly #digests = new Map<number, string>();
+  /** Pieces not to ask of it before the given time (a seed spreads them through other children). */
+  readonly #avoided = new Map<number, number>();
   readonly #stop = new AbortController();
   readonly #logger: Logger;
   #busyStreak = 0;
@@ -221,6 +223,29 @@ export class ParentLink {
   requestLimit(pieceLength: number, max: number): number {
     if (this.rate === undefined) return Math.min(PROBE_REQUESTS, max);
     return Math.max(1, Math.min(max, Math.ceil((this.rate * TARGET_INFLIGHT_MS) / pieceLength) + 1));
+  }
+
+  /** It asked us to take piece `number` elsewhere: not before `until`. */
+  avoid(number: number, until: number): void {
+    this.#avoided.set(number, until);
+  }
+
+  /** When the first piece it asked us to take elsewhere may be asked of it again; undefined when none. */
+  nextAvoidEnd(now: number): number | undefined {
+    let first: number | undefined;
+    for (const [number, until] of this.#avoided) {
+      if (until <= now) this.#avoided.delete(number);
+      else first = Math.min(first ?? until, until);
+    }
+    return first;
+  }
+
+  avoids(number: number, now: number): boolean {
+    const until = this.#avoided.get(number);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#avoided.delete(number);
+    return false;
   }
 
   /** One of its requests completed: a slow spell (if any) is over. */

@@ -2,6 +2,7 @@ import { DfError } from "@df/interface";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { PeerClientPool } from "./peer-client-pool.js";
 import { PeerPieceDownloader, type PeerPieceDownloaderOptions } from "./piece-downloader.js";
+import { PieceSpread } from "../upload/spread.js";
 import {
   Content,
   bytes,
@@ -347,6 +348,25 @@ describe("PeerPieceDownloader", () => {
     expect(asked[0]).toEqual(["half"]);
     expect(seen.finished.filter((piece) => piece.number % 2 === 1).every((piece) => piece.parentId === "whole")).toBe(true);
     expect(seen.failed).toEqual([]);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
+  it("takes a piece a seed is spreading through another child from that child, and other pieces from the seed", async () => {
+    const content = new Content(taskIdOf(35), bytes(8 * PIECE, 35), PIECE);
+    const first = [0, 1, 2, 3];
+    const spread = new PieceSpread(60_000);
+    // The seed is sending its first copies of pieces 0–3 to another child just now.
+    for (const n of first) spread.admit(content.taskId, n, "other-child-host");
+    const seed = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { peerId: "seed", spread });
+    const sibling = await startPeer(await tempStorage().then(async (s) => (await content.store(s, first), s)), { peerId: "sibling" });
+    const { task } = await child(content);
+    const seen = recorder();
+    // Only the seed at first: without the spreading it would serve every piece itself.
+    const moreParents = async (): Promise<ParentRef[]> => [sibling.ref];
+    const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents: [{ ...seed.ref, holdsAll: true }], events: seen.events, moreParents }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(seen.failed).toEqual([]);
+    for (const piece of seen.finished) expect(piece.parentId).toBe(first.includes(piece.number) ? "sibling" : "seed");
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
 

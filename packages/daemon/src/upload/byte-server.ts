@@ -5,6 +5,7 @@ import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { parseAddress } from "@df/rpc";
 import type { Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
+import type { PieceSpread } from "./spread.js";
 import { ChunkPool } from "./chunk-pool.js";
 import { lookupPiece } from "./lookup.js";
 import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
@@ -12,6 +13,8 @@ import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
 export interface PieceByteServerOptions {
   storage: Storage;
   limiter: UploadLimiter;
+  /** A seed's first-copy spreading (see PieceSpread); absent on other hosts. */
+  spread?: PieceSpread;
   /** `host:port` to listen on (port 0 picks one; see `start`). */
   listen: string;
   logger?: Logger;
@@ -130,9 +133,12 @@ export class PieceByteServer {
     response.once("close", () => stop.abort(new DfError("CANCELLED", "the child closed the connection")));
     let slot: UploadSlot | undefined;
     let lease: Lease | undefined;
+    let spreadDone: ((sent: boolean) => void) | undefined;
     let ok = false;
     try {
       const { task, piece } = lookupPiece(this.#options.storage, target.taskId, target.number);
+      const hostId = request.headers[HEADERS.hostId];
+      spreadDone = this.#options.spread?.admit(task.id, piece.number, typeof hostId === "string" ? hostId : undefined);
       const held = await this.#options.limiter.acquire(stop.signal);
       slot = held;
       // Held for the whole body: GC or a delete must not pull the file from under it.
@@ -190,6 +196,7 @@ export class PieceByteServer {
     } finally {
       slot?.release(ok);
       lease?.release();
+      spreadDone?.(ok);
     }
   }
 

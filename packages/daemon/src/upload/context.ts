@@ -2,6 +2,7 @@ import type { Logger } from "@df/interface";
 import type { common } from "@df/rpc";
 import type { Storage } from "@df/storage";
 import type { UploadLimiter } from "./limiter.js";
+import type { PieceSpread } from "./spread.js";
 import type { TaskFailures } from "./task-failures.js";
 
 /** Who this host is to its children. The conductor's DaemonHost fits as is. */
@@ -36,6 +37,8 @@ export interface UploadDeps {
   syncHostIntervalMs?: number;
   /** Lets the conductor end SyncPieces streams of a task whose download failed here. */
   failures?: TaskFailures;
+  /** A seed's first-copy spreading (see PieceSpread); shared with the byte server. */
+  spread?: PieceSpread;
 }
 
 /** @internal The deps with defaults applied, as the handlers use them. */

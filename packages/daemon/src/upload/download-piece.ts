@@ -12,9 +12,11 @@ export async function downloadPiece(
   signal: AbortSignal,
 ): Promise<daemonUpload.DownloadPieceResponse> {
   const { task, piece } = lookupPiece(context.storage, request.taskId, request.pieceNumber);
-  const slot = await context.limiter.acquire(signal);
+  const spreadDone = context.spread?.admit(task.id, piece.number, request.hostId);
   let ok = false;
+  let slot: Awaited<ReturnType<typeof context.limiter.acquire>> | undefined;
   try {
+    slot = await context.limiter.acquire(signal);
     const content = await task.readPiece(piece.number, { signal });
     await slot.throttle(content.byteLength, signal);
     slot.sent(content.byteLength);
@@ -32,6 +34,7 @@ export async function downloadPiece(
       }),
     });
   } finally {
-    slot.release(ok);
+    slot?.release(ok);
+    spreadDone?.(ok);
   }
 }

@@ -8,4 +8,5 @@ export type { UploadDeps, UploadHost } from "./context.js";
 export { UploadLimiter, type UploadLimiterOptions, type UploadLoad, type UploadSlot } from "./limiter.js";
 export { PieceByteServer, type PieceByteServerOptions } from "./byte-server.js";
 export { TaskFailures } from "./task-failures.js";
+export { PieceSpread } from "./spread.js";
 export { HEADERS as PIECE_HTTP_HEADERS, piecePath } from "./piece-http.js";

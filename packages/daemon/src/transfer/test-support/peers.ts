@@ -13,6 +13,7 @@ import { PieceByteServer } from "../../upload/byte-server.js";
 import { createUploadHandlers } from "../../upload/handlers.js";
 import { UploadLimiter, type UploadLimiterOptions } from "../../upload/limiter.js";
 import { HEADERS, parsePiecePath } from "../../upload/piece-http.js";
+import type { PieceSpread } from "../../upload/spread.js";
 import { TaskFailures } from "../../upload/task-failures.js";
 import type { ParentRef } from "../types.js";
 
@@ -102,6 +103,8 @@ export interface TestPeerOptions {
   /** `http` (default): the byte server; `grpc`: no byte port; a number: announce that port instead. */
   bytes?: "http" | "grpc" | number;
   peerId?: string;
+  /** A seed's first-copy spreading, shared by both transports. */
+  spread?: PieceSpread;
 }
 
 /** A parent: a store served by the upload gRPC service and (optionally) the byte server. */
@@ -126,11 +129,12 @@ export async function startPeer(storage: Storage, options: TestPeerOptions = {})
   const limiter = new UploadLimiter(options.limiter);
   const failures = new TaskFailures();
   const mode = options.bytes ?? "http";
-  const byteServer = mode === "http" ? new PieceByteServer({ storage, limiter, listen: "127.0.0.1:0" }) : undefined;
+  const spread = options.spread ? { spread: options.spread } : {};
+  const byteServer = mode === "http" ? new PieceByteServer({ storage, limiter, listen: "127.0.0.1:0", ...spread }) : undefined;
   const downloadPort = byteServer ? await byteServer.start() : typeof mode === "number" ? mode : 0;
   const host = { id: `127.0.0.1-host${n}`, ip: "127.0.0.1", downloadPort };
   const grpc = createRpcServer({ address: "127.0.0.1:0" });
-  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId });
+  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId, ...spread });
   let syncs = 0;
   grpc.addService(daemonUpload.DfdaemonUploadService, {
     ...handlers,
