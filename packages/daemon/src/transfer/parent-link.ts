@@ -216,13 +216,15 @@ export class ParentLink {
   }
 
   /**
-   * Requests worth having on it at once for pieces of `pieceLength`: its measured rate
-   * times TARGET_INFLIGHT_MS, plus one so the next request is queued when one ends;
-   * at most `max`.
+   * Requests worth having on it at once for pieces of `pieceLength`: the pieces its
+   * measured rate delivers in TARGET_INFLIGHT_MS, rounded up from a half, so that the
+   * next request is queued when one ends on a fast link; one on a link where a piece
+   * takes two seconds or more (a second request there only splits its bandwidth and
+   * delays both pieces); at most `max`.
    */
   requestLimit(pieceLength: number, max: number): number {
     if (this.rate === undefined) return Math.min(PROBE_REQUESTS, max);
-    return Math.max(1, Math.min(max, Math.ceil((this.rate * TARGET_INFLIGHT_MS) / pieceLength) + 1));
+    return Math.max(1, Math.min(max, Math.ceil((this.rate * TARGET_INFLIGHT_MS) / pieceLength + 0.5)));
   }
 
   /** It asked us to take piece `number` elsewhere: not before `until`. */
