@@ -84,14 +84,24 @@ export async function sweep(prefix, subnet) {
   return removed;
 }
 
-/** Exits 2 with a clear message unless this process is root and `ip netns` works. */
+/** Exits 2 with a clear message unless this process is root. */
+export function rootOrExit() {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) needRoot("not running as root");
+}
+
+function needRoot(why) {
+  console.error(`test/net needs root and working network namespaces (ip netns, veth, bridge, tc htb): ${why}`);
+  console.error("run it as root on Linux, e.g. sudo node test/net/run.mjs --short (scripts/ci/net-tools.sh installs the tools)");
+  process.exit(2);
+}
+
+/**
+ * Probes what the testbed needs in a throwaway namespace (exits 2 when it fails) and
+ * whether the kernel has netem.
+ */
 export async function requireRoot(prefix) {
-  const fail = (why) => {
-    console.error(`test/net needs root and working network namespaces (ip netns, veth, bridge, tc htb): ${why}`);
-    console.error("run it as root on Linux, e.g. sudo node test/net/run.mjs --short (scripts/ci/net-tools.sh installs the tools)");
-    process.exit(2);
-  };
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) fail("not running as root");
+  const fail = needRoot;
+  rootOrExit();
   const probe = `${prefix}-probe`;
   await sh(IP, ["netns", "del", probe], { ignoreError: true });
   try {

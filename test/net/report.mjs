@@ -97,6 +97,17 @@ export function markdown({ meta, results }) {
     "",
     cpuTable(results),
   ];
+  const dfRuns = results.filter((r) => r.system === "df" && r.peers.length > 0);
+  if (dfRuns.length > 0) {
+    out.push("", "## df: where each peer's bytes came from (MiB, dfget's summary) and its time", "");
+    for (const r of dfRuns) {
+      const peers = r.peers.map((p) => {
+        const src = Object.entries(p.sources ?? {}).map(([k, v]) => `${k} ${v.toFixed(0)}`).join("/") || "?";
+        return `${p.host} ${src} ${p.ok ? `${p.seconds.toFixed(1)} s` : "FAILED"}`;
+      });
+      out.push(`- ${r.scenario} N=${r.n} ${r.sizeMiB} MiB run ${r.run}: ${peers.join("; ")}`);
+    }
+  }
   const failing = results.filter((r) => r.failures.length > 0 || !r.hashOk);
   if (failing.length > 0) {
     out.push("", "## Failures", "");

@@ -16,14 +16,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fillContent } from "@df/compliance-tests";
 import { physicalBound, percentile, sha256File, startSampler, meanCpuBusy, linkUse } from "./metrics.mjs";
-import { createTestbed, requireRoot, sweep, tcStats } from "./netns.mjs";
+import { createTestbed, requireRoot, rootOrExit, sweep, tcStats } from "./netns.mjs";
 import { killAll } from "./procs.mjs";
 import { markdown } from "./report.mjs";
 import { FULL_MATRIX, SCENARIOS, SHORT_MATRIX, hostsFor, startOffsets } from "./scenarios.mjs";
 import { chart } from "./svg.mjs";
 import { makeTorrent } from "./torrent.mjs";
 import { runBt, TRACKER_PORT } from "./systems/bt.mjs";
-import { dfBinaries, runDf } from "./systems/df.mjs";
+import { dfBuildOutputs, runDf } from "./systems/df.mjs";
 import { runDirect } from "./systems/direct.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -55,6 +55,8 @@ const { values: opts } = parseArgs({
     "gate-bound": { type: "string", default: "2.5" },
     "gate-egress": { type: "string", default: "1.5" },
     keep: { type: "boolean", default: false },
+    // Another run holds the testbed (one at a time per machine): wait this long for it.
+    "lock-wait": { type: "string", default: "3600" },
     help: { type: "boolean", default: false },
   },
 });
@@ -87,6 +89,12 @@ function usage(why) {
 }
 
 // ── preconditions ────────────────────────────────────────────────────────────────────
+rootOrExit();
+// Two runs at once would sweep each other's namespaces: one at a time, by a lock file
+// naming the pid that holds it (a dead holder's lock is taken over).
+const LOCK = `/run/${PREFIX}-testbed.lock`;
+await takeLock();
+process.on("exit", releaseLock);
 const { netem } = await requireRoot(PREFIX);
 const delayMs = Number(opts["delay-ms"]);
 const lossPct = Number(opts["loss-pct"]);
@@ -106,18 +114,12 @@ if (tools.some((cmd) => !which(cmd))) {
   }
 }
 if (systems.includes("df")) {
-  for (const [name, path] of Object.entries(dfBinaries(dfRoot))) {
-    if (typeof path === "string" && !exists(path)) {
-      console.error(`test/net: ${name} not found at ${path}: build the df root first (pnpm build in ${dfRoot})`);
-      process.exit(2);
-    }
+  const missing = dfBuildOutputs(dfRoot).filter((path) => !exists(path));
+  if (missing.length > 0) {
+    console.error(`test/net: ${missing.join(", ")} not found: build the df root first (pnpm install && pnpm build in ${dfRoot})`);
+    process.exit(2);
   }
 }
-
-// Two runs at once would sweep each other's namespaces: one at a time, by a lock file
-// naming the pid that holds it (a dead holder's lock is taken over).
-const LOCK = `/run/${PREFIX}-testbed.lock`;
-takeLock();
 
 const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
 const resultsDir = resolve(opts.out ?? join(here, "results", stamp));
@@ -387,22 +389,55 @@ function gitCommit(dir) {
   }
 }
 
-function takeLock() {
-  try {
-    const holder = Number(readFileSync(LOCK, "utf8").trim());
-    if (holder && holder !== process.pid) {
-      try {
-        process.kill(holder, 0);
-        console.error(`test/net: another testbed run (pid ${holder}) holds ${LOCK}; wait for it or stop it`);
-        process.exit(1);
-      } catch {
-        // its holder is gone: a crashed run; take it over
-      }
+/**
+ * Takes the lock file atomically (O_EXCL), naming this pid. A lock whose holder is dead
+ * (a crashed run) is taken over; a live holder is waited for, polling every 2 s, up to
+ * --lock-wait seconds (then exit 1).
+ */
+async function takeLock() {
+  const until = Date.now() + Number(opts["lock-wait"]) * 1000;
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, "wx");
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return;
+    } catch (error) {
+      if (error.code !== "EEXIST") throw error;
     }
-  } catch {
-    // no lock
+    let holder = 0;
+    try {
+      holder = Number(readFileSync(LOCK, "utf8").trim() || 0);
+    } catch {
+      continue; // removed since: try again
+    }
+    let alive = false;
+    try {
+      process.kill(holder, 0);
+      alive = holder > 0;
+    } catch {
+      // its holder is gone
+    }
+    if (!alive) {
+      // A crashed run's lock (or one being written this instant: then the retry sees it).
+      try {
+        unlinkSync(LOCK);
+      } catch {
+        // someone else removed it first
+      }
+      continue;
+    }
+    if (Date.now() >= until) {
+      console.error(`test/net: another testbed run (pid ${holder}) holds ${LOCK}; gave up after --lock-wait ${opts["lock-wait"]} s`);
+      process.exit(1);
+    }
+    if (!told) {
+      console.log(`test/net: another testbed run (pid ${holder}) holds ${LOCK}; waiting for it (up to ${opts["lock-wait"]} s)`);
+      told = true;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
   }
-  writeFileSync(LOCK, `${process.pid}\n`);
 }
 
 function releaseLock() {

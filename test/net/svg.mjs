@@ -44,8 +44,15 @@ function casePanel(caseResults, ox, oy) {
   const parts = [];
   const w = PANEL_W - MARGIN.left - MARGIN.right;
   const bound = first.bound.seconds;
-  const finish = caseResults.flatMap((r) => r.peers.filter((p) => p.ok).map((p) => p.finishedAt));
-  const xMax = Math.max(bound * 1.1, ...finish) * 1.05 || 1;
+  // The time axis fits the P2P systems: N plain downloads from the origin can take ten
+  // times longer and would squash them into a corner, so direct runs off the right edge
+  // (clipped, its legend saying so) unless it is the only system or the fastest.
+  const finishOf = (rs) => rs.flatMap((r) => r.peers.filter((p) => p.ok).map((p) => p.finishedAt));
+  const p2p = caseResults.filter((r) => r.system !== "direct");
+  const finish = finishOf(p2p.length > 0 ? p2p : caseResults);
+  const xMax = Math.max(bound * 1.1, ...finish) * 1.1 || 1;
+  const clipId = `clip-${ox}-${oy}`;
+  parts.push(`<clipPath id="${clipId}"><rect x="${ox + MARGIN.left}" y="${oy}" width="${PANEL_W - MARGIN.left - MARGIN.right}" height="${CDF_H + USE_H + 200}"/></clipPath>`);
   parts.push(
     `<text x="${ox + MARGIN.left}" y="${oy + 16}" font-weight="bold" font-size="13">${esc(`${first.scenario}, N = ${first.n}, ${first.sizeMiB} MiB`)}</text>`,
   );
@@ -58,7 +65,7 @@ function casePanel(caseResults, ox, oy) {
   });
   parts.push(...cdf.parts);
   parts.push(`<line x1="${cdf.sx(bound)}" y1="${oy + MARGIN.top}" x2="${cdf.sx(bound)}" y2="${oy + MARGIN.top + CDF_H}" stroke="#c00" stroke-dasharray="5,4"/>`);
-  parts.push(`<text x="${cdf.sx(bound) + 4}" y="${oy + MARGIN.top + 12}" fill="#c00">bound ${bound.toFixed(1)} s</text>`);
+  parts.push(`<text x="${cdf.sx(bound) + 4}" y="${oy + MARGIN.top + CDF_H - 6}" fill="#c00">bound ${bound.toFixed(1)} s</text>`);
   const legend = [];
   caseResults.forEach((r, i) => {
     const color = COLORS[r.system] ?? "#000";
@@ -69,14 +76,18 @@ function casePanel(caseResults, ox, oy) {
       d += ` H ${cdf.sx(t)} V ${cdf.sy((k + 1) / r.n)}`;
     });
     if (done.length > 0) d += ` H ${cdf.sx(xMax)}`;
-    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2" stroke-opacity="${opacity}"${r.run > 1 ? ' stroke-dasharray="6,3"' : ""}/>`);
-    const max = r.makespan === undefined ? `${r.n - done.length} of ${r.n} failed` : `last ${r.makespan.toFixed(1)} s`;
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2" stroke-opacity="${opacity}"${r.run > 1 ? ' stroke-dasharray="6,3"' : ""} clip-path="url(#${clipId})"/>`);
+    const offChart = r.makespan !== undefined && r.makespan > xMax ? " (off the chart →)" : "";
+    const max = r.makespan === undefined ? `${r.n - done.length} of ${r.n} failed` : `last ${r.makespan.toFixed(1)} s${offChart}`;
     legend.push({ color, opacity, text: `${r.system}${caseResults.some((o) => o.run > 1) ? ` run ${r.run}` : ""}: ${max}` });
     void i;
   });
+  // Top left: a CDF is empty there (nobody is done early on).
+  const legendW = 240;
+  parts.push(`<rect x="${ox + MARGIN.left + 4}" y="${oy + MARGIN.top + 4}" width="${legendW}" height="${legend.length * 15 + 6}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`);
   legend.forEach((l, k) => {
-    const y = oy + MARGIN.top + CDF_H - 10 - (legend.length - 1 - k) * 15;
-    const x = ox + PANEL_W - MARGIN.right - 200;
+    const y = oy + MARGIN.top + 22 + k * 15;
+    const x = ox + MARGIN.left + 10;
     parts.push(`<rect x="${x}" y="${y - 9}" width="12" height="3" fill="${l.color}" fill-opacity="${l.opacity}"/>`);
     parts.push(`<text x="${x + 16}" y="${y - 4}">${esc(l.text)}</text>`);
   });
@@ -85,7 +96,7 @@ function casePanel(caseResults, ox, oy) {
   const useTop = oy + MARGIN.top + CDF_H + MARGIN.bottom + 8;
   const series = caseResults.map((r) => {
     const pts = [];
-    for (let k = 1; k < r.samples.length && r.samples[k - 1].t < xMax; k++) {
+    for (let k = 1; k < r.samples.length && r.samples[k - 1].t < xMax * 1.05; k++) {
       const a = r.samples[k - 1];
       if (a.t < 0) continue;
       const b = r.samples[k];
@@ -111,8 +122,8 @@ function casePanel(caseResults, ox, oy) {
   }
   for (const { r, pts } of series) {
     if (pts.length === 0) continue;
-    const d = pts.map(([t, v], k) => `${k ? "L" : "M"} ${use.sx(Math.min(t, xMax)).toFixed(1)} ${use.sy(v).toFixed(1)}`).join(" ");
-    parts.push(`<path d="${d}" fill="none" stroke="${COLORS[r.system] ?? "#000"}" stroke-width="1.3" stroke-opacity="${r.run === 1 ? 0.9 : 0.5}"/>`);
+    const d = pts.map(([t, v], k) => `${k ? "L" : "M"} ${use.sx(t).toFixed(1)} ${use.sy(v).toFixed(1)}`).join(" ");
+    parts.push(`<path d="${d}" fill="none" stroke="${COLORS[r.system] ?? "#000"}" stroke-width="1.3" stroke-opacity="${r.run === 1 ? 0.9 : 0.5}" clip-path="url(#${clipId})"/>`);
   }
   return parts;
 }

@@ -21,6 +21,16 @@ export function dfBinaries(dfRoot) {
   };
 }
 
+/** What must exist for the df root to be runnable: the bins load these built files. */
+export function dfBuildOutputs(dfRoot) {
+  return [
+    join(dfRoot, "packages/scheduler/dist/cli.js"),
+    join(dfRoot, "packages/daemon/dist/cli.js"),
+    join(dfRoot, "packages/cli/dist/bundle/dfget.cjs"),
+    ...["scheduler", "seed", "peer"].map((name) => join(dfRoot, "examples/local-cluster", `${name}.yaml`)),
+  ];
+}
+
 /** dfget's last stderr line names where the bytes came from: "… (from seed 156.0 MiB, peers 100.0 MiB)". */
 export function parseSources(stderr) {
   const sources = {};
