@@ -75,22 +75,77 @@ async function fetchRanged(options: FetchPiecesOptions): Promise<void> {
     return undefined;
   };
 
-  const worker = async (): Promise<void> => {
+  // Requests join one by one as bytes arrive, so that pieces land one after another
+  // from the first fraction of a second, not all together after `concurrency` piece
+  // times: children can start on the first piece while the rest stream in.
+  const ramp = new Ramp(Math.min(task.pieceLength, task.contentLength), signal);
+  const worker = async (index: number): Promise<void> => {
+    await ramp.turn(index);
     for (let number = next(); number !== undefined && !failure; number = next()) {
       try {
-        await fetchRangedPiece(options, number, signal);
+        await fetchRangedPiece(options, number, signal, ramp);
       } catch (error) {
         // The first error explains the failure; the aborts it causes in the others do not.
         failure ??= toDfError(error);
         stop.abort(failure);
       }
     }
+    ramp.open();
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  await Promise.all(Array.from({ length: options.concurrency }, (_, index) => worker(index)));
+  ramp.open();
   if (failure) throw failure;
 }
 
-async function fetchRangedPiece(options: FetchPiecesOptions, number: number, signal: AbortSignal): Promise<void> {
+/** A ramp-up waits at most this long per request for the bytes that let it start. */
+const RAMP_STEP_MAX_MS = 500;
+
+/**
+ * Lets request i start once i half-pieces have arrived in all, or after
+ * i × RAMP_STEP_MAX_MS (a slow origin is not waited on for long).
+ */
+class Ramp {
+  readonly #step: number;
+  readonly #waiters = new Map<number, () => void>();
+  readonly #signal: AbortSignal;
+  #received = 0;
+  #opened = false;
+
+  constructor(pieceLength: number, signal: AbortSignal) {
+    this.#step = pieceLength / 2;
+    this.#signal = signal;
+  }
+
+  async turn(index: number): Promise<void> {
+    if (index === 0 || this.#opened || this.#received >= index * this.#step) return;
+    const signal = this.#signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    await new Promise<void>((resolve) => {
+      onAbort = resolve;
+      timer = setTimeout(resolve, index * RAMP_STEP_MAX_MS);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.set(index, resolve);
+    });
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort!);
+    this.#waiters.delete(index);
+  }
+
+  received(bytes: number): void {
+    if (this.#opened) return;
+    this.#received += bytes;
+    for (const [index, wake] of this.#waiters) if (this.#received >= index * this.#step) wake();
+  }
+
+  /** Everyone may go (a worker ran out of pieces, or the run ended). */
+  open(): void {
+    this.#opened = true;
+    for (const wake of this.#waiters.values()) wake();
+  }
+}
+
+async function fetchRangedPiece(options: FetchPiecesOptions, number: number, signal: AbortSignal, ramp: Ramp): Promise<void> {
   const { task, logger = noopLogger } = options;
   const range = pieceRange(number, task.contentLength, task.pieceLength);
   for (let attempt = 0; ; attempt++) {
@@ -105,7 +160,10 @@ async function fetchRangedPiece(options: FetchPiecesOptions, number: number, sig
       );
       const body = response.body;
       const tracked = (async function* () {
-        yield* coalesce(body, Math.min(range.length, COALESCE_BYTES));
+        for await (const run of coalesce(body, Math.min(range.length, COALESCE_BYTES))) {
+          ramp.received(run.byteLength);
+          yield run;
+        }
         consumed = true;
       })();
       const piece = await task.writePiece(number, tracked, { signal });

@@ -187,10 +187,7 @@ export class DownloadRun implements LinkEvents {
       const stallAt = this.#lastProgress + this.#settings.stallTimeoutMs;
       if (now >= stallAt) return this.#exhausted(true);
       const tick = this.#inflight.size > 0 ? now + WATCH_TICK_MS : Number.POSITIVE_INFINITY;
-      const refreshAt = this.#request.moreParents
-        ? Math.max(this.#lastRefresh + STARVING_MS, Math.min(this.#lastRefresh + REFRESH_INTERVAL_MS, this.#lastProgress + STARVING_MS))
-        : Number.POSITIVE_INFINITY;
-      await this.#sleep(Math.min(stallAt, retryAt ?? Number.POSITIVE_INFINITY, tick, refreshAt) - now);
+      await this.#sleep(Math.min(stallAt, retryAt ?? Number.POSITIVE_INFINITY, tick, this.#nextRefreshAt()) - now);
     }
   }
 
@@ -320,11 +317,7 @@ export class DownloadRun implements LinkEvents {
    */
   #maybeRefresh(now: number): void {
     const ask = this.#request.moreParents;
-    if (!ask || this.#refreshing) return;
-    const starving = now - this.#lastProgress >= STARVING_MS;
-    if (now - this.#lastRefresh < (starving ? STARVING_MS : REFRESH_INTERVAL_MS)) return;
-    const usable = this.#links.filter((link) => link.usable);
-    if (usable.length >= MAX_PARENTS && !starving) return;
+    if (!ask || now < this.#nextRefreshAt()) return;
     this.#lastRefresh = now;
     this.#refreshing = (async () => {
       try {
@@ -340,6 +333,19 @@ export class DownloadRun implements LinkEvents {
         this.#notify();
       }
     })();
+  }
+
+  /**
+   * When the next ask for parents is due: REFRESH_INTERVAL_MS after the last while
+   * fewer than MAX_PARENTS are usable, and STARVING_MS after the last byte (but not
+   * sooner than STARVING_MS after the last ask) in any case. Never while one is out.
+   */
+  #nextRefreshAt(): number {
+    if (!this.#request.moreParents || this.#refreshing) return Number.POSITIVE_INFINITY;
+    const starvingAt = Math.max(this.#lastProgress, this.#lastRefresh) + STARVING_MS;
+    let usable = 0;
+    for (const link of this.#links) if (link.usable) usable++;
+    return usable < MAX_PARENTS ? Math.min(this.#lastRefresh + REFRESH_INTERVAL_MS, starvingAt) : starvingAt;
   }
 
   #bestRate(): number {
