@@ -8,7 +8,7 @@
 //   node test/net/run.mjs --scenario sym --n 8,16 --size 256 --systems df,bt --runs 2
 //   node test/net/run.mjs --df-root /work/df-old   # another built df tree, same testbed
 import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { cpus, release, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -124,6 +124,8 @@ if (systems.includes("df")) {
 const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
 const resultsDir = resolve(opts.out ?? join(here, "results", stamp));
 const workDir = await mkdtemp(join(tmpdir(), "df-net-"));
+// Named in the lock, so that the next run removes it if this one is killed outright.
+writeFileSync(LOCK, `${process.pid}\n${workDir}\n`);
 let testbed;
 let tearingDown = false;
 
@@ -407,8 +409,10 @@ async function takeLock() {
       if (error.code !== "EEXIST") throw error;
     }
     let holder = 0;
+    let holderWorkDir;
     try {
-      holder = Number(readFileSync(LOCK, "utf8").trim() || 0);
+      [holder, holderWorkDir] = readFileSync(LOCK, "utf8").split("\n");
+      holder = Number(holder || 0);
     } catch {
       continue; // removed since: try again
     }
@@ -421,6 +425,8 @@ async function takeLock() {
     }
     if (!alive) {
       // A crashed run's lock (or one being written this instant: then the retry sees it).
+      // Its scratch directory (the test files, hundreds of MiB) goes with it.
+      if (holderWorkDir?.startsWith(join(tmpdir(), "df-net-"))) rmSync(holderWorkDir, { recursive: true, force: true });
       try {
         unlinkSync(LOCK);
       } catch {
@@ -442,7 +448,7 @@ async function takeLock() {
 
 function releaseLock() {
   try {
-    if (Number(readFileSync(LOCK, "utf8").trim()) === process.pid) unlinkSync(LOCK);
+    if (Number(readFileSync(LOCK, "utf8").split("\n")[0]) === process.pid) unlinkSync(LOCK);
   } catch {
     // already gone
   }
