@@ -92,9 +92,12 @@ export function startSampler(testbed, intervalMs = 500) {
   };
 }
 
-/** Mean machine CPU use (0..1 of all cores) over the samples. */
-export function meanCpuBusy(samples) {
-  const values = samples.map((s) => s.cpuBusy).filter((v) => v !== undefined);
+/**
+ * Mean machine CPU use (0..1 of all cores) over the samples from `from` to `to` seconds
+ * (the downloads' window: the daemons' start-up before it is not what limits them).
+ */
+export function meanCpuBusy(samples, from = -Infinity, to = Infinity) {
+  const values = samples.filter((s) => s.t > from && s.t <= to + 0.5).map((s) => s.cpuBusy).filter((v) => v !== undefined);
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 }
 

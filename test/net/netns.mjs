@@ -125,6 +125,18 @@ export async function requireRoot(prefix) {
   return { netem };
 }
 
+/**
+ * IPv4 only: with IPv6 on, every veth would get a link-local address and send router
+ * and neighbour solicitations over the bridge, and dual-stack programs (aria2c) would
+ * open IPv6 sockets too. Off in a namespace before its interfaces exist (a new
+ * namespace takes `default`; `all` covers lo). Written under /proc/sys from inside the
+ * namespace, so no sysctl binary is needed.
+ */
+async function noIpv6(ns) {
+  await sh(IP, ["netns", "exec", ns, "sh", "-c",
+    "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6"]);
+}
+
 /** bits per second → tc's unit, exactly. */
 const tcRate = (bps) => `${Math.round(bps)}bit`;
 
@@ -175,6 +187,7 @@ export async function createTestbed({ prefix, subnet, hosts, queueMs = 50, delay
   try {
     await sh(IP, ["route", "replace", "blackhole", subnet.cidr]);
     await sh(IP, ["netns", "add", sw]);
+    await noIpv6(sw);
     await sh(IP, ["-n", sw, "link", "set", "lo", "up"]);
     await sh(IP, ["-n", sw, "link", "add", "br0", "type", "bridge"]);
     await sh(IP, ["-n", sw, "link", "set", "br0", "up"]);
@@ -182,6 +195,7 @@ export async function createTestbed({ prefix, subnet, hosts, queueMs = 50, delay
       const ns = `${prefix}-${host.name}`;
       const port = `vb-${host.name}`;
       await sh(IP, ["netns", "add", ns]);
+      await noIpv6(ns);
       await sh(IP, ["-n", ns, "link", "set", "lo", "up"]);
       // Made inside the switch namespace with its peer straight in the host's: the pair
       // never exists in the root namespace, not even for a moment.

@@ -45,7 +45,7 @@ export function resultsTable(results) {
 }
 
 export function cpuTable(results) {
-  const header = ["scenario", "N", "size", "system", "run", "origin", "sched", "seed", "tracker", "peer mean", "peer max", "all hosts", "machine busy (2 cores)", "busiest host / its wall time"];
+  const header = ["scenario", "N", "size", "system", "run", "origin", "sched", "seed", "tracker", "peer mean", "peer max", "all hosts", "machine busy", "busiest host / its wall time"];
   const rows = results.map((r) => {
     const c = r.cpuPerHost;
     const peerValues = r.peers.map((p) => c[p.host] ?? 0);
@@ -93,7 +93,7 @@ export function markdown({ meta, results }) {
     "",
     "## CPU seconds per host",
     "",
-    "Every process of the host, short-lived ones (curl, dfget) included. machine busy: mean of the whole machine over the run (100 % = both cores). busiest host: its CPU seconds over the run's wall time (100 % = one core saturated for the whole run).",
+    "Every process of the host, short-lived ones (curl, dfget) included. machine busy: mean CPU use of the whole machine while the peers downloaded (100 % = both cores; anything else running on the machine and the kernel's packet forwarding included). busiest host: its CPU seconds over the run's wall time (100 % = one core saturated for the whole run).",
     "",
     cpuTable(results),
   ];

@@ -215,6 +215,8 @@ try {
           logDir,
           deadline: performance.now() + budgetMs,
         };
+        // tc's counters live as long as the testbed (every system of a case): keep this run's share.
+        const tcBefore = await tcStats(testbed).catch(() => undefined);
         const sampler = startSampler(testbed, 500);
         const wallStart = performance.now();
         let outcome;
@@ -231,7 +233,7 @@ try {
         const samples = (await sampler.stop()).map((s) => ({ ...s, t: Math.round((s.t - shift) * 1000) / 1000 }));
         const result = await summarize({ c, system, run, file, bound, outcome, crash, samples, wallSeconds });
         result.uploadCapacityMbit = (origin.up + peers.reduce((a, p) => a + p.up, 0)) / 1e6;
-        result.tc = await tcStats(testbed).catch(() => undefined);
+        result.tc = diffTc(tcBefore, await tcStats(testbed).catch(() => undefined));
         results.push(result);
         console.log(oneLine(result));
         await writeOutputs();
@@ -311,12 +313,26 @@ async function summarize({ c, system, run, file, bound, outcome, crash, samples,
     hashOk: hashBad === 0 && !crash,
     hashBad,
     cpuPerHost: Object.fromEntries(Object.entries(ledger).map(([k, v]) => [k, Math.round(v * 100) / 100])),
-    meanMachineCpu: meanCpuBusy(samples),
+    meanMachineCpu: meanCpuBusy(samples, 0, makespan ?? Math.max(0, ...peers.map((p) => p.finishedAt ?? 0))),
     wallSeconds,
     linkUse: linkUse(samples),
     peers: peers.map(({ output, ...p }) => p),
     samples,
   };
+}
+
+/** Per host and direction: what the qdisc sent and dropped between two readings. */
+function diffTc(before, after) {
+  if (!before || !after) return after;
+  const out = {};
+  for (const [host, dirs] of Object.entries(after)) {
+    out[host] = {};
+    for (const [dir, now] of Object.entries(dirs)) {
+      const then = before[host]?.[dir];
+      out[host][dir] = now && then ? Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (then[k] ?? 0)])) : now;
+    }
+  }
+  return out;
 }
 
 function oneLine(r) {

@@ -22,6 +22,8 @@ function aria2Common(dir, hook) {
     "--enable-dht=false",
     "--enable-dht6=false",
     "--bt-enable-lpd=false",
+    // The namespaces are IPv4 only (netns.mjs); without this aria2c logs a bind error.
+    "--disable-ipv6=true",
     `--listen-port=${BT_PORT}`,
     // Seed until stopped: a finished peer keeps serving the others, as a df peer does.
     "--seed-ratio=0.0",
