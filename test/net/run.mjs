@@ -62,8 +62,24 @@ const { values: opts } = parseArgs({
 });
 
 if (opts.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(0, 10).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
-  console.log(`scenarios: ${Object.keys(SCENARIOS).join(", ")}; systems: ${Object.keys(SYSTEMS).join(", ")}`);
+  const head = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
+  console.log(head.slice(0, head.findIndex((l) => !l.startsWith("//"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+  console.log(`
+  --short                N = 4, 32 MiB, sym, all systems; exit 1 on a wide regression
+  --scenario a,b         ${Object.keys(SCENARIOS).join(", ")} (default sym when --n or --size is given)
+  --n 4,8,16             peers (default 8)
+  --size 64,256          file size in MiB (default 256)
+  --systems a,b          ${Object.keys(SYSTEMS).join(", ")} (default all)
+  --runs K               repeat every case K times (default 1)
+  --df-root DIR          the built df tree whose binaries and configs run (default this repo)
+  --out DIR              results directory (default test/net/results/<timestamp>)
+  --queue-ms MS          bfifo size in ms of the link rate (default 50)
+  --delay-ms MS, --loss-pct P   netem on every link, only where the kernel has netem
+  --log-level L          df's log level (default info)
+  --timeout-factor F     cut a run at F × (N downloads straight from the origin) + 60 s (default 2.5)
+  --gate-bound F, --gate-egress F   short mode's limits (default 2.5 × bound, 1.5 × file)
+  --lock-wait S          wait this long for another run to finish (default 3600)
+  --keep                 keep the scratch directory (test files, outputs) in ${tmpdir()}`);
   process.exit(0);
 }
 
