@@ -134,7 +134,7 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     const fromPeers = got.filter((piece) => piece.trafficType === common.TrafficType.REMOTE_PEER);
     expect(fromSource).toHaveLength(2);
     expect(fromPeers).toHaveLength(4);
-    expect(fromPeers.every((piece) => piece.parentId.includes("peer-a"))).toBe(true);
+    expect(fromPeers.every((piece) => (piece.parentId ?? "").includes("peer-a"))).toBe(true);
     expect(origin.stats("/return.bin").bytesServed - servedToA).toBeLessThanOrEqual(2 * 4 * MiB + 1);
     const metrics = await peerB.metrics.text();
     expect(metrics).toMatch(/df_daemon_back_to_source_total\{reason="scheduler",host_id="[^"]+"\} 1/);
