@@ -152,6 +152,12 @@ export const daemonConfigSchema = z.strictObject({
       bytesListen: z.string().min(1).default("0.0.0.0:4005"),
       /** Uploads served at once; announced so the scheduler can weigh this host's load. With a manager, its cluster's load limit wins. */
       concurrencyLimit: z.number().int().min(1).max(100_000).default(200),
+      /**
+       * Uploads of one task served at once; more wait (upload.concurrencyLimit's queue
+       * timeout) and are then refused as busy. A few at a time at full speed get each
+       * piece into the swarm sooner than all at once at a fraction of it. 0: no limit.
+       */
+      concurrencyPerTask: z.number().int().min(0).max(100_000).default(4),
       /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
       rateLimit: byteSize().optional(),
     })

@@ -30,7 +30,7 @@ import { DaemonTokens } from "./tokens.js";
 import { createPeerTransfer, type PeerTransfer } from "./transfer-wiring.js";
 import { PeerClientPool } from "./transfer/index.js";
 import type { PieceDownloader } from "./transfer/types.js";
-import { PieceByteServer, PieceSpread, TaskFailures, UploadLimiter, createUploadHandlers } from "./upload/index.js";
+import { PieceByteServer, PieceSpread, TaskFailures, TaskUploadGate, UploadLimiter, createUploadHandlers } from "./upload/index.js";
 
 export interface DaemonDeps {
   logger: Logger;
@@ -235,7 +235,8 @@ export class Daemon {
     this.#handBack = startHandBack({ conductor, storage, schedulers, host, logger });
 
     const spread = config.seedPeer.enable && config.seedPeer.spreadWindow > 0 ? new PieceSpread(config.seedPeer.spreadWindow) : undefined;
-    this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger, ...(spread ? { spread } : {}) });
+    const taskGate = config.upload.concurrencyPerTask > 0 ? { taskGate: new TaskUploadGate(config.upload.concurrencyPerTask) } : {};
+    this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger, ...(spread ? { spread } : {}), ...taskGate });
     const bytesPort = await this.#byteServer.start();
 
     this.#uploadServer = createRpcServer({ address: config.upload.listen });
@@ -247,6 +248,7 @@ export class Daemon {
         logger,
         failures,
         ...(spread ? { spread } : {}),
+        ...taskGate,
         peerIdOf: (taskId) => conductor.peerIdOf(taskId),
         describeHost: () => announcer.describe(),
       }),

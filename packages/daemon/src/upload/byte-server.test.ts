@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { Content, bytes, startPeer, taskIdOf, tempStorage } from "../transfer/test-support/peers.js";
 import { PieceByteServer } from "./byte-server.js";
 import { UploadLimiter } from "./limiter.js";
+import { TaskUploadGate } from "./task-gate.js";
 
 const PIECE = 64 * 1024;
 
@@ -92,6 +93,34 @@ describe("the HTTP piece-byte server", () => {
     expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(refused[0]?.headers).toMatchObject({ "x-df-code": "RESOURCE_EXHAUSTED", "x-df-reason": "upload-busy", "retry-after": "1" });
     expect(busy.limiter.peak).toBe(1);
+  });
+
+  it("serves a few uploads of one task at once and refuses the rest as busy, while another task's upload goes on", async () => {
+    const busyTask = new Content(taskIdOf(15), bytes(4 * PIECE, 15), PIECE);
+    const otherTask = new Content(taskIdOf(16), bytes(2 * PIECE, 16), PIECE);
+    const storage = await tempStorage();
+    await busyTask.store(storage);
+    await otherTask.store(storage);
+    // A piece a second, throttled per 8 KiB chunk, shared by the two running uploads:
+    // each holds its slot for about a second, well past the 50 ms wait.
+    const limiter = new UploadLimiter({ concurrency: 10, rateLimit: PIECE });
+    const taskGate = new TaskUploadGate(1, 50);
+    const server = new PieceByteServer({ storage, limiter, taskGate, listen: "127.0.0.1:0", chunkSize: 8192 });
+    const port = await server.start();
+    onTestFinished(() => server.stop());
+    const answers = await Promise.all([
+      ...[0, 1, 2].map((n) => get(port, `/pieces/${busyTask.taskId}/${n}`)),
+      get(port, `/pieces/${otherTask.taskId}/0`),
+    ]);
+    const busy = answers.slice(0, 3);
+    expect(busy.filter((answer) => answer.status === 200)).toHaveLength(1);
+    const refused = busy.filter((answer) => answer.status === 503);
+    expect(refused).toHaveLength(2);
+    expect(refused[0]?.headers).toMatchObject({ "x-df-code": "RESOURCE_EXHAUSTED", "x-df-reason": "upload-busy" });
+    expect(refused[0]?.body.toString()).toContain(busyTask.taskId);
+    expect(answers[3]?.status).toBe(200);
+    expect(answers[3]?.body.equals(otherTask.piece(0))).toBe(true);
+    expect(taskGate.tasks).toBe(0);
   });
 
   it("stops, cutting uploads in progress", async () => {

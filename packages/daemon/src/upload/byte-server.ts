@@ -6,6 +6,7 @@ import { parseAddress } from "@df/rpc";
 import type { Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
 import type { PieceSpread } from "./spread.js";
+import type { TaskUploadGate } from "./task-gate.js";
 import { ChunkPool } from "./chunk-pool.js";
 import { lookupPiece } from "./lookup.js";
 import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
@@ -15,6 +16,8 @@ export interface PieceByteServerOptions {
   limiter: UploadLimiter;
   /** A seed's first-copy spreading (see PieceSpread); absent on other hosts. */
   spread?: PieceSpread;
+  /** Uploads of one task at once (see TaskUploadGate); absent: no limit per task. */
+  taskGate?: TaskUploadGate;
   /** `host:port` to listen on (port 0 picks one; see `start`). */
   listen: string;
   logger?: Logger;
@@ -134,11 +137,13 @@ export class PieceByteServer {
     let slot: UploadSlot | undefined;
     let lease: Lease | undefined;
     let spreadDone: ((sent: boolean) => void) | undefined;
+    let taskSlot: UploadSlot | undefined;
     let ok = false;
     try {
       const { task, piece } = lookupPiece(this.#options.storage, target.taskId, target.number);
       const hostId = request.headers[HEADERS.hostId];
       spreadDone = this.#options.spread?.admit(task.id, piece.number, typeof hostId === "string" ? hostId : undefined);
+      taskSlot = await this.#options.taskGate?.acquire(task.id, stop.signal);
       const held = await this.#options.limiter.acquire(stop.signal);
       slot = held;
       // Held for the whole body: GC or a delete must not pull the file from under it.
@@ -183,6 +188,7 @@ export class PieceByteServer {
       ok = true;
       slot = undefined;
       held.release(true);
+      taskSlot?.release(true);
     } catch (error) {
       const failure = toDfError(error);
       if (response.headersSent) {
@@ -195,6 +201,7 @@ export class PieceByteServer {
       }
     } finally {
       slot?.release(ok);
+      taskSlot?.release(ok);
       lease?.release();
       spreadDone?.(ok);
     }

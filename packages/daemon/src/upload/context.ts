@@ -3,6 +3,7 @@ import type { common } from "@df/rpc";
 import type { Storage } from "@df/storage";
 import type { UploadLimiter } from "./limiter.js";
 import type { PieceSpread } from "./spread.js";
+import type { TaskUploadGate } from "./task-gate.js";
 import type { TaskFailures } from "./task-failures.js";
 
 /** Who this host is to its children. The conductor's DaemonHost fits as is. */
@@ -39,6 +40,8 @@ export interface UploadDeps {
   failures?: TaskFailures;
   /** A seed's first-copy spreading (see PieceSpread); shared with the byte server. */
   spread?: PieceSpread;
+  /** Uploads of one task at once (see TaskUploadGate); shared with the byte server. */
+  taskGate?: TaskUploadGate;
 }
 
 /** @internal The deps with defaults applied, as the handlers use them. */

@@ -15,7 +15,9 @@ export async function downloadPiece(
   const spreadDone = context.spread?.admit(task.id, piece.number, request.hostId);
   let ok = false;
   let slot: Awaited<ReturnType<typeof context.limiter.acquire>> | undefined;
+  let taskSlot: Awaited<ReturnType<typeof context.limiter.acquire>> | undefined;
   try {
+    taskSlot = await context.taskGate?.acquire(task.id, signal);
     slot = await context.limiter.acquire(signal);
     const content = await task.readPiece(piece.number, { signal });
     await slot.throttle(content.byteLength, signal);
@@ -35,6 +37,7 @@ export async function downloadPiece(
     });
   } finally {
     slot?.release(ok);
+    taskSlot?.release(ok);
     spreadDone?.(ok);
   }
 }

@@ -9,4 +9,5 @@ export { UploadLimiter, type UploadLimiterOptions, type UploadLoad, type UploadS
 export { PieceByteServer, type PieceByteServerOptions } from "./byte-server.js";
 export { TaskFailures } from "./task-failures.js";
 export { PieceSpread } from "./spread.js";
+export { TaskUploadGate } from "./task-gate.js";
 export { HEADERS as PIECE_HTTP_HEADERS, piecePath } from "./piece-http.js";

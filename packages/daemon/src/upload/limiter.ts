@@ -99,6 +99,11 @@ export class UploadLimiter {
     return this.#active;
   }
 
+  /** Uploads waiting for a slot. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
   /** The most uploads that ever ran at once: for tests and metrics. */
   get peak(): number {
     return this.#peak;
