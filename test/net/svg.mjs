@@ -140,15 +140,18 @@ export function chart({ meta, results }) {
   const cols = Math.min(2, Math.max(1, cases.length));
   const rows = Math.ceil(cases.length / cols);
   const panelH = MARGIN.top + CDF_H + MARGIN.bottom + 8 + USE_H + MARGIN.bottom + GAP;
-  const header = 62;
+  // Short lines: one panel is narrow, and a longer line would be cut at its edge.
+  const header = 92;
   const width = cols * PANEL_W + 20;
   const height = header + rows * panelH;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="20" font-size="15" font-weight="bold">${esc(`df network testbed: ${meta.startedAt.slice(0, 16).replace("T", " ")} UTC, df ${meta.dfCommit}`)}</text>`,
-    `<text x="10" y="36">${esc(`tc htb + bfifo (${meta.queueMs} ms of the rate) per host and direction; ${meta.cores} cores.`)}</text>`,
-    `<text x="10" y="50">${esc("Completion CDF per system (dashed: runs after the first), bound in red; below, the upload of all hosts per 0.5 s.")}</text>`,
+    `<text x="10" y="20" font-size="15" font-weight="bold">df network testbed</text>`,
+    `<text x="10" y="36">${esc(`${meta.startedAt.slice(0, 16).replace("T", " ")} UTC, df ${meta.dfCommit}`)}</text>`,
+    `<text x="10" y="50">${esc(`tc htb + bfifo (${meta.queueMs} ms of the rate) per host and direction; ${meta.cores} cores.`)}</text>`,
+    `<text x="10" y="64">${esc("Completion CDF per system (dashed: runs after the first), bound in red;")}</text>`,
+    `<text x="10" y="78">${esc("below, the upload of all hosts per 0.5 s.")}</text>`,
   ];
   cases.forEach((c, i) => {
     parts.push(...casePanel(c, 10 + (i % cols) * PANEL_W, header + Math.floor(i / cols) * panelH));
