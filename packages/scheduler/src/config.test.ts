@@ -28,6 +28,15 @@ describe("scheduler config", () => {
     expect(() => parseConfig(schedulerConfigSchema, { manager: { adresses: [] } }, "scheduler")).toThrow(/manager\.adresses: unknown key \(did you mean "addresses"\?\)/);
   });
 
+  it("takes metricsListen as host:port or empty, and names the key of anything else", () => {
+    expect(parseConfig(schedulerConfigSchema, { metricsListen: "" }, "scheduler").metricsListen).toBe("");
+    expect(parseConfig(schedulerConfigSchema, { metricsListen: "[::1]:9000" }, "scheduler").metricsListen).toBe("[::1]:9000");
+    expect(parseConfig(schedulerConfigSchema, { metricsListen: ":9000" }, "scheduler").metricsListen).toBe(":9000");
+    for (const bad of ["metrics.local", "127.0.0.1", "127.0.0.1:port", "a:b:9000"]) {
+      expect(() => parseConfig(schedulerConfigSchema, { metricsListen: bad }, "scheduler")).toThrow(/metricsListen: must be host:port/);
+    }
+  });
+
   it("takes preheat callers as IPs and CIDR blocks, and names the key of a bad one", () => {
     expect(parseConfig(schedulerConfigSchema, {}, "scheduler").preheat.allowedCallers).toEqual([]);
     expect(parseConfig(schedulerConfigSchema, { preheat: { allowedCallers: ["10.0.0.0/8", "fd00::9"] } }, "scheduler").preheat.allowedCallers).toEqual(["10.0.0.0/8", "fd00::9"]);

@@ -24,8 +24,11 @@ const managerAddress = z.string().superRefine((value, ctx) => {
 export const schedulerConfigSchema = z.strictObject({
   /** Where the gRPC service listens: `host:port`, `[::1]:port` or `unix:/path`. */
   listen: z.string().min(1).default("0.0.0.0:8002"),
-  /** Prometheus `/metrics`; empty to disable. */
-  metricsListen: z.string().default("127.0.0.1:8000"),
+  /** Prometheus `/metrics`: `host:port` or `[v6]:port`; empty to disable. */
+  metricsListen: z
+    .string()
+    .regex(/^$|^(\[[^\]]*\]|[^:[\]]*):\d{1,5}$/, "must be host:port (e.g. 127.0.0.1:8000), or empty to serve no metrics")
+    .default("127.0.0.1:8000"),
   log: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") }).prefault({}),
   /** Who this scheduler is to the manager (and so to the peers the manager sends to it). */
   host: z

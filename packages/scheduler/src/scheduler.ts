@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import {
+  DfError,
   createServiceContainer,
   resolvePlugins,
   Tokens,
@@ -243,6 +244,7 @@ function advertisedIp(config: SchedulerConfig, listenHost: string): string {
 
 function splitHostPort(listen: string): [string, number] {
   const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  if (!match) return ["127.0.0.1", 0];
+  // The config schema admits only host:port here; anything else is a bug, not a port 0.
+  if (!match) throw new DfError("INVALID_ARGUMENT", `metricsListen must be host:port, got ${listen}`);
   return [match[1] || "127.0.0.1", Number(match[2])];
 }
