@@ -10,7 +10,7 @@ import {
   type DependencyContainer,
   type Logger,
 } from "@df/interface";
-import { createRpcServer, daemonDownload, daemonUpload, formatAddress, type ManagerMembership, type RpcServer } from "@df/rpc";
+import { createRpcServer, daemonDownload, daemonUpload, formatAddress, parseListen, type ManagerMembership, type RpcServer } from "@df/rpc";
 import { Storage } from "@df/storage";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import { DownloadBandwidth } from "./bandwidth.js";
@@ -275,7 +275,7 @@ export class Daemon {
     await this.#downloadServer.start();
 
     if (config.metricsListen) {
-      const [metricsHost, metricsPort] = splitHostPort(config.metricsListen);
+      const [metricsHost, metricsPort] = parseListen(config.metricsListen, "metricsListen");
       this.#metricsServer = await serveMetrics(this.metrics, { host: metricsHost, port: metricsPort });
     }
     const bytesHost = upload.host;
@@ -333,8 +333,3 @@ export class Daemon {
   }
 }
 
-function splitHostPort(listen: string): [string, number] {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  if (!match) throw new DfError("INVALID_ARGUMENT", `metricsListen must be host:port, got ${listen}`);
-  return [match[1] || "127.0.0.1", Number(match[2])];
-}

@@ -2,8 +2,8 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Lifecycle } from "tsyringe";
-import { createServiceContainer, systemClock, Tokens, type Clock, type DependencyContainer, type Logger } from "@df/interface";
-import { createRpcServer, formatAddress, type Address, type RpcServer } from "@df/rpc";
+import { DfError, createServiceContainer, systemClock, Tokens, type Clock, type DependencyContainer, type Logger } from "@df/interface";
+import { createRpcServer, formatAddress, parseListen, type Address, type RpcServer } from "@df/rpc";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import type { ManagerConfig } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -15,7 +15,7 @@ import { FleetStore } from "./fleet/store.js";
 import { JobStore, type JobRunner } from "./jobs.js";
 import { PreheatJobRunner } from "./preheat/runner.js";
 import { checkRootPassword } from "./rest/auth.js";
-import { RestServer, splitHostPort } from "./rest/server.js";
+import { RestServer } from "./rest/server.js";
 import { resolveSearcher, type Searcher } from "./searcher/searcher.js";
 import { ManagerTokens } from "./tokens.js";
 
@@ -89,12 +89,12 @@ export class Manager {
   }
 
   get database(): Database {
-    if (!this.#database) throw new Error("the manager has not started");
+    if (!this.#database) throw new DfError("FAILED_PRECONDITION", "the manager has not started: call start() first");
     return this.#database;
   }
 
   get addresses(): ManagerAddresses {
-    if (!this.#addresses) throw new Error("the manager has not started");
+    if (!this.#addresses) throw new DfError("FAILED_PRECONDITION", "the manager has not started: call start() first");
     return this.#addresses;
   }
 
@@ -146,7 +146,7 @@ export class Manager {
       this.#peers.start();
       if (runner instanceof PreheatJobRunner) runner.resumeAfter(2 * config.keepalive.interval);
       if (config.metricsListen) {
-        const [host, port] = splitHostPort(config.metricsListen);
+        const [host, port] = parseListen(config.metricsListen, "metricsListen", "0.0.0.0");
         this.#metricsServer = await serveMetrics(this.metrics, { host, port });
       }
       const host = restAddress.family === "IPv6" ? `[${restAddress.address}]` : restAddress.address;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAddress, parseAddress } from "./address.js";
+import { formatAddress, parseAddress, parseListen } from "./address.js";
 
 describe("parseAddress", () => {
   it.each([
@@ -51,5 +51,19 @@ describe("formatAddress", () => {
     expect(formatAddress(parseAddress("/tmp/a.sock"))).toBe("unix:/tmp/a.sock");
     expect(formatAddress(parseAddress("tcp://[::1]:80"))).toBe("[::1]:80");
     expect(formatAddress(parseAddress("example.com:443"))).toBe("example.com:443");
+  });
+});
+
+describe("parseListen", () => {
+  it("splits host:port, [v6]:port and :port (the default host)", () => {
+    expect(parseListen("10.0.0.1:9000", "metricsListen")).toEqual(["10.0.0.1", 9000]);
+    expect(parseListen("[::1]:9000", "metricsListen")).toEqual(["::1", 9000]);
+    expect(parseListen(":9000", "metricsListen")).toEqual(["127.0.0.1", 9000]);
+    expect(parseListen(":8080", "restListen", "0.0.0.0")).toEqual(["0.0.0.0", 8080]);
+    expect(parseListen("localhost:0", "metricsListen")).toEqual(["localhost", 0]);
+  });
+
+  it.each(["metrics.local", "127.0.0.1", "127.0.0.1:port", "a:b:9000", "[::1]9000", "1.2.3.4:70000", ""])("rejects %j naming the key", (listen) => {
+    expect(() => parseListen(listen, "metricsListen")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", reason: "invalid-config", message: expect.stringContaining("metricsListen must be host:port") }));
   });
 });

@@ -97,3 +97,17 @@ function invalid(address: string, why: string): DfError {
     details: { address },
   });
 }
+
+/**
+ * The host and port of a plain TCP listener given in config (`host:port`, `[v6]:port`,
+ * `:port` for `defaultHost`), such as a metrics or REST address. INVALID_ARGUMENT names
+ * the config `key` when it is anything else.
+ */
+export function parseListen(listen: string, key: string, defaultHost = "127.0.0.1"): [string, number] {
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65_535) {
+    throw new DfError("INVALID_ARGUMENT", `${key} must be host:port (e.g. 127.0.0.1:9000), got "${listen}"`, { reason: "invalid-config", details: { key, listen } });
+  }
+  return [(match[1] ?? match[2]) || defaultHost, port];
+}

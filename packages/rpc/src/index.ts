@@ -25,7 +25,7 @@ export * as daemonUpload from "./gen/df/daemon/upload/v1/upload.js";
 export * as manager from "./gen/df/manager/v1/manager.js";
 
 export { Metadata, connectivityState } from "@grpc/grpc-js";
-export { parseAddress, toAddress, formatAddress, type Address, type UnixAddress, type TcpAddress } from "./address.js";
+export { parseAddress, parseListen, toAddress, formatAddress, type Address, type UnixAddress, type TcpAddress } from "./address.js";
 export { createRpcServer, type RpcServer, type RpcServerOptions, type StopOptions } from "./server.js";
 export {
   createRpcClient,

@@ -11,7 +11,7 @@ import {
   type DependencyContainer,
   type Logger,
 } from "@df/interface";
-import { createRpcServer, formatAddress, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
+import { createRpcServer, formatAddress, parseListen, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "./config.js";
 import { LiveScheduling } from "./manager/live-config.js";
@@ -149,7 +149,7 @@ export class Scheduler {
   }
 
   get address(): Address {
-    if (!this.#address) throw new Error("the scheduler has not started");
+    if (!this.#address) throw new DfError("FAILED_PRECONDITION", "the scheduler has not started: call start() first");
     return this.#address;
   }
 
@@ -167,7 +167,7 @@ export class Scheduler {
     this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger, preheater, preheatGate));
     this.#address = await this.#server.start();
     if (this.config.metricsListen) {
-      const [host, port] = splitHostPort(this.config.metricsListen);
+      const [host, port] = parseListen(this.config.metricsListen, "metricsListen");
       this.#metricsServer = await serveMetrics(this.metrics, { host, port });
     }
     const gcOptions = {
@@ -242,9 +242,3 @@ function advertisedIp(config: SchedulerConfig, listenHost: string): string {
   return external?.address ?? "127.0.0.1";
 }
 
-function splitHostPort(listen: string): [string, number] {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  // The config schema admits only host:port here; anything else is a bug, not a port 0.
-  if (!match) throw new DfError("INVALID_ARGUMENT", `metricsListen must be host:port, got ${listen}`);
-  return [match[1] || "127.0.0.1", Number(match[2])];
-}

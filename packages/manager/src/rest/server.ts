@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { inject, injectable } from "tsyringe";
 import { DfError, isDfError, Tokens, type Logger } from "@df/interface";
 import type { Metrics } from "@df/telemetry";
+import { parseListen } from "@df/rpc";
 import type { ManagerConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { ConsoleAssets, isConsolePath } from "../console/static.js";
@@ -55,7 +56,7 @@ export class RestServer {
   }
 
   async start(): Promise<AddressInfo> {
-    const [host, port] = splitHostPort(this.config.restListen);
+    const [host, port] = parseListen(this.config.restListen, "restListen", "0.0.0.0");
     const server = createServer((request, response) => void this.#handle(request, response));
     server.headersTimeout = 30_000;
     server.requestTimeout = 60_000;
@@ -177,8 +178,3 @@ function authorize(route: Route, principal: Principal): void {
   }
 }
 
-export function splitHostPort(listen: string): [string, number] {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  if (!match) throw new DfError("INVALID_ARGUMENT", `"${listen}" is not host:port`, { reason: "invalid-config" });
-  return [match[1] || "0.0.0.0", Number(match[2])];
-}
