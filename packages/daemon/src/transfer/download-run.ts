@@ -97,6 +97,13 @@ export class DownloadRun implements LinkEvents {
   #fatal: DfError | undefined;
   #pending = false;
   #wake: (() => void) | undefined;
+  /**
+   * The loop's one deadline timer, kept across wakes: news wakes the loop many times a
+   * second (every piece a parent announces), and a timer made and cleared per wake cost
+   * more CPU than the loop itself. Replaced only when a sooner deadline comes up.
+   */
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
   #refreshing: Promise<void> | undefined;
   #lastRefresh = performance.now();
 
@@ -121,6 +128,8 @@ export class DownloadRun implements LinkEvents {
       this.#addParents(this.#request.parents);
       return await this.#loop();
     } finally {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
       signal?.removeEventListener("abort", onAbort);
       this.#stop.abort(new DfError("CANCELLED", `the download of task ${this.#task.id} from parents ended`));
       // Nothing outlives the call: every request and stream has settled when it returns.
@@ -555,15 +564,28 @@ export class DownloadRun implements LinkEvents {
       this.#pending = false;
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    const delay = Math.max(0, Math.ceil(ms));
+    const at = performance.now() + delay;
+    // A timer due sooner than needed only wakes the loop early, which re-plans; one due
+    // later would oversleep a deadline.
+    if (this.#timer === undefined || at < this.#timerAt - 1) {
+      clearTimeout(this.#timer);
+      this.#timerAt = at;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        const wake = this.#wake;
+        this.#wake = undefined;
+        wake?.();
+      }, delay);
+    }
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
-      timer = setTimeout(resolve, Math.max(0, Math.ceil(ms)));
     });
-    clearTimeout(timer);
     this.#wake = undefined;
     this.#pending = false;
   }
+
 }
 
 /** What one more request to `link` gets per ms, at its measured rate shared by the requests on it. */
