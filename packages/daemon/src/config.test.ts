@@ -4,6 +4,14 @@ import { loadConfig, parseConfig } from "@df/interface";
 import { daemonConfig, daemonConfigSchema } from "./config.js";
 
 describe("daemon config", () => {
+  it("serves 4 uploads of one task at once by default, 0 for no limit, and names the key of a bad value", () => {
+    expect(daemonConfig().upload.concurrencyPerTask).toBe(4);
+    expect(parseConfig(daemonConfigSchema, { upload: { concurrencyPerTask: 0 } }, "dfdaemon").upload.concurrencyPerTask).toBe(0);
+    for (const bad of [-1, 1.5, "many"]) {
+      expect(() => parseConfig(daemonConfigSchema, { upload: { concurrencyPerTask: bad } }, "dfdaemon")).toThrow(/upload\.concurrencyPerTask/);
+    }
+  });
+
   it("has a default for every key", () => {
     const config = daemonConfig();
     expect(config.host).toMatchObject({ hostname: os.hostname(), ip: "127.0.0.1", idc: "", location: "" });

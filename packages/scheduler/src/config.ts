@@ -1,7 +1,7 @@
 import os from "node:os";
 import { isIP } from "node:net";
 import { duration } from "@df/interface";
-import { managerAddressProblem } from "@df/rpc";
+import { managerAddressProblem, parseListen } from "@df/rpc";
 import { callerEntryProblem } from "./service/preheat-gate.js";
 import { z } from "zod";
 
@@ -27,7 +27,14 @@ export const schedulerConfigSchema = z.strictObject({
   /** Prometheus `/metrics`: `host:port` or `[v6]:port`; empty to disable. */
   metricsListen: z
     .string()
-    .regex(/^$|^(\[[^\]]*\]|[^:[\]]*):\d{1,5}$/, "must be host:port (e.g. 127.0.0.1:8000), or empty to serve no metrics")
+    .superRefine((value, ctx) => {
+      if (value === "") return;
+      try {
+        parseListen(value, "metricsListen");
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be host:port (e.g. 127.0.0.1:8000), or empty to serve no metrics" });
+      }
+    })
     .default("127.0.0.1:8000"),
   log: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") }).prefault({}),
   /** Who this scheduler is to the manager (and so to the peers the manager sends to it). */

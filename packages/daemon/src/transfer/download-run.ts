@@ -585,7 +585,6 @@ export class DownloadRun implements LinkEvents {
     this.#wake = undefined;
     this.#pending = false;
   }
-
 }
 
 /** What one more request to `link` gets per ms, at its measured rate shared by the requests on it. */

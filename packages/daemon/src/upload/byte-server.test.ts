@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { request } from "undici";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { Content, bytes, startPeer, taskIdOf, tempStorage } from "../transfer/test-support/peers.js";
@@ -120,6 +121,32 @@ describe("the HTTP piece-byte server", () => {
     expect(refused[0]?.body.toString()).toContain(busyTask.taskId);
     expect(answers[3]?.status).toBe(200);
     expect(answers[3]?.body.equals(otherTask.piece(0))).toBe(true);
+    expect(taskGate.tasks).toBe(0);
+  });
+
+  it("cuts an upload whose caller stops reading, so it cannot hold its task's slot", async () => {
+    // 16 MiB: more than the kernel buffers of both ends take, so the writes stall.
+    const big = 16 * 1024 * 1024;
+    const content = new Content(taskIdOf(17), bytes(2 * big, 17), big);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const limiter = new UploadLimiter({ concurrency: 10 });
+    const taskGate = new TaskUploadGate(1, 10_000);
+    const server = new PieceByteServer({ storage, limiter, taskGate, listen: "127.0.0.1:0", chunkSize: 64 * 1024, sendStallMs: 300 });
+    const port = await server.start();
+    onTestFinished(() => server.stop());
+    const hostile = connect({ host: "127.0.0.1", port });
+    onTestFinished(() => hostile.destroy());
+    await new Promise<void>((resolve) => hostile.once("connect", () => resolve()));
+    hostile.write(`GET /pieces/${content.taskId}/0 HTTP/1.1\r\nhost: x\r\n\r\n`);
+    hostile.pause();
+    const started = Date.now();
+    const honest = await get(port, `/pieces/${content.taskId}/1`);
+    expect(honest.status).toBe(200);
+    expect(honest.body.equals(content.piece(1))).toBe(true);
+    // Queued behind the stalled upload until it was cut (300 ms after its writes stopped), not for the gate's 10 s wait.
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(limiter.load()).toMatchObject({ uploadFailedCount: 1, concurrentUploadCount: 0 });
     expect(taskGate.tasks).toBe(0);
   });
 

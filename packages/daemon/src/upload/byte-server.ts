@@ -23,6 +23,12 @@ export interface PieceByteServerOptions {
   logger?: Logger;
   /** Bytes read from disk and written to the socket at a time (default 1 MiB; never more than a piece). */
   chunkSize?: number;
+  /**
+   * A chunk the child has not taken within this long cuts the upload (default 30 s):
+   * a caller that stops reading must not hold a slot, least of all one of the few a
+   * task gets (see TaskUploadGate). A child cuts a silent parent sooner than this.
+   */
+  sendStallMs?: number;
 }
 
 // Read from disk and written to the socket in pooled chunks; a chunk never spans two
@@ -34,6 +40,7 @@ const MIN_PACED_CHUNK = 64 * 1024;
 // Children keep their connections between pieces; a long idle timeout spares them
 // reconnecting between bursts. Their pools close sooner than this (see PeerClientPool).
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const DEFAULT_SEND_STALL_MS = 30_000;
 
 /**
  * The piece-byte transport a host announces as its download port: a small HTTP/1.1
@@ -234,9 +241,18 @@ export class PieceByteServer {
    */
   #send(response: ServerResponse, chunk: Buffer, buffer: Buffer): Promise<void> {
     return new Promise((resolve) => {
-      const onClose = (): void => resolve();
+      const onClose = (): void => {
+        clearTimeout(stalled);
+        resolve();
+      };
+      // Destroying closes the response, which resolves this and aborts the upload.
+      const stalled = setTimeout(() => {
+        this.#logger.warn("a child stopped reading a piece; cutting the upload", { url: response.req.url });
+        response.destroy();
+      }, this.#options.sendStallMs ?? DEFAULT_SEND_STALL_MS);
       response.once("close", onClose);
       response.write(chunk, (error) => {
+        clearTimeout(stalled);
         response.off("close", onClose);
         if (!error) this.#pool.give(buffer);
         resolve();

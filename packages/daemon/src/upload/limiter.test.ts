@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UploadLimiter, type UploadSlot } from "./limiter.js";
-
-const settled = async <T>(promise: Promise<T>): Promise<boolean> => {
-  let done = false;
-  void promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-};
+import { settled } from "./test-support/settled.js";
 
 describe("UploadLimiter.setLimit", () => {
   it("a higher limit admits queued uploads at once", async () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TaskUploadGate } from "./task-gate.js";
-
-const settled = async <T>(promise: Promise<T>): Promise<boolean> => {
-  let done = false;
-  void promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-};
+import { settled } from "./test-support/settled.js";
 
 describe("TaskUploadGate", () => {
   it("serves at most perTask uploads of one task and queues the next until one ends", async () => {
