@@ -136,7 +136,9 @@ describe("the HTTP piece-byte server", () => {
     const port = await server.start();
     onTestFinished(() => server.stop());
     const hostile = connect({ host: "127.0.0.1", port });
-    onTestFinished(() => hostile.destroy());
+    onTestFinished(() => {
+      hostile.destroy();
+    });
     await new Promise<void>((resolve) => hostile.once("connect", () => resolve()));
     hostile.write(`GET /pieces/${content.taskId}/0 HTTP/1.1\r\nhost: x\r\n\r\n`);
     hostile.pause();
