@@ -21,8 +21,8 @@ export interface RunSettings {
 
 type Failure =
   | { kind: "busy" }
-  /** A seed sends this piece to another child just now: ask it for another one. */
-  | { kind: "spread" }
+  /** A seed sends this piece (and `others`) to other children just now: ask it for another one. */
+  | { kind: "spread"; others: readonly number[] }
   /** No byte for the parent's idle window: slow or stuck, not proven bad. */
   | { kind: "silent"; error: DfError }
   /** Asked for before its SyncPieces listed it, and the parent does not have it: no fault. */
@@ -437,7 +437,7 @@ export class DownloadRun implements LinkEvents {
     if (stage === "shaper") return { kind: "fatal", error: failure };
     if (stage === "fetch") {
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "upload-busy") return { kind: "busy" };
-      if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "piece-spread") return { kind: "spread" };
+      if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "piece-spread") return { kind: "spread", others: spreadingOf(failure) };
       if (unannounced && failure.code === "NOT_FOUND") return { kind: "unheld" };
       return { kind: "parent", error: failure };
     }
@@ -455,9 +455,12 @@ export class DownloadRun implements LinkEvents {
       case "busy":
         link.busy();
         return;
-      case "spread":
-        link.avoid(number, performance.now() + SPREAD_AVOID_MS);
+      case "spread": {
+        const until = performance.now() + SPREAD_AVOID_MS;
+        link.avoid(number, until);
+        for (const other of failure.others) if (this.#missing.has(other)) link.avoid(other, until);
         return;
+      }
       case "unheld":
         this.#unannounced(link);
         return;
@@ -590,4 +593,10 @@ export class DownloadRun implements LinkEvents {
 /** What one more request to `link` gets per ms, at its measured rate shared by the requests on it. */
 function perRequestRate(link: ParentLink): number {
   return (link.rate ?? 1) / Math.max(1, link.inflight);
+}
+
+/** The other pieces a seed's spread refusal listed (see PieceSpread); none when it listed none. */
+function spreadingOf(failure: DfError): readonly number[] {
+  const listed = failure.details?.["spreading"];
+  return Array.isArray(listed) ? listed.filter((n): n is number => typeof n === "number") : [];
 }

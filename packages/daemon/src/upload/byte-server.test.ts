@@ -4,6 +4,8 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { Content, bytes, startPeer, taskIdOf, tempStorage } from "../transfer/test-support/peers.js";
 import { PieceByteServer } from "./byte-server.js";
 import { UploadLimiter } from "./limiter.js";
+import { errorFromAnswer, parseSpreading } from "./piece-http.js";
+import { PieceSpread } from "./spread.js";
 import { TaskUploadGate } from "./task-gate.js";
 
 const PIECE = 64 * 1024;
@@ -150,6 +152,42 @@ describe("the HTTP piece-byte server", () => {
     expect(Date.now() - started).toBeLessThan(8000);
     expect(limiter.load()).toMatchObject({ uploadFailedCount: 1, concurrentUploadCount: 0 });
     expect(taskGate.tasks).toBe(0);
+  });
+
+  it("refuses a piece in spread through another child with the list of every such piece, which the client reads back", async () => {
+    const content = new Content(taskIdOf(23), bytes(6 * PIECE, 23), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const spread = new PieceSpread(60_000);
+    for (const n of [1, 4, 5]) spread.admit(content.taskId, n, "child-a")(true);
+    const server = new PieceByteServer({ storage, limiter: new UploadLimiter({ concurrency: 10 }), listen: "127.0.0.1:0", spread });
+    const port = await server.start();
+    onTestFinished(() => server.stop());
+    const ask = (n: number, host: string) =>
+      request(`http://127.0.0.1:${port}/pieces/${content.taskId}/${n}`, { headers: { "x-df-host-id": host }, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const refused = await ask(4, "child-b");
+    const body = await refused.body.text();
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers).toMatchObject({ "x-df-reason": "piece-spread", "x-df-spreading": "1,4,5" });
+    const error = errorFromAnswer(refused.statusCode, refused.headers, body, "piece 4");
+    expect(error).toMatchObject({ code: "RESOURCE_EXHAUSTED", reason: "piece-spread", details: { spreading: [1, 4, 5] } });
+    // The child that took the first copies, and pieces not in spread, are served.
+    const served = await Promise.all([ask(4, "child-a"), ask(2, "child-b")]);
+    for (const answer of served) {
+      expect(answer.statusCode).toBe(200);
+      await answer.body.arrayBuffer();
+    }
+  });
+
+  it("reads a spread list only when it is a short list of piece numbers", () => {
+    expect(parseSpreading("0,17,4294967295")).toEqual([0, 17, 4294967295]);
+    expect(parseSpreading(undefined)).toBeUndefined();
+    expect(parseSpreading("")).toBeUndefined();
+    expect(parseSpreading("1,,2")).toBeUndefined();
+    expect(parseSpreading("1,-2")).toBeUndefined();
+    expect(parseSpreading("1,2e3")).toBeUndefined();
+    expect(parseSpreading(Array.from({ length: 1025 }, (_, i) => i).join(","))).toBeUndefined();
+    expect(parseSpreading(Array.from({ length: 1024 }, (_, i) => i).join(","))).toHaveLength(1024);
   });
 
   it("stops, cutting uploads in progress", async () => {

@@ -140,7 +140,10 @@ export class PieceByteServer {
     }
     // Stops the disk read and the bandwidth wait when the child hangs up.
     const stop = new AbortController();
-    response.once("close", () => stop.abort(new DfError("CANCELLED", "the child closed the connection")));
+    // Only when it hung up early: an error (and its stack) per served piece showed in profiles.
+    response.once("close", () => {
+      if (!response.writableFinished) stop.abort(new DfError("CANCELLED", "the child closed the connection"));
+    });
     let slot: UploadSlot | undefined;
     let lease: Lease | undefined;
     let spreadDone: ((sent: boolean) => void) | undefined;
@@ -230,6 +233,7 @@ export class PieceByteServer {
       [HEADERS.code]: error.code,
       ...(error.reason ? { [HEADERS.reason]: error.reason } : {}),
       ...(error.code === "RESOURCE_EXHAUSTED" ? { "retry-after": "1" } : {}),
+      ...spreadingHeader(error),
     });
     response.end(body);
   }
@@ -259,4 +263,11 @@ export class PieceByteServer {
       });
     });
   }
+}
+
+/** A spread refusal's list of the other pieces in spread, for the child to skip them all at once. */
+function spreadingHeader(error: DfError): Record<string, string> {
+  const spreading = error.details?.["spreading"];
+  if (error.reason !== "piece-spread" || !Array.isArray(spreading) || spreading.length === 0) return {};
+  return { [HEADERS.spreading]: spreading.join(",") };
 }

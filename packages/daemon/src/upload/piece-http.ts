@@ -17,6 +17,8 @@ export const HEADERS = {
   reason: "x-df-reason",
   /** The asking host, sent by the client for upload logs. */
   hostId: "x-df-host-id",
+  /** On a `piece-spread` refusal: the task's pieces (comma-separated) the seed would refuse this child now. */
+  spreading: "x-df-spreading",
 } as const;
 
 export function piecePath(taskId: string, number: number): string {
@@ -62,10 +64,27 @@ export function errorFromAnswer(status: number, headers: Record<string, string |
   const code: ErrorCode = isErrorCode(sent) ? sent : codeOfStatus(status);
   const reason = header(HEADERS.reason);
   const text = body.trim().slice(0, 500) || `HTTP ${status}`;
+  const spreading = parseSpreading(header(HEADERS.spreading));
   return new DfError(code, `${what}: the parent answered ${status}: ${text}`, {
     ...(reason ? { reason } : {}),
-    details: { status },
+    details: { status, ...(spreading ? { spreading } : {}) },
   });
+}
+
+/** Piece numbers a parent may list; more is not a seed's answer, and is ignored. */
+const MAX_SPREADING = 1024;
+
+/** The `x-df-spreading` list: piece numbers, or undefined when absent or not a short list of them. */
+export function parseSpreading(value: string | undefined): number[] | undefined {
+  if (value === undefined || value === "") return undefined;
+  const parts = value.split(",", MAX_SPREADING + 1);
+  if (parts.length > MAX_SPREADING) return undefined;
+  const numbers: number[] = [];
+  for (const part of parts) {
+    if (!/^\d{1,10}$/.test(part)) return undefined;
+    numbers.push(Number(part));
+  }
+  return numbers;
 }
 
 function codeOfStatus(status: number): ErrorCode {
