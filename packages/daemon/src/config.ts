@@ -158,6 +158,12 @@ export const daemonConfigSchema = z.strictObject({
        * piece into the swarm sooner than all at once at a fraction of it. 0: no limit.
        */
       concurrencyPerTask: z.number().int().min(0).max(100_000).default(4),
+      /**
+       * How long a child's piece announcements (SyncPieces) gather new pieces before they
+       * go out in one message; pieces already held always go in one. Longer sends fewer
+       * messages and tells children later. 0: only what is ready.
+       */
+      announceWindow: duration("0ms"),
       /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
       rateLimit: byteSize().optional(),
     })

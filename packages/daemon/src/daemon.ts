@@ -249,6 +249,7 @@ export class Daemon {
         failures,
         ...(spread ? { spread } : {}),
         ...taskGate,
+        announceWindowMs: config.upload.announceWindow,
         peerIdOf: (taskId) => conductor.peerIdOf(taskId),
         describeHost: () => announcer.describe(),
       }),

@@ -141,15 +141,20 @@ export class ParentLink {
           peerId: request.peerId,
           taskId: task.id,
           interestedPieceNumbers: request.interested,
+          batched: true,
         }),
         { signal },
       );
-      for await (const piece of stream) {
-        this.#check(task, piece);
-        if (piece.tcpPort !== undefined && piece.tcpPort > 0) this.#bytePort = piece.tcpPort;
-        if (piece.ip) this.#byteIp = piece.ip;
-        this.#digests.set(piece.number, piece.digest);
-        events.holds(this, piece.number);
+      for await (const message of stream) {
+        if (message.tcpPort !== undefined && message.tcpPort > 0) this.#bytePort = message.tcpPort;
+        if (message.ip) this.#byteIp = message.ip;
+        // A parent that predates batches announces one piece per message, in the message itself.
+        const pieces = message.pieces.length > 0 ? message.pieces : [message];
+        for (const piece of pieces) {
+          this.#check(task, piece);
+          this.#digests.set(piece.number, piece.digest);
+          events.holds(this, piece.number);
+        }
       }
       if (this.state === "syncing") this.state = "synced";
     } catch (error) {
@@ -164,7 +169,7 @@ export class ParentLink {
   }
 
   /** The parent's announcement must agree with the task as stored here. */
-  #check(task: StoredTask, piece: daemonUpload.SyncPiecesResponse): void {
+  #check(task: StoredTask, piece: daemonUpload.SyncedPiece): void {
     const range = pieceRange(piece.number, task.contentLength, task.pieceLength);
     if (range.offset !== piece.offset || range.length !== piece.length || !piece.digest.includes(":")) {
       throw new DfError(

@@ -73,6 +73,20 @@ describe("PeerPieceDownloader", () => {
     expect(b.limiter.peak).toBeLessThanOrEqual(8);
   });
 
+  it("takes pieces from a parent that announces one piece per message (one that predates batched SyncPieces)", async () => {
+    const content = new Content(taskIdOf(29), bytes(9 * PIECE + 5, 29), PIECE);
+    const old = await startPeer(await tempStorage().then(async (s) => (await content.store(s, [0, 1, 2, 3, 4]), s)), { unbatched: true });
+    const current = await startPeer(await tempStorage().then(async (s) => (await content.store(s, [5, 6, 7, 8, 9]), s)));
+    const { task } = await child(content);
+    const seen = recorder();
+    const outcome = await settle(downloader().download({ task, hostId: "child", peerId: "child-peer", parents: [old.ref, current.ref], events: seen.events }));
+    expect(outcome).toEqual({ kind: "complete" });
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+    const from = (peer: typeof old) => seen.finished.filter((piece) => piece.parentId === peer.ref.peerId).map((piece) => piece.number).sort((a, b) => a - b);
+    expect(from(old)).toEqual([0, 1, 2, 3, 4]);
+    expect(from(current)).toEqual([5, 6, 7, 8, 9]);
+  });
+
   it("fetches over gRPC DownloadPiece from a parent without a byte port, and honours the concurrency", async () => {
     const content = new Content(taskIdOf(22), bytes(12 * PIECE, 22), PIECE);
     const storage = await tempStorage();

@@ -42,10 +42,16 @@ export interface UploadDeps {
   spread?: PieceSpread;
   /** Uploads of one task at once (see TaskUploadGate); shared with the byte server. */
   taskGate?: TaskUploadGate;
+  /**
+   * How long a batched SyncPieces stream gathers new pieces after the first before it
+   * sends them (`upload.announceWindow`); 0 (the default here) sends what is ready.
+   */
+  announceWindowMs?: number;
 }
 
 /** @internal The deps with defaults applied, as the handlers use them. */
 export interface UploadContext extends UploadDeps {
   logger: Logger;
   syncHostIntervalMs: number;
+  announceWindowMs: number;
 }

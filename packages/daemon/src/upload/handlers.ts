@@ -22,6 +22,7 @@ export function createUploadHandlers(deps: UploadDeps): UploadHandlers {
     ...deps,
     logger: (deps.logger ?? noopLogger).child("upload"),
     syncHostIntervalMs: deps.syncHostIntervalMs ?? DEFAULT_SYNC_HOST_INTERVAL_MS,
+    announceWindowMs: deps.announceWindowMs ?? 0,
   };
   return {
     syncPieces: (request, { signal }) => syncPieces(context, request, signal),

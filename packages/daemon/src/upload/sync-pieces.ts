@@ -1,7 +1,8 @@
 import { DfError, isDfError } from "@df/interface";
 import { daemonUpload } from "@df/rpc";
-import type { Task } from "@df/storage";
+import type { Piece, Task } from "@df/storage";
 import type { UploadContext } from "./context.js";
+import { inBatches } from "./batches.js";
 import { lookupTask } from "./lookup.js";
 
 /**
@@ -9,7 +10,8 @@ import { lookupTask } from "./lookup.js";
  * in (empty: all), those already stored first, then each new one as it lands, so a
  * parent that is itself still downloading serves what it has. Ends once every
  * interested piece was sent; fails with the task's error when its download here fails
- * (see TaskFailures) or the task is deleted.
+ * (see TaskFailures) or the task is deleted. A child that asks for batches gets the held
+ * pieces in one message and new ones gathered over `announceWindowMs`.
  */
 export async function* syncPieces(
   context: UploadContext,
@@ -30,20 +32,24 @@ export async function* syncPieces(
     stop.abort(error);
   });
   const parentId = context.peerIdOf?.(task.id) ?? context.host.id;
+  // Read per message: the byte port is known only once its server listens.
+  const where = (): Pick<daemonUpload.SyncPiecesResponse, "ip" | "tcpPort" | "parentId"> => {
+    const port = context.host.downloadPort;
+    return { ip: context.host.ip, ...(port > 0 ? { tcpPort: port } : {}), parentId };
+  };
+  const interesting = (piece: Piece): boolean => !wanted || wanted.has(piece.number);
   try {
+    if (request.batched) {
+      for await (const batch of inBatches(filter(task.watchPieces({ signal: stop.signal }), interesting), context.announceWindowMs, MAX_BATCH)) {
+        yield daemonUpload.SyncPiecesResponse.create({ ...where(), pieces: batch.map(syncedPiece) });
+        remaining -= batch.length;
+        if (remaining <= 0) return;
+      }
+      return;
+    }
     for await (const piece of task.watchPieces({ signal: stop.signal })) {
-      if (wanted && !wanted.has(piece.number)) continue;
-      // Read per message: the byte port is known only once its server listens.
-      const port = context.host.downloadPort;
-      yield daemonUpload.SyncPiecesResponse.create({
-        number: piece.number,
-        offset: piece.offset,
-        length: piece.length,
-        digest: piece.digest,
-        ip: context.host.ip,
-        ...(port > 0 ? { tcpPort: port } : {}),
-        parentId,
-      });
+      if (!interesting(piece)) continue;
+      yield daemonUpload.SyncPiecesResponse.create({ ...syncedPiece(piece), ...where() });
       if (--remaining === 0) return;
     }
   } catch (error) {
@@ -59,7 +65,20 @@ export async function* syncPieces(
   } finally {
     signal.removeEventListener("abort", forward);
     unwatch?.();
+    // Wakes a watch still waiting for a piece, so it unsubscribes now.
+    stop.abort();
   }
+}
+
+/** Pieces per batched message at most: a replay of a task of many pieces is cut into messages of about 40 KB. */
+const MAX_BATCH = 1024;
+
+function syncedPiece(piece: Piece): daemonUpload.SyncedPiece {
+  return { number: piece.number, offset: piece.offset, length: piece.length, digest: piece.digest };
+}
+
+async function* filter<T>(source: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T, void, undefined> {
+  for await (const item of source) if (keep(item)) yield item;
 }
 
 function interestedSet(task: Task, numbers: readonly number[]): Set<number> | undefined {

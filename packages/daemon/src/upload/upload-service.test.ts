@@ -11,11 +11,11 @@ function client(peer: TestPeer) {
   return rpc;
 }
 
-function sync(peer: TestPeer, taskId: string, interested: number[] = [], signal?: AbortSignal) {
+function sync(peer: TestPeer, taskId: string, interested: number[] = [], signal?: AbortSignal, batched = false) {
   return serverStream(
     client(peer),
     "syncPieces",
-    daemonUpload.SyncPiecesRequest.create({ hostId: "child-host", peerId: "child-peer", taskId, interestedPieceNumbers: interested }),
+    daemonUpload.SyncPiecesRequest.create({ hostId: "child-host", peerId: "child-peer", taskId, interestedPieceNumbers: interested, batched }),
     { deadlineMs: 10_000, ...(signal ? { signal } : {}) },
   );
 }
@@ -61,6 +61,29 @@ describe("SyncPieces", () => {
     await content.write(task, 3);
     await content.write(task, 4);
     expect((await stream.next()).value?.number).toBe(4);
+    expect((await stream.next()).done).toBe(true);
+  });
+
+  it("batched: sends the held pieces in one message, gathers new ones over the window, and ends", async () => {
+    const content = new Content(taskIdOf(4), bytes(8 * PIECE, 4), PIECE);
+    const storage = await tempStorage();
+    const task = await content.store(storage, [0, 2, 3]);
+    const peer = await startPeer(storage, { peerId: "parent-peer", announceWindowMs: 300 });
+    const stream = sync(peer, content.taskId, [0, 1, 3, 4, 5, 6], undefined, true);
+    const held = (await stream.next()).value as daemonUpload.SyncPiecesResponse;
+    expect(held).toMatchObject({ ip: "127.0.0.1", tcpPort: peer.ref.downloadPort, parentId: "parent-peer", number: 0, digest: "" });
+    expect(held.pieces).toEqual([0, 3].map((n) => ({ number: n, offset: n * PIECE, length: PIECE, digest: content.digest(n) })));
+    // Three land close together (one not asked for): one message. One more, later: its own.
+    const gathered = stream.next();
+    for (const n of [4, 7, 1]) await content.write(task, n);
+    expect(((await gathered).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([4, 1]);
+    const later = stream.next();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await content.write(task, 5);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await content.write(task, 6);
+    expect(((await later).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([5]);
+    expect(((await stream.next()).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([6]);
     expect((await stream.next()).done).toBe(true);
   });
 

@@ -105,6 +105,10 @@ export interface TestPeerOptions {
   peerId?: string;
   /** A seed's first-copy spreading, shared by both transports. */
   spread?: PieceSpread;
+  /** SyncPieces' gathering window for batched streams (upload.announceWindow). */
+  announceWindowMs?: number;
+  /** Answers SyncPieces one piece per message whatever the child asks, as parents before batches did. */
+  unbatched?: boolean;
 }
 
 /** A parent: a store served by the upload gRPC service and (optionally) the byte server. */
@@ -134,13 +138,14 @@ export async function startPeer(storage: Storage, options: TestPeerOptions = {})
   const downloadPort = byteServer ? await byteServer.start() : typeof mode === "number" ? mode : 0;
   const host = { id: `127.0.0.1-host${n}`, ip: "127.0.0.1", downloadPort };
   const grpc = createRpcServer({ address: "127.0.0.1:0" });
-  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId, ...spread });
+  const window = options.announceWindowMs === undefined ? {} : { announceWindowMs: options.announceWindowMs };
+  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId, ...spread, ...window });
   let syncs = 0;
   grpc.addService(daemonUpload.DfdaemonUploadService, {
     ...handlers,
     syncPieces: (request, context) => {
       syncs++;
-      return handlers.syncPieces(request, context);
+      return handlers.syncPieces(options.unbatched ? { ...request, batched: false } : request, context);
     },
   });
   const bound = await grpc.start();

@@ -30,6 +30,21 @@ export interface SyncPiecesRequest {
   taskId: string;
   /** Pieces the child still needs; empty means all. */
   interestedPieceNumbers: number[];
+  /**
+   * The child reads SyncPiecesResponse.pieces: the parent may then announce several
+   * pieces per message (those already held in one, new ones gathered over a short
+   * window). A parent that predates this field sends one piece per message.
+   */
+  batched: boolean;
+}
+
+/** One held piece, in a batched SyncPiecesResponse. */
+export interface SyncedPiece {
+  number: number;
+  offset: number;
+  length: number;
+  /** "crc32:<decimal>"; the child checks the bytes against it. */
+  digest: string;
 }
 
 /** One held piece and where to fetch its bytes. */
@@ -50,6 +65,11 @@ export interface SyncPiecesResponse {
     | undefined;
   /** The parent's peer ID, as it will appear in Piece.parent_id. */
   parentId: string;
+  /**
+   * Answering a batched request: the pieces this message announces, and fields 1 to 4
+   * are unset (ip, tcp_port and parent_id still apply).
+   */
+  pieces: SyncedPiece[];
 }
 
 export interface DownloadPieceRequest {
@@ -141,7 +161,7 @@ export interface DeleteTaskResponse {
 }
 
 function createBaseSyncPiecesRequest(): SyncPiecesRequest {
-  return { hostId: "", peerId: "", taskId: "", interestedPieceNumbers: [] };
+  return { hostId: "", peerId: "", taskId: "", interestedPieceNumbers: [], batched: false };
 }
 
 export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
@@ -161,6 +181,9 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
         writer.uint32(v);
       }
       writer.join();
+    }
+    if (message.batched !== false) {
+      writer.uint32(40).bool(message.batched);
     }
     return writer;
   },
@@ -220,6 +243,14 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
 
             break;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.batched = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -254,6 +285,7 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
         : globalThis.Array.isArray(object?.interested_piece_numbers)
         ? object.interested_piece_numbers.map((e: any) => globalThis.Number(e))
         : [],
+      batched: isSet(object.batched) ? globalThis.Boolean(object.batched) : false,
     };
   },
 
@@ -271,6 +303,9 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
     if (message.interestedPieceNumbers?.length) {
       obj.interestedPieceNumbers = message.interestedPieceNumbers.map((e) => Math.round(e));
     }
+    if (message.batched !== false) {
+      obj.batched = message.batched;
+    }
     return obj;
   },
 
@@ -283,12 +318,130 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
     message.peerId = object.peerId ?? "";
     message.taskId = object.taskId ?? "";
     message.interestedPieceNumbers = object.interestedPieceNumbers?.map((e) => e) || [];
+    message.batched = object.batched ?? false;
+    return message;
+  },
+};
+
+function createBaseSyncedPiece(): SyncedPiece {
+  return { number: 0, offset: 0, length: 0, digest: "" };
+}
+
+export const SyncedPiece: MessageFns<SyncedPiece> = {
+  encode(message: SyncedPiece, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== 0) {
+      writer.uint32(8).uint32(message.number);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).uint64(message.offset);
+    }
+    if (message.length !== 0) {
+      writer.uint32(24).uint64(message.length);
+    }
+    if (message.digest !== "") {
+      writer.uint32(34).string(message.digest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SyncedPiece {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSyncedPiece();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.number = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.length = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SyncedPiece {
+    return {
+      number: isSet(object.number) ? globalThis.Number(object.number) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+    };
+  },
+
+  toJSON(message: SyncedPiece): unknown {
+    const obj: any = {};
+    if (message.number !== 0) {
+      obj.number = Math.round(message.number);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.length !== 0) {
+      obj.length = Math.round(message.length);
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SyncedPiece>, I>>(base?: I): SyncedPiece {
+    return SyncedPiece.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SyncedPiece>, I>>(object: I): SyncedPiece {
+    const message = createBaseSyncedPiece();
+    message.number = object.number ?? 0;
+    message.offset = object.offset ?? 0;
+    message.length = object.length ?? 0;
+    message.digest = object.digest ?? "";
     return message;
   },
 };
 
 function createBaseSyncPiecesResponse(): SyncPiecesResponse {
-  return { number: 0, offset: 0, length: 0, digest: "", ip: "", tcpPort: undefined, parentId: "" };
+  return { number: 0, offset: 0, length: 0, digest: "", ip: "", tcpPort: undefined, parentId: "", pieces: [] };
 }
 
 export const SyncPiecesResponse: MessageFns<SyncPiecesResponse> = {
@@ -313,6 +466,9 @@ export const SyncPiecesResponse: MessageFns<SyncPiecesResponse> = {
     }
     if (message.parentId !== "") {
       writer.uint32(58).string(message.parentId);
+    }
+    for (const v of message.pieces) {
+      SyncedPiece.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -386,6 +542,14 @@ export const SyncPiecesResponse: MessageFns<SyncPiecesResponse> = {
             message.parentId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.pieces.push(SyncedPiece.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,6 +579,7 @@ export const SyncPiecesResponse: MessageFns<SyncPiecesResponse> = {
         : isSet(object.parent_id)
         ? globalThis.String(object.parent_id)
         : "",
+      pieces: globalThis.Array.isArray(object?.pieces) ? object.pieces.map((e: any) => SyncedPiece.fromJSON(e)) : [],
     };
   },
 
@@ -441,6 +606,9 @@ export const SyncPiecesResponse: MessageFns<SyncPiecesResponse> = {
     if (message.parentId !== "") {
       obj.parentId = message.parentId;
     }
+    if (message.pieces?.length) {
+      obj.pieces = message.pieces.map((e) => SyncedPiece.toJSON(e));
+    }
     return obj;
   },
 
@@ -456,6 +624,7 @@ export const SyncPiecesResponse: MessageFns<SyncPiecesResponse> = {
     message.ip = object.ip ?? "";
     message.tcpPort = object.tcpPort ?? undefined;
     message.parentId = object.parentId ?? "";
+    message.pieces = object.pieces?.map((e) => SyncedPiece.fromPartial(e)) || [];
     return message;
   },
 };
