@@ -211,7 +211,6 @@ export class Daemon {
     this.#transfer = createPeerTransfer(config, logger, bandwidth);
     container.registerInstance(Tokens.Logger, logger);
     container.registerInstance(Tokens.Clock, systemClock);
-    container.registerInstance(Tokens.Config, config);
     container.registerInstance(DaemonTokens.Config, config);
     container.registerInstance(DaemonTokens.Storage, storage);
     container.registerInstance(DaemonTokens.Metrics, this.metrics);

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import path from "node:path";
-import { errorMessage, type Logger } from "@df/interface";
+import { DfError, errorMessage, type Logger } from "@df/interface";
 import { pieceCount } from "@df/piece";
 import { crc32 } from "./crc.js";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -113,7 +113,10 @@ async function loadTask(layout: Layout, logger: Logger, taskId: string, hasLog: 
 
   if (record.pieces) {
     if (size !== contentLength) {
-      throw new Error(`the content file of complete task ${taskId} is ${size} bytes, expected ${contentLength}`);
+      throw new DfError("DATA_LOSS", `the content file of complete task ${taskId} is ${size} bytes, expected ${contentLength}`, {
+        reason: "content-truncated",
+        details: { taskId, size, contentLength },
+      });
     }
     record.pieces.forEach(([crc, finishedAt], number) => table.set(number, crc, finishedAt));
     // A crash between writing the complete record and unlinking the log leaves both.

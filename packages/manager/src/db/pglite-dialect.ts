@@ -1,3 +1,4 @@
+import { DfError } from "@df/interface";
 import type { PGlite } from "@electric-sql/pglite";
 import {
   CompiledQuery,
@@ -53,7 +54,7 @@ class PgliteConnection implements DatabaseConnection {
 
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error("PGlite dialect: streaming queries are not supported");
+    throw new DfError("UNIMPLEMENTED", "the PGlite database does not stream query results; run the query without .stream(), or use PostgreSQL");
   }
 }
 
