@@ -1,14 +1,7 @@
 import os from "node:os";
-import { byteSize, duration } from "@df/interface";
+import { byteSize, duration, pluginEntrySchema } from "@df/interface";
 import { managerAddressProblem } from "@df/rpc";
 import { z } from "zod";
-
-const pluginEntry = z.union([
-  z.string().min(1),
-  z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
-  z.tuple([z.string().min(1)]),
-  z.strictObject({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
-]);
 
 const percent = z.number().min(0).max(100);
 
@@ -137,7 +130,7 @@ export const daemonConfigSchema = z.strictObject({
        * perPeerRateLimit) or `sampling` (re-divided every second by what each task used);
        * or [name, options], or a shaper plugin module or package.
        */
-      trafficShaperType: pluginEntry.default("plain"),
+      trafficShaperType: pluginEntrySchema.default("plain"),
       /** The node's download bandwidth across all tasks, from parents and origins alike (e.g. `1024Mi`, `100M`). */
       totalRateLimit: byteSize("1024Mi").refine((bytes) => bytes > 0, "must be more than 0 bytes per second"),
       /** The fixed per-task limit of the `static` shaper. */
@@ -169,7 +162,7 @@ export const daemonConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** Source plugins for back-to-source, chosen by URL scheme: names, [name, options] or modules. */
-  sources: z.array(pluginEntry).min(1).default(["http"]),
+  sources: z.array(pluginEntrySchema).min(1).default(["http"]),
   /** Prometheus `/metrics`; empty to disable. */
   metricsListen: z.string().default("127.0.0.1:4002"),
   log: z

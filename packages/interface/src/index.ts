@@ -26,3 +26,4 @@ export * from "./plugins/shaper-options.js";
 export * from "./plugins/source.js";
 export * from "./plugins/definition.js";
 export * from "./plugins/resolve.js";
+export * from "./plugins/entry-schema.js";

@@ -1,16 +1,9 @@
 import os from "node:os";
 import { isIP } from "node:net";
-import { duration } from "@df/interface";
+import { duration, pluginEntrySchema } from "@df/interface";
 import { managerAddressProblem, parseListen } from "@df/rpc";
 import { callerEntryProblem } from "./service/preheat-gate.js";
 import { z } from "zod";
-
-const pluginEntry = z.union([
-  z.string().min(1),
-  z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
-  z.tuple([z.string().min(1)]),
-  z.strictObject({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
-]);
 
 const managerAddress = z.string().superRefine((value, ctx) => {
   const problem = managerAddressProblem(value);
@@ -95,7 +88,7 @@ export const schedulerConfigSchema = z.strictObject({
   scheduling: z
     .strictObject({
       /** Evaluators, in order: filters (sigma) and scorers (score); names, [name, options] or modules. */
-      evaluators: z.array(pluginEntry).min(1).default(["sigma", "score"]),
+      evaluators: z.array(pluginEntrySchema).min(1).default(["sigma", "score"]),
       candidateParentLimit: z.number().int().min(1).max(20).default(3),
       filterParentLimit: z.number().int().min(1).max(1000).default(15),
       retryLimit: z.number().int().min(1).max(100).default(5),
