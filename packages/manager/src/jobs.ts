@@ -3,20 +3,10 @@ import { sql, type ExpressionBuilder } from "kysely";
 import { Tokens, type Logger } from "@df/interface";
 import type { Database } from "./db/database.js";
 import type { JobRow, JobState, ManagerDatabase } from "./db/schema.js";
+import type { Job, JobRunner } from "./job-runner.js";
 import { ManagerTokens } from "./tokens.js";
 
-/** A job as runners see it. */
-export interface Job {
-  id: number;
-  type: string;
-  state: JobState;
-  args: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  schedulerClusterIds: number[];
-  userId: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type { Job, JobRunner } from "./job-runner.js";
 
 export function jobFromRow(row: JobRow): Job {
   return {
@@ -30,19 +20,6 @@ export function jobFromRow(row: JobRow): Job {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-/**
- * Runs jobs. The REST API stores a new job as PENDING (committed) and then hands it to
- * `submit`, which must return quickly and run the job in the background, reporting
- * progress through `JobStore.update` (RUNNING, then SUCCESS or FAILURE with a result).
- * Registered under `ManagerTokens.JobRunner`; preheat plugs in here.
- */
-export interface JobRunner {
-  readonly name: string;
-  submit(job: Job): void | Promise<void>;
-  /** Called at manager stop; stop starting work. */
-  close?(): void | Promise<void>;
 }
 
 /** The default runner: jobs stay PENDING until a runner that knows their type is configured. */

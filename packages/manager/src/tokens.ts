@@ -1,7 +1,7 @@
 import type { InjectionToken } from "tsyringe";
 import type { ManagerConfig } from "./config.js";
 import type { Database } from "./db/database.js";
-import type { JobRunner } from "./jobs.js";
+import type { JobRunner } from "./job-runner.js";
 import type { Searcher } from "./searcher/searcher.js";
 import type { Metrics } from "@df/telemetry";
 

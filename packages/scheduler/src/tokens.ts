@@ -1,7 +1,7 @@
 import type { InjectionToken } from "tsyringe";
 import type { SchedulerConfig } from "./config.js";
-import type { ParentSelectionLimits } from "./scheduling/parent-selector.js";
-import type { AnnouncementEvents, AnnouncementOptions } from "./service/announcements.js";
+import type { ParentSelectionLimits } from "./scheduling/options.js";
+import type { AnnouncementEvents, AnnouncementOptions } from "./service/announcement-options.js";
 import type { SeedPeerTrigger } from "./service/types.js";
 
 /** Tokens for the scheduler's own interfaces; its classes are their own tokens. */

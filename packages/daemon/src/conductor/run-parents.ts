@@ -2,7 +2,7 @@ import { toDfError, type DfError, type Logger } from "@df/interface";
 import { common } from "@df/rpc";
 import type { ParentRef, PieceDownloadOutcome } from "../transfer/types.js";
 import { learnMetadata } from "./parent-metadata.js";
-import type { RunContext, TaskRun } from "./run.js";
+import type { RunContext, RunPhase } from "./phase.js";
 
 export type ParentRoundResult =
   | { kind: "done" }
@@ -25,7 +25,7 @@ function isLocalFailure(error: DfError): boolean {
  * blocklist in the reschedule.
  */
 export async function downloadFromParents(
-  run: TaskRun,
+  run: RunPhase,
   ctx: RunContext,
   parents: readonly ParentRef[],
   logger: Logger,

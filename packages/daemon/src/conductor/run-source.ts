@@ -4,7 +4,7 @@ import { pieceLengthFor } from "@df/piece";
 import { common } from "@df/rpc";
 import { fetchPiecesFromSource, type SourcePiece } from "../source/fetch-pieces.js";
 import { spoolFromSource, storeSpooled } from "../source/spool.js";
-import type { RunContext, TaskRun } from "./run.js";
+import type { RunContext, RunPhase } from "./phase.js";
 
 /**
  * Back-to-source: asks the origin for the length and range support, creates the stored
@@ -15,7 +15,7 @@ import type { RunContext, TaskRun } from "./run.js";
  * children can fetch it from here at once.
  */
 export async function downloadFromSource(
-  run: TaskRun,
+  run: RunPhase,
   ctx: RunContext,
   logger: Logger,
   options: { maxPieces?: number } = {},

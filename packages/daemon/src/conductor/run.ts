@@ -1,20 +1,15 @@
-import { DfError, toDfError, type Logger, type SourceRegistry } from "@df/interface";
+import { DfError, toDfError, type Logger } from "@df/interface";
 import { pieceLengthFor, piecesInRange, type ByteRange } from "@df/piece";
 import { common } from "@df/rpc";
-import type { Lease, Storage, Task as StoredTask } from "@df/storage";
-import type { DownloadBandwidth } from "../bandwidth.js";
-import type { DaemonConfig } from "../config.js";
-import type { PieceDownloader } from "../transfer/types.js";
+import type { Lease, Task as StoredTask } from "@df/storage";
 import type { PieceInfo, RunListener } from "./events.js";
-import type { DaemonHost } from "./host.js";
-import type { BackToSourceReason, DaemonMetrics } from "./metrics.js";
+import type { BackToSourceReason } from "./metrics.js";
+import type { RunContext, RunPhase } from "./phase.js";
 import { downloadFromParents, type ParentRoundResult } from "./run-parents.js";
 import { downloadFromSource } from "./run-source.js";
-import type { SchedulerClients } from "./scheduler-clients.js";
 import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "./session.js";
 import type { Subscription } from "./subscription.js";
 import { storedIdentity, type TaskIdentity } from "./task-identity.js";
-import type { PeerClientPool } from "../transfer/peer-client-pool.js";
 
 /**
  * Pieces fetched from the origin per ranged request slot before a peer that fell back
@@ -28,30 +23,6 @@ export interface TaskLayout {
   pieceLength: number;
 }
 
-/** What every download of a daemon shares. */
-export interface RunContext {
-  storage: Storage;
-  sources: SourceRegistry;
-  downloader: PieceDownloader;
-  schedulers: SchedulerClients;
-  /** Connections to parents (StatTask to learn a task's size). */
-  pool: PeerClientPool;
-  host: DaemonHost;
-  config: DaemonConfig;
-  logger: Logger;
-  metrics: DaemonMetrics;
-  /** The traffic shaper and total limit every piece waits on. */
-  bandwidth: DownloadBandwidth;
-  /** Announces this host to one scheduler again (it forgot the host). */
-  announceHost(address: string): Promise<void>;
-  /** Tells the scheduler this host holds a complete task the scheduler did not see it download. */
-  announceHolder(identity: TaskIdentity, task: StoredTask, download: common.Download): void;
-  /** A download finished through the scheduler: `peerId` is the holder it knows. */
-  finishedAsPeer(taskId: string, peerId: string): void;
-  /** A download failed. */
-  failed(taskId: string, error: DfError): void;
-}
-
 /**
  * The one download of a task on this daemon, shared by every client that wants (part
  * of) it. It registers with the scheduler and fills the stored task from parents or
@@ -59,7 +30,9 @@ export interface RunContext {
  * is stored; then reports to the scheduler and tells its clients. A run takes new
  * clients until the moment it has what they all want; later ones start a new run.
  */
-export class TaskRun {
+export type { RunContext } from "./phase.js";
+
+export class TaskRun implements RunPhase {
   readonly taskId: string;
   readonly peerId: string;
   readonly identity: TaskIdentity;

@@ -3,12 +3,12 @@ import { DfError, errorMessage, hasErrorCode, mapBounded, Tokens, type Logger } 
 import type { ManagerConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { JobStore, type Job, type JobRunner } from "../jobs.js";
-import { preheatArgs } from "../rest/schemas.js";
+import { preheatArgs, type PreheatArgs } from "../rest/schemas.js";
 import { ManagerTokens } from "../tokens.js";
 import { SchedulerCalls, type PreheatCall } from "./scheduler-calls.js";
 import { summarise, type UrlOutcome } from "./outcome.js";
 
-export type PreheatArgs = ReturnType<typeof preheatArgs.parse>;
+export type { PreheatArgs } from "../rest/schemas.js";
 
 interface ActiveScheduler {
   id: number;

@@ -1,5 +1,5 @@
 import { common, createRpcClient, scheduler, unary, type RpcClient } from "@df/rpc";
-import type { PreheatArgs } from "./runner.js";
+import type { PreheatArgs } from "../rest/schemas.js";
 
 type SchedulerRpc = RpcClient<scheduler.SchedulerService, scheduler.SchedulerClient>;
 

@@ -210,6 +210,9 @@ export const preheatArgs = z.strictObject({
   timeoutMs: z.number().int().min(1).max(24 * 3600_000).optional(),
 });
 
+/** A preheat job's arguments as validated (what the runner and its scheduler calls read). */
+export type PreheatArgs = z.output<typeof preheatArgs>;
+
 export const jobCreate = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("preheat"), args: preheatArgs, scheduler_cluster_ids: z.array(id).max(1000).optional() }),
   z.strictObject({

@@ -45,7 +45,7 @@ describe("LiveScheduling", () => {
 
   it("a new candidate-parent limit applies from the next scheduling round", () => {
     const l = live();
-    const task = new Task("t", { url: "http://o/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit: 200 }, 0);
+    const task = new Task<Peer>("t", { url: "http://o/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit: 200 }, 0);
     task.setContent(4 * 2 ** 20, 2 ** 20, 4);
     const peerOn = (n: number): Peer => {
       const host = new Host(

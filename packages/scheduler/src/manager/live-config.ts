@@ -1,7 +1,7 @@
 import type { manager } from "@df/rpc";
 import type { SchedulerConfig } from "../config.js";
-import type { ParentSelectionLimits } from "../scheduling/parent-selector.js";
-import type { AnnouncementOptions } from "../service/announcements.js";
+import type { ParentSelectionLimits } from "../scheduling/options.js";
+import type { AnnouncementOptions } from "../service/announcement-options.js";
 
 /** The scheduling values the manager may change at run time, with the ranges it may set. */
 const LIVE_KEYS = {

@@ -32,7 +32,7 @@ export class Peer implements PeerView {
 
   constructor(
     readonly id: string,
-    readonly task: Task,
+    readonly task: Task<Peer>,
     readonly host: Host,
     options: PeerOptions,
   ) {

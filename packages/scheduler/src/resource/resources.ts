@@ -10,7 +10,7 @@ import { Task, type TaskInfo, type TaskOptions } from "./task.js";
  */
 export class Resources {
   readonly hosts = new Map<string, Host>();
-  readonly tasks = new Map<string, Task>();
+  readonly tasks = new Map<string, Task<Peer>>();
   readonly peers = new Map<string, Peer>();
   #seedRing: HashRing | undefined;
 
@@ -41,10 +41,10 @@ export class Resources {
     return host;
   }
 
-  taskOrCreate(id: string, info: TaskInfo, now: number): Task {
+  taskOrCreate(id: string, info: TaskInfo, now: number): Task<Peer> {
     let task = this.tasks.get(id);
     if (!task) {
-      task = new Task(id, info, now, this.taskOptions);
+      task = new Task<Peer>(id, info, now, this.taskOptions);
       this.tasks.set(id, task);
     }
     task.updatedAt = now;
@@ -52,7 +52,7 @@ export class Resources {
   }
 
   /** Creates the peer, or returns it when the same peer registers again. */
-  peerOrCreate(id: string, task: Task, host: Host, options: PeerOptions): Peer {
+  peerOrCreate(id: string, task: Task<Peer>, host: Host, options: PeerOptions): Peer {
     const existing = this.peers.get(id);
     if (existing) {
       if (existing.task !== task || existing.host !== host) {

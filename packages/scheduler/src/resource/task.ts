@@ -1,8 +1,8 @@
 import { sizeScope, type SizeScope } from "@df/piece";
 import { Dag } from "./dag.js";
 import { StateMachine } from "./fsm.js";
-import type { Peer } from "./peer.js";
-import { taskTransitions, type TaskEvent, type TaskState } from "./states.js";
+import type { Host } from "./host.js";
+import { taskTransitions, type PeerState, type TaskEvent, type TaskState } from "./states.js";
 
 /** Peers of one task that may fetch from the source at once (reference §3.4). */
 export const DEFAULT_BACK_TO_SOURCE_LIMIT = 200;
@@ -24,10 +24,21 @@ export interface TaskOptions {
   allowCycles?: boolean;
 }
 
+/**
+ * What a task needs of its peers to keep their graph and book their load. The scheduler's
+ * `Peer` is one; naming only this keeps task.ts free of peer.ts, which refers back here.
+ */
+export interface TaskPeer {
+  readonly id: string;
+  readonly state: PeerState;
+  readonly host: Host;
+  readonly concurrentPieceCount: number;
+}
+
 /** A file being distributed: its metadata, its state, and the graph of its peers. */
-export class Task {
+export class Task<P extends TaskPeer = TaskPeer> {
   readonly fsm: StateMachine<TaskState, TaskEvent>;
-  readonly dag: Dag<Peer>;
+  readonly dag: Dag<P>;
   /** Peers currently fetching from the source. */
   readonly backToSourcePeers = new Set<string>();
   contentLength: number | undefined;
@@ -51,7 +62,7 @@ export class Task {
     now: number,
     options: TaskOptions = {},
   ) {
-    this.dag = new Dag<Peer>(options);
+    this.dag = new Dag<P>(options);
     this.updatedAt = now;
     this.fsm = new StateMachine(`task ${id}`, "pending", taskTransitions);
   }
@@ -87,11 +98,11 @@ export class Task {
     return false;
   }
 
-  addPeer(peer: Peer): void {
+  addPeer(peer: P): void {
     if (!this.dag.has(peer.id)) this.dag.addVertex(peer.id, peer);
   }
 
-  peer(id: string): Peer | undefined {
+  peer(id: string): P | undefined {
     return this.dag.get(id);
   }
 
@@ -107,25 +118,25 @@ export class Task {
     this.dag.deleteVertex(id);
   }
 
-  canAddEdge(parent: Peer, child: Peer): boolean {
+  canAddEdge(parent: P, child: P): boolean {
     return this.dag.canAddEdge(parent.id, child.id);
   }
 
   /** Adds parent → child and books the load the child will put on the parent's host. */
-  addEdge(parent: Peer, child: Peer): void {
+  addEdge(parent: P, child: P): void {
     this.dag.addEdge(parent.id, child.id);
     parent.host.assignChild(child.concurrentPieceCount, this.pieceLength ?? ASSUMED_PIECE_LENGTH, this.contentLength ?? 0);
   }
 
   /** Drops parent → child, releasing the load booked on the parent's host. */
-  deleteEdge(parent: Peer, child: Peer): void {
+  deleteEdge(parent: P, child: P): void {
     if (!this.dag.has(child.id) || !this.dag.parents(child.id).includes(parent.id)) return;
     this.#release(parent, child);
     this.dag.deleteEdge(parent.id, child.id);
   }
 
   /** Drops every parent of `child`, releasing the load booked on their hosts. */
-  deleteInEdges(child: Peer): void {
+  deleteInEdges(child: P): void {
     if (!this.dag.has(child.id)) return;
     for (const parentId of this.dag.parents(child.id)) {
       const parent = this.dag.get(parentId);
@@ -134,11 +145,11 @@ export class Task {
     this.dag.deleteInEdges(child.id);
   }
 
-  parentsOf(child: Peer): Peer[] {
+  parentsOf(child: P): P[] {
     return this.dag.parents(child.id).flatMap((id) => this.dag.get(id) ?? []);
   }
 
-  #release(parent: Peer, child: Peer): void {
+  #release(parent: P, child: P): void {
     parent.host.releaseChild(child.concurrentPieceCount, this.pieceLength ?? ASSUMED_PIECE_LENGTH, this.contentLength ?? 0);
   }
 }

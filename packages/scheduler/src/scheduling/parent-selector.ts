@@ -3,18 +3,9 @@ import { Tokens, type Evaluator } from "@df/interface";
 import { inject, injectable } from "tsyringe";
 import { SchedulerTokens } from "../tokens.js";
 import type { Peer } from "../resource/peer.js";
+import type { ParentSelectionLimits } from "./options.js";
 
-export interface ParentSelectionLimits {
-  /** Parents handed to a child per round (reference default 3; manager range 1–20). */
-  candidateParentLimit: number;
-  /** Peers sampled per round before filtering (reference default 15; range 10–1000). */
-  filterParentLimit: number;
-}
-
-export const DEFAULT_PARENT_SELECTION_LIMITS: ParentSelectionLimits = {
-  candidateParentLimit: 3,
-  filterParentLimit: 15,
-};
+export type { ParentSelectionLimits } from "./options.js";
 
 /** Why a sampled peer was not handed out; counted for metrics and debugging. */
 export type FilterReason =

@@ -1,22 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DfError, type AbortOptions } from "@df/interface";
 import type { Peer } from "../resource/peer.js";
+import type { ScheduleRetryOptions } from "./options.js";
 import type { ParentSelector, Selection } from "./parent-selector.js";
 
-export interface ScheduleRetryOptions {
-  /** Rounds before the peer is failed (reference RetryLimit 5). */
-  retryLimit: number;
-  /** Rounds before the peer is sent to the source, quota allowing (reference 4). */
-  retryBackToSourceLimit: number;
-  /** Pause between rounds, jittered to [0.75×, 1.25×) (reference 500 ms). */
-  retryIntervalMs: number;
-}
-
-export const DEFAULT_SCHEDULE_RETRY: ScheduleRetryOptions = {
-  retryLimit: 5,
-  retryBackToSourceLimit: 4,
-  retryIntervalMs: 500,
-};
+export type { ScheduleRetryOptions } from "./options.js";
 
 export type ScheduleOutcome =
   | { kind: "parents"; parents: Peer[]; rounds: number }

@@ -28,13 +28,13 @@ function host(overrides: Partial<HostInfo> = {}): Host {
   );
 }
 
-function task(backToSourceLimit = 200, allowCycles = false): Task {
-  const t = new Task("t1", { url: "http://origin/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit }, 0, { allowCycles });
+function task(backToSourceLimit = 200, allowCycles = false): Task<Peer> {
+  const t = new Task<Peer>("t1", { url: "http://origin/f", type: "STANDARD", filteredQueryParams: [], header: {}, backToSourceLimit }, 0, { allowCycles });
   t.setContent(100 * 2 ** 20, 4 * 2 ** 20, 25);
   return t;
 }
 
-function peer(t: Task, id: string, state: "running" | "succeeded" | "back-to-source" | "received-normal", h = host()): Peer {
+function peer(t: Task<Peer>, id: string, state: "running" | "succeeded" | "back-to-source" | "received-normal", h = host()): Peer {
   const p = new Peer(id, t, h, { now: 0 });
   t.addPeer(p);
   p.fsm.fire("register-normal");

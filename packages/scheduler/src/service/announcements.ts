@@ -9,32 +9,12 @@ import { Resources } from "../resource/resources.js";
 import type { Task } from "../resource/task.js";
 import { ParentSelector } from "../scheduling/parent-selector.js";
 import { SchedulerTokens } from "../tokens.js";
-import { addMoreParents, scheduleParents, type ScheduleRetryOptions } from "../scheduling/schedule.js";
+import { addMoreParents, scheduleParents } from "../scheduling/schedule.js";
+import type { AnnouncementEvents, AnnouncementOptions } from "./announcement-options.js";
 import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, PieceReport, ScheduleResponse, SeedPeerTrigger } from "./types.js";
 
-export interface AnnouncementOptions {
-  retry: ScheduleRetryOptions;
-  backToSourceLimit: number;
-  /** A seed that failed a task is not asked again for this long (reference 30 min). */
-  seedPeerFailedTimeoutMs: number;
-  /** Base of the per-host register delay that damps thundering herds (reference 30 ms; 0 disables). */
-  registerDelayBaseMs: number;
-}
-
-export const DEFAULT_ANNOUNCEMENT_OPTIONS: AnnouncementOptions = {
-  retry: { retryLimit: 5, retryBackToSourceLimit: 4, retryIntervalMs: 500 },
-  backToSourceLimit: 200,
-  seedPeerFailedTimeoutMs: 30 * 60_000,
-  registerDelayBaseMs: 30,
-};
-
-export interface AnnouncementEvents {
-  onSchedule?(peer: Peer, response: ScheduleResponse, rounds: number): void;
-  /** A more-parents request was answered with `added` (possibly none). */
-  onMoreParents?(peer: Peer, added: readonly Peer[]): void;
-  onSeedTrigger?(task: Task, seed: Host, outcome: "started" | "failed", error?: unknown): void;
-}
+export { DEFAULT_ANNOUNCEMENT_OPTIONS, type AnnouncementEvents, type AnnouncementOptions } from "./announcement-options.js";
 
 /**
  * What the scheduler does with each message of a peer's AnnouncePeer stream, apart from
@@ -225,7 +205,7 @@ export class Announcements {
    * handed to a seed peer when one is alive and has not recently failed it; a seed host
    * itself, or the first peer when no seed exists, goes to the source directly.
    */
-  #decideSource(task: Task, peer: Peer, download: DownloadRequest): void {
+  #decideSource(task: Task<Peer>, peer: Peer, download: DownloadRequest): void {
     if (download.needBackToSource || download.disableBackToSource) return;
     const needsSource = task.fsm.is("pending", "failed", "left") || (task.fsm.is("succeeded") && !task.hasAvailablePeer(peer.blockedParents));
     if (!needsSource) return;
@@ -254,7 +234,7 @@ export class Announcements {
   }
 
   /** True when another peer of the task is already fetching it from the source or holds it. */
-  #someoneFetches(task: Task, except: Peer): boolean {
+  #someoneFetches(task: Task<Peer>, except: Peer): boolean {
     for (const peer of task.dag.values()) {
       if (peer !== except && (peer.fsm.is("back-to-source", "succeeded") || peer.needBackToSource)) return true;
     }
