@@ -4,7 +4,7 @@
 // and CommonJS lets bin/dfget.js reuse V8's compiled code between runs (→ ~0.09 s).
 //
 // Each binary is bundled on its own, so that what dfget leaves out stays out: it talks
-// to the daemon with dfget/grpc-lite.ts and needs nothing of grpc-js, whose loading was
+// to the daemon with @df/rpc/lite and needs nothing of grpc-js, whose loading was
 // ~40 ms of its start. In a shared build grpc-js would sit in the chunk both load.
 import { build } from "rolldown";
 

@@ -1,10 +1,7 @@
 import { type ChannelOptions } from "@grpc/grpc-js";
+import { MAX_MESSAGE_BYTES } from "./limits.js";
 
-/**
- * Largest message either side accepts or sends. Pieces are up to 64 MiB and DownloadPiece
- * carries one whole, plus metadata; grpc-js's default of 4 MiB would refuse them.
- */
-export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+export { MAX_MESSAGE_BYTES } from "./limits.js";
 
 /**
  * df calls hold streams open for a whole download (AnnouncePeer, SyncPieces) or for a

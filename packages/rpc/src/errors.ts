@@ -1,18 +1,9 @@
 import { Metadata, type ServiceError, type status as GrpcStatus } from "@grpc/grpc-js";
 import { DfError, isDfError, isErrorCode, toDfError } from "@df/interface/errors";
 import { errorCodeOf, grpcStatusOf } from "./codes.js";
+import { ERROR_METADATA, parseErrorDetails } from "./error-trailers.js";
 
-/**
- * Trailer keys that carry a DfError across the wire. The gRPC status code alone would
- * do for the code, but the reason and details would be lost, and several callers branch
- * on the reason. Details are JSON in a `-bin` key because JSON may hold any Unicode and
- * plain gRPC metadata values must be printable ASCII.
- */
-export const ERROR_METADATA = {
-  code: "df-code",
-  reason: "df-reason",
-  details: "df-details-bin",
-} as const;
+export { ERROR_METADATA } from "./error-trailers.js";
 
 /** What a grpc-js server hands to a callback or stream to end a call with an error. */
 export interface GrpcStatusObject {
@@ -81,15 +72,7 @@ function detailsJson(details: Record<string, unknown> | undefined): string | und
 }
 
 function parseDetails(value: string | Buffer | undefined): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(typeof value === "string" ? value : value.toString("utf8"));
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return value === undefined ? undefined : parseErrorDetails(typeof value === "string" ? value : value.toString("utf8"));
 }
 
 function asciiOnly(value: string): string {

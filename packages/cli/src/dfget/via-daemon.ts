@@ -3,7 +3,7 @@ import { pipeline } from "node:stream/promises";
 import { DfError } from "@df/interface/errors";
 import { DigestVerifier } from "@df/piece";
 import { common, daemonDownload } from "@df/rpc";
-import { serverStreamCall } from "./grpc-lite.js";
+import { serverStreamCall } from "@df/rpc/lite";
 import type { DfgetOptions } from "./options.js";
 import { OrderedWriter } from "./ordered-writer.js";
 import type { ByteSource, Progress } from "./progress.js";
@@ -70,7 +70,7 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
   let result: DaemonResult | undefined;
   try {
     // DownloadTask over a small HTTP/2 client rather than grpc-js, which took a third
-    // of dfget's start-up to load (see grpc-lite.ts).
+    // of dfget's start-up to load (see @df/rpc/lite).
     const stream = serverStreamCall({
       endpoint: options.endpoint,
       path: DOWNLOAD_TASK_PATH,

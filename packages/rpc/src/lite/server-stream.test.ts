@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DfError } from "@df/interface/errors";
-import { createRpcServer, daemonDownload, type CallContext, type RpcServer } from "@df/rpc";
-import { serverStreamCall } from "./grpc-lite.js";
+import { createRpcServer, daemonDownload, type CallContext, type RpcServer } from "../index.js";
+import { serverStreamCall } from "./server-stream.js";
 
 const PATH = "/df.daemon.download.v1.DfdaemonDownload/DownloadTask";
 const { DownloadTaskRequest, DownloadTaskResponse } = daemonDownload;

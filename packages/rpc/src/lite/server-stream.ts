@@ -1,14 +1,18 @@
 import { connect as connectHttp2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { connect as connectNet } from "node:net";
 import { DfError, errorMessage, isDfError, isErrorCode, type ErrorCode } from "@df/interface/errors";
+import { ERROR_METADATA, parseErrorDetails } from "../error-trailers.js";
+import { MAX_MESSAGE_BYTES } from "../limits.js";
+import { errorCodeOfStatus } from "../status-table.js";
 
 /**
  * One gRPC server-streaming call over node:http2, for dfget's single DownloadTask call:
  * dfget is a short-lived process, and loading @grpc/grpc-js cost it ~40 ms of its
  * ~110 ms start. It speaks the subset of gRPC the daemon's grpc-js server needs
- * (identity encoding, length-prefixed messages, status in trailers) and maps failures as
- * @df/rpc does: the `df-code`/`df-reason`/`df-details-bin` trailers give the DfError,
- * else the gRPC status. Failing before any answer is UNAVAILABLE, as with grpc-js.
+ * (identity encoding, length-prefixed messages, status in trailers) and maps failures
+ * with @df/rpc's own table and trailers (status-table.ts, error-trailers.ts): the
+ * `df-code`/`df-reason`/`df-details-bin` trailers give the DfError, else the gRPC
+ * status. Failing before any answer is UNAVAILABLE, as with grpc-js.
  */
 export interface ServerStreamCall {
   /** `unix:/path`, `unix:///path`, `/path`, `host:port`, `[v6]:port` or `tcp://host:port`. */
@@ -22,29 +26,7 @@ export interface ServerStreamCall {
   deadlineMs?: number;
 }
 
-/** Largest message accepted, as @df/rpc's MAX_MESSAGE_BYTES (a piece of up to 64 MiB plus fields). */
-const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
-// gRPC status numbers → DfError codes (as @df/rpc's codes.ts; UNKNOWN and OK → INTERNAL).
-const STATUS_CODES: readonly (ErrorCode | undefined)[] = [
-  undefined,
-  "CANCELLED",
-  undefined,
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-];
 
 /**
  * Calls `path` and yields each response message (still encoded) as it arrives; ends
@@ -210,10 +192,11 @@ function openSession(endpoint: string): ClientHttp2Session {
 function statusError(headers: IncomingHttpHeaders, what: string): DfError | undefined {
   const number = Number(first(headers["grpc-status"]));
   if (number === 0) return undefined;
-  const sent = first(headers["df-code"]);
-  const code: ErrorCode = isErrorCode(sent) ? sent : (STATUS_CODES[number] ?? "INTERNAL");
-  const reason = first(headers["df-reason"]);
-  const details = parseDetails(first(headers["df-details-bin"]));
+  const sent = first(headers[ERROR_METADATA.code]);
+  const code: ErrorCode = isErrorCode(sent) ? sent : errorCodeOfStatus(number);
+  const reason = first(headers[ERROR_METADATA.reason]);
+  const encoded = first(headers[ERROR_METADATA.details]);
+  const details = encoded === undefined ? undefined : parseErrorDetails(Buffer.from(encoded, "base64").toString("utf8"));
   const message = first(headers["grpc-message"]);
   let text = `${what}: status ${number}`;
   if (message) {
@@ -228,16 +211,6 @@ function statusError(headers: IncomingHttpHeaders, what: string): DfError | unde
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function parseDetails(value: string | undefined): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, "base64").toString("utf8"));
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function abortError(signal: AbortSignal, what: string): DfError {
