@@ -12,6 +12,14 @@ describe("daemon config", () => {
     }
   });
 
+  it("sends piece announcements without a window by default, takes one up to 10 s, and names the key past that", () => {
+    expect(daemonConfig().upload.announceWindow).toBe(0);
+    expect(parseConfig(daemonConfigSchema, { upload: { announceWindow: "250ms" } }, "dfdaemon").upload.announceWindow).toBe(250);
+    for (const bad of ["11s", "1h", "-1s", "soon"]) {
+      expect(() => parseConfig(daemonConfigSchema, { upload: { announceWindow: bad } }, "dfdaemon")).toThrow(/upload\.announceWindow/);
+    }
+  });
+
   it("has a default for every key", () => {
     const config = daemonConfig();
     expect(config.host).toMatchObject({ hostname: os.hostname(), ip: "127.0.0.1", idc: "", location: "" });

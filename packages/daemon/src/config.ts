@@ -154,9 +154,9 @@ export const daemonConfigSchema = z.strictObject({
       /**
        * How long a child's piece announcements (SyncPieces) gather new pieces before they
        * go out in one message; pieces already held always go in one. Longer sends fewer
-       * messages and tells children later. 0: only what is ready.
+       * messages and tells children later. 0: only what is ready; at most 10 s.
        */
-      announceWindow: duration("0ms"),
+      announceWindow: duration("0ms").refine((ms) => ms <= 10_000, "must be at most 10s: children would learn of pieces too late"),
       /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
       rateLimit: byteSize().optional(),
     })

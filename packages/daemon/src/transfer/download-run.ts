@@ -63,6 +63,8 @@ const REFRESH_INTERVAL_MS = 3000;
 const STARVING_MS = 1500;
 /** Parents kept at once; past this no more are asked for. */
 const MAX_PARENTS = 8;
+/** Pieces of a spread refusal read at most (see spreadingOf). */
+const MAX_SPREADING_LISTED = 1024;
 /** A piece a seed is spreading through another child is not asked of it again for this long. */
 const SPREAD_AVOID_MS = 1000;
 /** How often requests in flight are checked for silence. */
@@ -598,5 +600,6 @@ function perRequestRate(link: ParentLink): number {
 /** The other pieces a seed's spread refusal listed (see PieceSpread); none when it listed none. */
 function spreadingOf(failure: DfError): readonly number[] {
   const listed = failure.details?.["spreading"];
-  return Array.isArray(listed) ? listed.filter((n): n is number => typeof n === "number") : [];
+  // A parent says this, so it is bounded like everything a parent says (the HTTP header allows 1024).
+  return Array.isArray(listed) ? listed.slice(0, MAX_SPREADING_LISTED).filter((n): n is number => Number.isSafeInteger(n)) : [];
 }

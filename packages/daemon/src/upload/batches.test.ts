@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { inBatches } from "./batches.js";
 
 /** An async source fed by hand: push() items, end() it; records whether it was closed. */
@@ -38,36 +37,53 @@ function feed<T>() {
 }
 
 describe("inBatches", () => {
+  // The window is timer-driven: fake timers make each step exact instead of racing real time.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("sends what is ready at once in one batch, and what comes later in the next", async () => {
     const input = feed<number>();
     input.push(1, 2, 3, 4, 5);
     const batches = inBatches(input.source, 0, 100);
-    expect((await batches.next()).value).toEqual([1, 2, 3, 4, 5]);
+    const first = batches.next();
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await first).value).toEqual([1, 2, 3, 4, 5]);
     const next = batches.next();
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     input.push(6);
+    await vi.advanceTimersByTimeAsync(0);
     expect((await next).value).toEqual([6]);
     input.end();
     expect((await batches.next()).done).toBe(true);
   });
 
-  it("gathers items arriving within the window after the first, and no later ones", async () => {
+  it("sends the opening batch without waiting out the window, then gathers what arrives within the window after each first item", async () => {
     const input = feed<number>();
-    const collected = (async () => {
-      const out: number[][] = [];
+    input.push(0);
+    const out: number[][] = [];
+    const reading = (async () => {
       for await (const batch of inBatches(input.source, 150, 100)) out.push(batch);
-      return out;
     })();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(out).toEqual([[0]]);
     input.push(1);
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     input.push(2);
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     input.push(3);
-    await sleep(400);
+    await vi.advanceTimersByTimeAsync(89);
+    expect(out).toEqual([[0]]); // 149 ms after 1: the window is still open
+    await vi.advanceTimersByTimeAsync(1);
+    expect(out).toEqual([[0], [1, 2, 3]]);
     input.push(4);
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(150);
     input.end();
-    expect(await collected).toEqual([[1, 2, 3], [4]]);
+    await reading;
+    expect(out).toEqual([[0], [1, 2, 3], [4]]);
   });
 
   it("cuts batches at the maximum", async () => {
@@ -75,7 +91,11 @@ describe("inBatches", () => {
     input.push(...Array.from({ length: 10 }, (_, i) => i));
     input.end();
     const out: number[][] = [];
-    for await (const batch of inBatches(input.source, 0, 4)) out.push(batch);
+    const reading = (async () => {
+      for await (const batch of inBatches(input.source, 0, 4)) out.push(batch);
+    })();
+    await vi.runAllTimersAsync();
+    await reading;
     expect(out).toEqual([
       [0, 1, 2, 3],
       [4, 5, 6, 7],
@@ -86,14 +106,15 @@ describe("inBatches", () => {
   it("lets its reader stop early without waiting for the source, and closes the source once its read in progress settles", async () => {
     const input = feed<number>();
     input.push(1, 2);
-    for await (const batch of inBatches(input.source, 0, 100)) {
-      expect(batch).toEqual([1, 2]);
-      break;
-    }
+    const batches = inBatches(input.source, 0, 100);
+    const first = batches.next();
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await first).value).toEqual([1, 2]);
+    await batches.return(undefined);
     // A read was still waiting on the source: it is closed once that read ends.
     expect(input.state.closed).toBe(false);
     input.end();
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(0);
     expect(input.state.closed).toBe(true);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Gathers the items of `source` into arrays of at most `max`: each batch takes its first
  * item, everything the source has ready at once (a replay of held pieces arrives in
- * one go), and what else arrives within `windowMs` of that first item. A window of 0
- * only gathers what is ready. One message per batch instead of per item is what makes
+ * one go), and what else arrives within `windowMs` of that first item. The first batch
+ * (what the source holds when the stream opens) goes at once, without the window; a
+ * window of 0 only ever gathers what is ready. One message per batch instead of per item is what makes
  * an announcement channel cheap when many pieces land close together. A reader that
  * stops early is not held up; the source is closed once a read still waiting on it
  * settles, so a source that may wait long should also stop on a signal of its own.
@@ -10,6 +11,7 @@
 export async function* inBatches<T>(source: AsyncIterable<T>, windowMs: number, max: number): AsyncGenerator<T[], void, undefined> {
   const iterator = source[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<T>> | undefined;
+  let opening = true;
   try {
     for (;;) {
       pending ??= iterator.next();
@@ -17,7 +19,8 @@ export async function* inBatches<T>(source: AsyncIterable<T>, windowMs: number, 
       pending = undefined;
       if (first.done === true) return;
       const batch: T[] = [first.value];
-      const window = windowClosing(windowMs);
+      const window = windowClosing(opening ? 0 : windowMs);
+      opening = false;
       try {
         while (batch.length < max) {
           pending ??= iterator.next();

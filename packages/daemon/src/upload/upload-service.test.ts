@@ -64,26 +64,30 @@ describe("SyncPieces", () => {
     expect((await stream.next()).done).toBe(true);
   });
 
-  it("batched: sends the held pieces in one message, gathers new ones over the window, and ends", async () => {
+  it("batched: sends the held pieces in one message at once, gathers new ones over the window, and ends", async () => {
     const content = new Content(taskIdOf(4), bytes(8 * PIECE, 4), PIECE);
     const storage = await tempStorage();
     const task = await content.store(storage, [0, 2, 3]);
-    const peer = await startPeer(storage, { peerId: "parent-peer", announceWindowMs: 300 });
+    // A window far longer than the writes below take, so what lands together is sent together.
+    const peer = await startPeer(storage, { peerId: "parent-peer", announceWindowMs: 1000 });
     const stream = sync(peer, content.taskId, [0, 1, 3, 4, 5, 6], undefined, true);
+    const opened = Date.now();
     const held = (await stream.next()).value as daemonUpload.SyncPiecesResponse;
+    // The opening message does not wait out the window.
+    expect(Date.now() - opened).toBeLessThan(1000);
     expect(held).toMatchObject({ ip: "127.0.0.1", tcpPort: peer.ref.downloadPort, parentId: "parent-peer", number: 0, digest: "" });
     expect(held.pieces).toEqual([0, 3].map((n) => ({ number: n, offset: n * PIECE, length: PIECE, digest: content.digest(n) })));
-    // Three land close together (one not asked for): one message. One more, later: its own.
+    // Three land close together (one not asked for): one message.
     const gathered = stream.next();
     for (const n of [4, 7, 1]) await content.write(task, n);
     expect(((await gathered).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([4, 1]);
+    // One landing after that message went out starts a message of its own.
     const later = stream.next();
-    await new Promise((resolve) => setTimeout(resolve, 400));
     await content.write(task, 5);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    await content.write(task, 6);
     expect(((await later).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([5]);
-    expect(((await stream.next()).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([6]);
+    const last = stream.next();
+    await content.write(task, 6);
+    expect(((await last).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([6]);
     expect((await stream.next()).done).toBe(true);
   });
 
