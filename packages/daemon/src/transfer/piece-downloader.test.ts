@@ -1,4 +1,5 @@
 import { DfError } from "@df/interface";
+import { daemonUpload } from "@df/rpc";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { PeerClientPool } from "./peer-client-pool.js";
 import { PeerPieceDownloader, type PeerPieceDownloaderOptions } from "./piece-downloader.js";
@@ -85,6 +86,29 @@ describe("PeerPieceDownloader", () => {
     const from = (peer: typeof old) => seen.finished.filter((piece) => piece.parentId === peer.ref.peerId).map((piece) => piece.number).sort((a, b) => a - b);
     expect(from(old)).toEqual([0, 1, 2, 3, 4]);
     expect(from(current)).toEqual([5, 6, 7, 8, 9]);
+  });
+
+  it("drops a parent whose announcements do not fit the task, batched or not, and takes the pieces from a good one", async () => {
+    const content = new Content(taskIdOf(31), bytes(6 * PIECE, 31), PIECE);
+    const announced = (number: number, offset: number) => ({ number, offset, length: PIECE, digest: content.digest(number) });
+    const lies: daemonUpload.SyncPiecesResponse[][] = [
+      // A batch with one piece at the wrong offset.
+      [daemonUpload.SyncPiecesResponse.create({ ip: "127.0.0.1", pieces: [announced(0, 0), announced(1, 7)] })],
+      // An empty batch: read as the message's own fields, which describe no piece.
+      [daemonUpload.SyncPiecesResponse.create({ ip: "127.0.0.1", pieces: [] })],
+      // A batch naming a piece past the end of the task.
+      [daemonUpload.SyncPiecesResponse.create({ ip: "127.0.0.1", pieces: [announced(99, 99 * PIECE)] })],
+    ];
+    for (const messages of lies) {
+      const liar = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { announce: messages });
+      const good = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)));
+      const { task } = await child(content);
+      const seen = recorder();
+      const outcome = await settle(downloader().download({ task, hostId: "c", peerId: "cp", parents: [liar.ref, good.ref], events: seen.events }));
+      expect(outcome).toEqual({ kind: "complete" });
+      expect(seen.finished.every((piece) => piece.parentId === good.ref.peerId)).toBe(true);
+      expect(sha256(await readAll(task))).toBe(sha256(content.data));
+    }
   });
 
   it("fetches over gRPC DownloadPiece from a parent without a byte port, and honours the concurrency", async () => {

@@ -109,6 +109,8 @@ export interface TestPeerOptions {
   announceWindowMs?: number;
   /** Answers SyncPieces one piece per message whatever the child asks, as parents before batches did. */
   unbatched?: boolean;
+  /** Announces these messages on SyncPieces instead of what it holds, then keeps the stream open (a lying parent). */
+  announce?: daemonUpload.SyncPiecesResponse[];
 }
 
 /** A parent: a store served by the upload gRPC service and (optionally) the byte server. */
@@ -145,6 +147,7 @@ export async function startPeer(storage: Storage, options: TestPeerOptions = {})
     ...handlers,
     syncPieces: (request, context) => {
       syncs++;
+      if (options.announce) return lying(options.announce, context.signal);
       return handlers.syncPieces(options.unbatched ? { ...request, batched: false } : request, context);
     },
   });
@@ -233,4 +236,10 @@ export async function until(condition: () => boolean, ms = 5000): Promise<void> 
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Sends `messages`, then holds the stream open until the child hangs up. */
+async function* lying(messages: daemonUpload.SyncPiecesResponse[], signal: AbortSignal): AsyncGenerator<daemonUpload.SyncPiecesResponse> {
+  yield* messages;
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
 }
