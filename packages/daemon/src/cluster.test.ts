@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { contentSlice, generateContent } from "@df/compliance-tests";
-import { identify } from "./conductor/task-identity.js";
+import { identify } from "./task/identity.js";
 import { common, createRpcClient, daemonUpload, serverStream } from "@df/rpc";
 import {
   download,

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { managerClient, manager as m, unary } from "@df/rpc";
-import { HostAnnouncer } from "./conductor/announcer.js";
-import { SchedulerClients } from "./conductor/scheduler-clients.js";
+import { HostAnnouncer } from "./scheduler-link/announcer.js";
+import { SchedulerClients } from "./scheduler-link/scheduler-clients.js";
 import { DEAD_SCHEDULER, download, sha256File, startDaemon, startOrigin, waitFor } from "./test-support/cluster.js";
 import { KEEPALIVE_MS, startManagedScheduler, startTestManager } from "./test-support/manager.js";
 

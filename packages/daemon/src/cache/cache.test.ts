@@ -5,7 +5,7 @@ import { isDfError } from "@df/interface";
 import { common, daemonDownload, HashRing, scheduler as schedulerRpc, unary } from "@df/rpc";
 import { describe, expect, it } from "vitest";
 import { taskId } from "@df/piece";
-import { SchedulerClients } from "../conductor/scheduler-clients.js";
+import { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
 import { downloadClient, startDaemon, startScheduler, tempDir, waitFor, type DownloadClient } from "../test-support/cluster.js";
 
 const MiB = 1024 * 1024;

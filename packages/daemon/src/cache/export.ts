@@ -1,7 +1,7 @@
 import { DfError, hasErrorCode, toDfError } from "@df/interface";
 import { common, type daemonDownload } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import { identify, taskIdOf } from "../conductor/task-identity.js";
+import { identify, taskIdOf } from "../task/identity.js";
 import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "../download-service/output.js";
 import type { CacheDeps } from "./deps.js";
 import { exportable, statOnScheduler } from "./scheduler-calls.js";

@@ -1,6 +1,6 @@
 import { hasErrorCode } from "@df/interface";
 import type { Task as StoredTask } from "@df/storage";
-import type { TaskIdentity } from "../conductor/task-identity.js";
+import type { TaskIdentity } from "../task/identity.js";
 import type { CacheDeps } from "./deps.js";
 import { wholeDigest } from "./import.js";
 import { announceRequest, announceTo } from "./scheduler-calls.js";

@@ -5,7 +5,7 @@ import { crc32, formatCrc32, pieceLengthFor } from "@df/piece";
 import { common, type daemonDownload } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
 import { createLocalSource } from "@df/source-local";
-import { identify, storedIdentity, type TaskIdentity } from "../conductor/task-identity.js";
+import { identify, storedIdentity, type TaskIdentity } from "../task/identity.js";
 import type { CacheDeps } from "./deps.js";
 import { crc32Combine } from "./crc-combine.js";
 import { announceStored } from "./scheduler-calls.js";

@@ -1,7 +1,7 @@
 import { DfError, hasErrorCode } from "@df/interface";
 import { common, scheduler, unary } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import { identityDownload, type TaskIdentity } from "../conductor/task-identity.js";
+import { identityDownload, type TaskIdentity } from "../task/identity.js";
 import type { CacheDeps } from "./deps.js";
 
 /** A stat answers in about a millisecond; a scheduler that takes seconds is as good as down. */

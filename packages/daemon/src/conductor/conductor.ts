@@ -9,13 +9,13 @@ import { DaemonTokens } from "../tokens.js";
 import type { PieceDownloader } from "../transfer/types.js";
 import { PeerClientPool } from "../transfer/peer-client-pool.js";
 import { TaskFailures } from "../upload/task-failures.js";
-import { HostAnnouncer } from "./announcer.js";
-import { DaemonHost } from "./host.js";
+import { HostAnnouncer } from "../scheduler-link/announcer.js";
+import { DaemonHost } from "../host.js";
 import { DaemonMetrics } from "./metrics.js";
 import { TaskRun, type RunContext, type TaskLayout } from "./run.js";
-import { SchedulerClients } from "./scheduler-clients.js";
+import { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
 import { Subscription } from "./subscription.js";
-import { identify, identityDownload, type TaskIdentity } from "./task-identity.js";
+import { identify, identityDownload, type TaskIdentity } from "../task/identity.js";
 
 export interface DownloadOptions {
   /** The client went away: its view ends, the download goes on for others. */

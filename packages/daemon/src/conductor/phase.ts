@@ -6,11 +6,11 @@ import type { DaemonConfig } from "../config.js";
 import type { PeerClientPool } from "../transfer/peer-client-pool.js";
 import type { PieceDownloader } from "../transfer/types.js";
 import type { PieceInfo } from "./events.js";
-import type { DaemonHost } from "./host.js";
+import type { DaemonHost } from "../host.js";
 import type { DaemonMetrics } from "./metrics.js";
-import type { SchedulerClients } from "./scheduler-clients.js";
-import type { PeerEvent, SchedulerSession } from "./session.js";
-import type { TaskIdentity } from "./task-identity.js";
+import type { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
+import type { PeerEvent, SchedulerSession } from "../scheduler-link/session.js";
+import type { TaskIdentity } from "../task/identity.js";
 
 /** What every download of a daemon shares. */
 export interface RunContext {
@@ -54,7 +54,7 @@ export interface RunPhase {
   createTask(contentLength: number, pieceLength: number, responseHeader?: Readonly<Record<string, string>>): Promise<StoredTask>;
   /** Tells the scheduler (when there is one) what happened. */
   report(event: PeerEvent): void;
-  /** A piece is stored: clients and metrics hear of it. */
+  /** A piece is stored: clients, metrics and the scheduler (when there is one) hear of it. */
   pieceStored(piece: PieceInfo): void;
   /** The pieces some client still wants, in order. */
   wantedPieces(): number[];

@@ -1,5 +1,4 @@
 import { toDfError, type DfError, type Logger } from "@df/interface";
-import { common } from "@df/rpc";
 import type { ParentRef, PieceDownloadOutcome } from "../transfer/types.js";
 import { learnMetadata } from "./parent-metadata.js";
 import type { RunContext, RunPhase } from "./phase.js";
@@ -58,7 +57,6 @@ export async function downloadFromParents(
         ...(moreParents ? { moreParents } : {}),
         events: {
           pieceFinished(piece) {
-            const createdAt = new Date();
             run.pieceStored({
               number: piece.number,
               offset: piece.offset,
@@ -67,22 +65,7 @@ export async function downloadFromParents(
               traffic: "remote-peer",
               parentId: piece.parentId,
               costMs: piece.costMs,
-              createdAt,
-            });
-            run.report({
-              $case: "pieceFinished",
-              value: {
-                piece: common.Piece.create({
-                  number: piece.number,
-                  parentId: piece.parentId,
-                  offset: piece.offset,
-                  length: piece.length,
-                  digest: piece.digest,
-                  trafficType: common.TrafficType.REMOTE_PEER,
-                  costMs: piece.costMs,
-                  createdAt,
-                }),
-              },
+              createdAt: new Date(),
             });
           },
           pieceFailed(number, parentId, error, temporary) {

@@ -1,7 +1,6 @@
 import path from "node:path";
 import { DfError, type Logger, type SourceStat } from "@df/interface";
 import { pieceLengthFor } from "@df/piece";
-import { common } from "@df/rpc";
 import { fetchPiecesFromSource, type SourcePiece } from "../source/fetch-pieces.js";
 import { spoolFromSource, storeSpooled } from "../source/spool.js";
 import type { RunContext, RunPhase } from "./phase.js";
@@ -26,7 +25,6 @@ export async function downloadFromSource(
   const stat = await client.stat(request, { signal });
 
   const onPiece = (piece: SourcePiece): void => {
-    const createdAt = new Date(piece.finishedAt);
     run.pieceStored({
       number: piece.number,
       offset: piece.offset,
@@ -34,21 +32,7 @@ export async function downloadFromSource(
       digest: piece.digest,
       traffic: "back-to-source",
       costMs: piece.costMs,
-      createdAt,
-    });
-    run.report({
-      $case: "pieceBackToSourceFinished",
-      value: {
-        piece: common.Piece.create({
-          number: piece.number,
-          offset: piece.offset,
-          length: piece.length,
-          digest: piece.digest,
-          trafficType: common.TrafficType.BACK_TO_SOURCE,
-          costMs: piece.costMs,
-          createdAt,
-        }),
-      },
+      createdAt: new Date(piece.finishedAt),
     });
   };
 

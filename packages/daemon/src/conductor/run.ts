@@ -3,13 +3,14 @@ import { pieceLengthFor, piecesInRange, type ByteRange } from "@df/piece";
 import { common } from "@df/rpc";
 import type { Lease, Task as StoredTask } from "@df/storage";
 import type { PieceInfo, RunListener } from "./events.js";
+import { pieceReport } from "./piece-report.js";
 import type { BackToSourceReason } from "./metrics.js";
 import type { RunContext, RunPhase } from "./phase.js";
 import { downloadFromParents, type ParentRoundResult } from "./run-parents.js";
 import { downloadFromSource } from "./run-source.js";
-import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "./session.js";
+import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "../scheduler-link/session.js";
 import type { Subscription } from "./subscription.js";
-import { storedIdentity, type TaskIdentity } from "./task-identity.js";
+import { storedIdentity, type TaskIdentity } from "../task/identity.js";
 
 /**
  * Pieces fetched from the origin per ranged request slot before a peer that fell back
@@ -318,10 +319,11 @@ export class TaskRun implements RunPhase {
     return task;
   }
 
-  /** A piece was stored: tell the clients. */
+  /** A piece was stored: the clients and the metrics hear of it, then the scheduler. */
   pieceStored(piece: PieceInfo): void {
     this.#ctx.metrics.piece(piece.traffic === "back-to-source" ? "back_to_source" : "remote_peer", piece.length);
     for (const listener of [...this.#listeners]) listener.piece(piece);
+    this.report(pieceReport(piece));
   }
 
   /** The piece numbers the attached clients want (every piece when one wants the whole task). */

@@ -2,15 +2,15 @@ import { DfError, hasErrorCode, type Logger } from "@df/interface";
 import { daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
-import type { DaemonHost } from "../conductor/host.js";
-import type { SchedulerClients } from "../conductor/scheduler-clients.js";
-import { taskIdOf } from "../conductor/task-identity.js";
+import type { DaemonHost } from "../host.js";
+import type { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
+import { taskIdOf } from "../task/identity.js";
 import { exportTask } from "../cache/export.js";
 import { importTask } from "../cache/import.js";
 import { statOnScheduler } from "../cache/scheduler-calls.js";
 import { checkDigest, checkOutput, verifyTaskDigest, writeOutput } from "./output.js";
 import { progressResponses } from "./progress.js";
-import { storedTaskToProto } from "../task-proto.js";
+import { storedTaskToProto } from "../task/proto.js";
 
 export interface DownloadServiceDeps {
   conductor: TaskConductor;

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { common, daemonDownload, unary } from "@df/rpc";
-import { identify } from "../conductor/task-identity.js";
+import { identify } from "../task/identity.js";
 import { DEAD_SCHEDULER, download, downloadClient, startDaemon, startOrigin, startScheduler, waitFor } from "../test-support/cluster.js";
 
 describe("download service: stat, delete, unimplemented and bad requests", () => {

@@ -1,7 +1,7 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
 import { common, daemonUpload, type ServiceHandlers } from "@df/rpc";
 import type { TaskConductor } from "../conductor/conductor.js";
-import type { DaemonHost } from "../conductor/host.js";
+import type { DaemonHost } from "../host.js";
 import { progressResponses } from "./progress.js";
 
 export interface TriggerHandlerDeps {

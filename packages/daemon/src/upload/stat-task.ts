@@ -1,5 +1,5 @@
 import { daemonUpload } from "@df/rpc";
-import { storedTaskToProto } from "../task-proto.js";
+import { storedTaskToProto } from "../task/proto.js";
 import type { UploadContext } from "./context.js";
 import { lookupTask } from "./lookup.js";
 

@@ -3,7 +3,7 @@ import type { Logger } from "@df/interface";
 import { formatAddress, manager, managerClient, unary, type ManagerRpc } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { DaemonConfig } from "../config.js";
-import type { DaemonHost } from "./host.js";
+import type { DaemonHost } from "../host.js";
 import type { ListChange, SchedulerClients } from "./scheduler-clients.js";
 
 /** Where the scheduler list in use came from. */

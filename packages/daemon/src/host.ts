@@ -1,5 +1,5 @@
 import { hostId, peerId } from "@df/piece";
-import type { DaemonConfig } from "../config.js";
+import type { DaemonConfig } from "./config.js";
 
 /**
  * Who this daemon is to the scheduler and to other peers: its host ID, address and

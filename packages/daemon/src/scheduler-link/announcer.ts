@@ -5,7 +5,7 @@ import { common, scheduler, unary } from "@df/rpc";
 import type { DaemonConfig } from "../config.js";
 import { DaemonTokens } from "../tokens.js";
 import type { UploadLoad } from "../upload/limiter.js";
-import { DaemonHost } from "./host.js";
+import { DaemonHost } from "../host.js";
 import { SchedulerClients } from "./scheduler-clients.js";
 
 const ANNOUNCE_DEADLINE_MS = 3000;

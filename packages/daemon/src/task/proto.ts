@@ -1,7 +1,7 @@
 import { sizeScope } from "@df/piece";
 import { common } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
-import { taskTypeToProto } from "./conductor/task-identity.js";
+import { taskTypeToProto } from "./identity.js";
 
 const sizeScopes = {
   EMPTY: common.SizeScope.EMPTY,

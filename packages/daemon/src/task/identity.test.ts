@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { taskId } from "@df/piece";
 import { common } from "@df/rpc";
-import { identify } from "./task-identity.js";
+import { identify } from "./identity.js";
 
 const naming = (fields: Partial<Parameters<typeof identify>[0]> = {}) => ({
   url: "d7y:/cid",

@@ -5,7 +5,7 @@ import { Metrics } from "@df/telemetry";
 import { daemonConfig } from "../config.js";
 import { DEAD_SCHEDULER, waitFor } from "../test-support/cluster.js";
 import { startManagedScheduler, startTestManager } from "../test-support/manager.js";
-import { DaemonHost } from "./host.js";
+import { DaemonHost } from "../host.js";
 import { SchedulerClients, type ListChange } from "./scheduler-clients.js";
 import { nextSchedulerList, schedulerAddressesOf, SchedulerDiscovery } from "./scheduler-discovery.js";
 

@@ -2,7 +2,7 @@ import type { Logger } from "@df/interface";
 import { manager, ManagerMembership, unary } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { DaemonConfig } from "../config.js";
-import type { DaemonHost } from "./host.js";
+import type { DaemonHost } from "../host.js";
 
 /**
  * A seed peer's membership in the manager: UpdateSeedPeer with its upload and piece
