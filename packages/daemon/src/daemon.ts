@@ -237,6 +237,8 @@ export class Daemon {
     const taskGate = config.upload.concurrencyPerTask > 0 ? { taskGate: new TaskUploadGate(config.upload.concurrencyPerTask) } : {};
     this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger, ...(spread ? { spread } : {}), ...taskGate });
     const bytesPort = await this.#byteServer.start();
+    const byteServer = this.#byteServer;
+    daemonMetrics.watchUploads(() => byteServer.served);
 
     this.#uploadServer = createRpcServer({ address: config.upload.listen });
     this.#uploadServer.addService(daemonUpload.DfdaemonUploadService, {

@@ -54,6 +54,7 @@
 export { Storage, type StorageOptions, type CreateTaskOptions, type DeleteTaskOptions, type GcReport } from "./storage.js";
 export { Task, type Lease, type PieceSource, type ReadOptions, type TaskInfo, type WritePieceOptions } from "./task.js";
 export type { Piece } from "./piece-table.js";
+export type { ArrivingPiece } from "./arriving.js";
 export type { TaskDescriptor } from "./metadata.js";
 export { allocateAligned, allocateAlignedSet, isAligned, DIRECT_IO_ALIGNMENT } from "./direct-io.js";
 export { statfsDiskUsage, usagePercent, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";

@@ -14,6 +14,7 @@ import {
   type PieceRange,
 } from "@df/piece";
 import { abortError } from "./abort.js";
+import { ArrivingPiece } from "./arriving.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { crc32 } from "./crc.js";
 import type { DirectIOSwitch } from "./direct-io.js";
@@ -36,6 +37,11 @@ export interface WritePieceOptions extends AbortOptions {
    * (`piece-digest-mismatch`) and not recorded.
    */
   digest?: string;
+  /**
+   * Let the bytes be served while they land (see ArrivingPiece): only for a stream
+   * whose `digest` (CRC-32) is known up front, so that readers can check what they got.
+   */
+  cutThrough?: boolean;
 }
 
 export interface ReadOptions extends AbortOptions {
@@ -133,6 +139,9 @@ export class Task {
   readonly #events = new PieceEvents();
   readonly #context: TaskContext;
   readonly #writing = new Map<number, Promise<void>>();
+  /** Pieces whose bytes may be read while they are written (see ArrivingPiece). */
+  readonly #arriving = new Map<number, ArrivingPiece>();
+  readonly #arrivingListeners = new Set<(piece: ArrivingPiece) => void>();
   readonly #createdAt: number;
   #updatedAt: number;
   #accessedAt: number;
@@ -254,7 +263,17 @@ export class Task {
         this.#assertUsable();
       }
       throwIfAborted(options.signal);
-      const attempt = this.#write(range, data, expected, options.signal);
+      const arriving =
+        options.cutThrough && expected?.algorithm === "crc32" && !(data instanceof Uint8Array)
+          ? this.#startArriving(range, `${expected.algorithm}:${expected.encoded}`)
+          : undefined;
+      const attempt = this.#write(range, data, expected, options.signal, arriving);
+      if (arriving) {
+        attempt.then(
+          () => this.#endArriving(arriving, "stored"),
+          (error: unknown) => this.#endArriving(arriving, toDfError(error)),
+        );
+      }
       this.#writing.set(
         number,
         attempt.then(
@@ -272,7 +291,13 @@ export class Task {
     }
   }
 
-  async #write(range: PieceRange, data: PieceSource, expected: ParsedDigest | undefined, signal: AbortSignal | undefined): Promise<Piece> {
+  async #write(
+    range: PieceRange,
+    data: PieceSource,
+    expected: ParsedDigest | undefined,
+    signal: AbortSignal | undefined,
+    arriving: ArrivingPiece | undefined,
+  ): Promise<Piece> {
     const other: Digester | undefined = expected && expected.algorithm !== "crc32" ? createDigester(expected.algorithm) : undefined;
     let crc = 0;
     // Opened (if it is not yet) while the bytes go down, for the record appended after.
@@ -292,7 +317,13 @@ export class Task {
         other?.update(data);
         await writing;
       } else {
-        await writeFromStream((chunk, position) => this.#files.write(chunk, position), data, range, (chunk) => {
+        const write = arriving
+          ? async (chunk: Uint8Array, position: number): Promise<void> => {
+              await this.#files.write(chunk, position);
+              arriving.advance(chunk.byteLength);
+            }
+          : (chunk: Uint8Array, position: number): Promise<void> => this.#files.write(chunk, position);
+        await writeFromStream(write, data, range, (chunk) => {
           crc = crc32(chunk, crc);
           other?.update(chunk);
         }, signal);
@@ -357,6 +388,64 @@ export class Task {
       );
     }
     return mapped;
+  }
+
+  #startArriving(range: PieceRange, digest: string): ArrivingPiece {
+    const arriving = new ArrivingPiece({ number: range.number, offset: range.offset, length: range.length, digest });
+    this.#arriving.set(range.number, arriving);
+    for (const listener of [...this.#arrivingListeners]) {
+      try {
+        listener(arriving);
+      } catch (error) {
+        this.#context.logger.warn("an arriving-piece listener threw", { taskId: this.id, piece: range.number, error: String(error) });
+      }
+    }
+    return arriving;
+  }
+
+  #endArriving(arriving: ArrivingPiece, outcome: "stored" | DfError): void {
+    if (this.#arriving.get(arriving.number) === arriving) this.#arriving.delete(arriving.number);
+    arriving.settle(outcome);
+  }
+
+  /** Piece `number` while its bytes are being written with `cutThrough`; undefined otherwise. */
+  arrivingPiece(number: number): ArrivingPiece | undefined {
+    return this.#arriving.get(number);
+  }
+
+  /** The pieces being written with `cutThrough` now. */
+  arrivingPieces(): ArrivingPiece[] {
+    return [...this.#arriving.values()];
+  }
+
+  /** Calls `listener` for every piece that starts arriving from now on; returns the unsubscribe function. */
+  onArriving(listener: (piece: ArrivingPiece) => void): () => void {
+    this.#arrivingListeners.add(listener);
+    return () => this.#arrivingListeners.delete(listener);
+  }
+
+  /**
+   * Reads bytes of an arriving piece into `target` from content offset `position`,
+   * waiting until they are on disk (bytes that reach the piece's end: until the piece
+   * is checked and stored). Fails with the piece's write error if that write fails
+   * first (the bytes read so far are then of no use to anyone).
+   */
+  async readArriving<T extends Uint8Array>(arriving: ArrivingPiece, target: T, position: number, options: AbortOptions = {}): Promise<T> {
+    const end = position + target.byteLength;
+    if (position < arriving.offset || end > arriving.offset + arriving.length) {
+      throw new DfError("OUT_OF_RANGE", `bytes ${position}+${target.byteLength} are not all in piece ${arriving.number} of task ${this.id}`, {
+        details: { taskId: this.id, number: arriving.number, position, length: target.byteLength },
+      });
+    }
+    await arriving.until(end - arriving.offset, options.signal);
+    const release = this.#enter();
+    try {
+      throwIfAborted(options.signal);
+      await readFully(await this.#files.content(), target, position);
+      return target;
+    } finally {
+      release();
+    }
   }
 
   /** Resolves with piece `number` once it is finished (at once if it already is). */

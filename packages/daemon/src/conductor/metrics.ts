@@ -61,6 +61,16 @@ export class DaemonMetrics {
     });
   }
 
+  /** Pieces the byte server served, read at every scrape. */
+  watchUploads(served: () => { held: number; arriving: number }): void {
+    this.metrics.counter("df_daemon_upload_pieces_total", "Pieces served over the byte port, by whether they were held or still arriving here (cut-through)", ["state"], (counter) => {
+      const now = served();
+      counter.reset();
+      counter.inc({ state: "held" }, now.held);
+      counter.inc({ state: "arriving" }, now.arriving);
+    });
+  }
+
   piece(source: PieceOrigin, bytes: number): void {
     this.#pieces.inc({ source });
     this.#bytes.inc({ source }, bytes);

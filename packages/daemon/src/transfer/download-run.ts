@@ -27,6 +27,8 @@ type Failure =
   | { kind: "silent"; error: DfError }
   /** Asked for before its SyncPieces listed it, and the parent does not have it: no fault. */
   | { kind: "unheld" }
+  /** It announced the piece as arriving and that arrival failed there: no fault of its own. */
+  | { kind: "withdrawn" }
   | { kind: "parent"; error: DfError }
   | { kind: "fatal"; error: DfError };
 type Stage = "shaper" | "fetch" | "write";
@@ -391,6 +393,8 @@ export class DownloadRun implements LinkEvents {
     const task = this.#task;
     const length = attempt.length;
     const digest = link.digestOf(number);
+    // As announced when asked: a held announcement may overtake the end of this request.
+    const arriving = link.isArriving(number);
     const { shaper } = this.#settings;
     const signal = AbortSignal.any([this.#stop.signal, attempt.abort.signal]);
     let stage: Stage = "shaper";
@@ -412,7 +416,8 @@ export class DownloadRun implements LinkEvents {
       };
       fetched = await link.fetch({ taskId: task.id, number, length, digest, hostId: this.#request.hostId, onBytes }, signal);
       stage = "write";
-      const piece = await task.writePiece(number, fetched.source, { digest: fetched.digest, signal });
+      // With the digest announced, the bytes may go on to our own children as they land.
+      const piece = await task.writePiece(number, fetched.source, { digest: fetched.digest, cutThrough: digest !== undefined, signal });
       const costMs = performance.now() - started;
       link.succeeded();
       shaper?.record(task.id, length);
@@ -424,13 +429,13 @@ export class DownloadRun implements LinkEvents {
       if (this.#stop.signal.aborted) return;
       const cut: unknown = attempt.abort.signal.reason;
       if (isDfError(cut) && cut.reason === "piece-reassigned") return;
-      this.#failed(number, link, this.#classify(error, stage, fetched, attempt.abort.signal, digest === undefined));
+      this.#failed(number, link, this.#classify(error, stage, fetched, attempt.abort.signal, digest === undefined, arriving));
     } finally {
       fetched?.discard();
     }
   }
 
-  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, cut: AbortSignal, unannounced: boolean): Failure {
+  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, cut: AbortSignal, unannounced: boolean, arriving: boolean): Failure {
     if (cut.aborted) return { kind: "silent", error: cut.reason as DfError };
     const failure = toDfError(error);
     const remote = fetched?.remoteError();
@@ -441,9 +446,13 @@ export class DownloadRun implements LinkEvents {
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "upload-busy") return { kind: "busy" };
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "piece-spread") return { kind: "spread", others: spreadingOf(failure) };
       if (unannounced && failure.code === "NOT_FOUND") return { kind: "unheld" };
+      // Its arrival failed before the answer (NOT_FOUND), or it broke off the answer.
+      if (arriving && (failure.code === "NOT_FOUND" || failure.code === "UNAVAILABLE")) return { kind: "withdrawn" };
       return { kind: "parent", error: failure };
     }
-    if (remote) return { kind: "parent", error: remote };
+    // A parent cuts an arriving piece's bytes when its own arrival fails (it never sends
+    // the last bytes of a piece before checking it).
+    if (remote) return arriving ? { kind: "withdrawn" } : { kind: "parent", error: remote };
     // The bytes arrived but are not the piece: the parent's fault. Anything else went
     // wrong here (disk full, store closed, task deleted) and no parent can fix it.
     if (failure.code === "DATA_LOSS" && (failure.reason === "piece-digest-mismatch" || failure.reason === "piece-length-mismatch")) {
@@ -466,6 +475,15 @@ export class DownloadRun implements LinkEvents {
       case "unheld":
         this.#unannounced(link);
         return;
+      case "withdrawn": {
+        // Unless it announced the piece held meanwhile (its retry there was quick).
+        if (!link.isArriving(number)) return;
+        link.withdraw(number);
+        const holders = this.#holders.get(number);
+        if (holders?.delete(link) && holders.size === 0) this.#holders.delete(number);
+        this.#logger.debug("a parent's arrival of a piece failed there; the piece is asked elsewhere", { number, parentId: link.peerId });
+        return;
+      }
       case "fatal":
         this.#fatal ??= failure.error;
         this.#notify();

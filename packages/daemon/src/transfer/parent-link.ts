@@ -55,6 +55,8 @@ export class ParentLink {
   /** Why it was dropped, once it is. */
   failure: DfError | undefined;
   readonly #digests = new Map<number, string>();
+  /** Pieces it announced as arriving and not yet as held. */
+  readonly #arriving = new Set<number>();
   /** Pieces not to ask of it before the given time (a seed spreads them through other children). */
   readonly #avoided = new Map<number, number>();
   readonly #stop = new AbortController();
@@ -97,6 +99,17 @@ export class ParentLink {
 
   digestOf(number: number): string | undefined {
     return this.#digests.get(number);
+  }
+
+  /** Whether it announced piece `number` as arriving (served as it lands) and not yet as held. */
+  isArriving(number: number): boolean {
+    return this.#arriving.has(number);
+  }
+
+  /** Its arrival of piece `number` failed: it is not asked for that piece again unless it announces it anew. */
+  withdraw(number: number): void {
+    this.#arriving.delete(number);
+    this.#digests.delete(number);
   }
 
   /**
@@ -142,6 +155,7 @@ export class ParentLink {
           taskId: task.id,
           interestedPieceNumbers: request.interested,
           batched: true,
+          arriving: true,
         }),
         { signal },
       );
@@ -153,6 +167,8 @@ export class ParentLink {
         for (const piece of pieces) {
           this.#check(task, piece);
           this.#digests.set(piece.number, piece.digest);
+          if ("arriving" in piece && piece.arriving) this.#arriving.add(piece.number);
+          else this.#arriving.delete(piece.number);
           events.holds(this, piece.number);
         }
       }
@@ -169,7 +185,7 @@ export class ParentLink {
   }
 
   /** The parent's announcement must agree with the task as stored here. */
-  #check(task: StoredTask, piece: daemonUpload.SyncedPiece): void {
+  #check(task: StoredTask, piece: Pick<daemonUpload.SyncedPiece, "number" | "offset" | "length" | "digest">): void {
     const range = pieceRange(piece.number, task.contentLength, task.pieceLength);
     if (range.offset !== piece.offset || range.length !== piece.length || !piece.digest.includes(":")) {
       throw new DfError(

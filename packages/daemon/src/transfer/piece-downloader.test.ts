@@ -223,6 +223,34 @@ describe("PeerPieceDownloader", () => {
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
 
+  it("keeps a parent whose arrival of a piece it was serving on failed there, and takes that piece from it once it holds it", async () => {
+    // Larger than a read chunk, so that the child is mid-piece when the arrival fails.
+    const big = 2 * 1024 * 1024;
+    const content = new Content(taskIdOf(31), bytes(4 * big, 31), big);
+    const relayStorage = await tempStorage();
+    const relayTask = await content.store(relayStorage, []);
+    const arrival = content.arrive(relayTask, 1);
+    await until(() => relayTask.arrivingPiece(1) !== undefined);
+    arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+    const relay = await startPeer(relayStorage, { peerId: "relay" });
+    const other = await startPeer(await tempStorage().then(async (s) => (await content.store(s, [0, 2, 3]), s)), { peerId: "other" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const running = downloader().download({ task, hostId: "c", peerId: "cp", parents: [relay.ref, other.ref], events: seen.events });
+    // The relay is the only holder of piece 1, announced as arriving: the child takes its first bytes.
+    await until(() => relay.limiter.load().concurrentUploadCount > 0);
+    arrival.fail();
+    await expect(arrival.done).rejects.toThrow();
+    await until(() => relay.limiter.load().concurrentUploadCount === 0);
+    // Not the relay's fault: once it holds the piece, the child asks it again.
+    await content.write(relayTask, 1);
+    expect(await settle(running)).toEqual({ kind: "complete" });
+    expect(seen.finished.find((piece) => piece.number === 1)?.parentId).toBe("relay");
+    expect(seen.failed.filter((failure) => !failure.temporary)).toEqual([]);
+    expect(relay.limiter.load().uploadFailedCount).toBe(1);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
   it("takes the rest from another parent when one dies mid-download", async () => {
     const content = new Content(taskIdOf(25), bytes(32 * PIECE, 25), PIECE);
     const dyingStorage = await tempStorage();

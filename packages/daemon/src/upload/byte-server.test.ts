@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { request } from "undici";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { Content, bytes, startPeer, taskIdOf, tempStorage } from "../transfer/test-support/peers.js";
+import { Content, bytes, startPeer, taskIdOf, tempStorage, until } from "../transfer/test-support/peers.js";
 import { PieceByteServer } from "./byte-server.js";
 import { UploadLimiter } from "./limiter.js";
 import { errorFromAnswer, parseSpreading } from "./piece-http.js";
@@ -38,6 +38,7 @@ describe("the HTTP piece-byte server", () => {
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
     expect(peer.limiter.load()).toMatchObject({ uploadCount: 5, uploadFailedCount: 0, concurrentUploadCount: 0 });
+    expect(peer.byteServer?.served).toEqual({ held: 4, arriving: 0 });
   });
 
   it("streams pieces in several pooled chunks, the buffers reused, exact bytes at once and in turn", async () => {
@@ -207,5 +208,63 @@ describe("the HTTP piece-byte server", () => {
     await peer.byteServer?.stop();
     expect(await slow).toBe("cut");
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("serves a piece still arriving here as its bytes land, the last ones once it is checked, with the announced digest", async () => {
+    // Pieces larger than a chunk, so that the answer goes out in several.
+    const big = 3 * 1024 * 1024;
+    const content = new Content(taskIdOf(15), bytes(2 * big, 15), big);
+    const storage = await tempStorage();
+    const task = await content.store(storage, [0]);
+    const peer = await startPeer(storage);
+    const arrival = content.arrive(task, 1);
+    await until(() => task.arrivingPiece(1) !== undefined);
+    arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+    const answer = await request(`http://127.0.0.1:${peer.ref.downloadPort}/pieces/${content.taskId}/1`, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers).toMatchObject({ "content-length": String(big), "x-df-digest": content.digest(1) });
+    const received: Buffer[] = [];
+    let count = 0;
+    const reading = (async () => {
+      for await (const chunk of answer.body) {
+        received.push(chunk as Buffer);
+        count += (chunk as Buffer).byteLength;
+      }
+    })();
+    // The first MiB goes out before the rest has even been sent to this host.
+    await until(() => count >= 1024 * 1024);
+    arrival.send(content.piece(1).subarray(1024 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Every byte is on disk here, but the piece is not checked yet: the last chunk waits.
+    expect(count).toBeLessThan(big);
+    arrival.end();
+    await arrival.done;
+    await reading;
+    expect(Buffer.concat(received).equals(content.piece(1))).toBe(true);
+    expect(peer.limiter.load()).toMatchObject({ uploadCount: 1, uploadFailedCount: 0 });
+    expect(peer.byteServer?.served).toEqual({ held: 0, arriving: 1 });
+  });
+
+  it("cuts the answer for an arriving piece whose arrival fails here, and answers 404 once it is gone", async () => {
+    const big = 2 * 1024 * 1024;
+    const content = new Content(taskIdOf(16), bytes(2 * big, 16), big);
+    const storage = await tempStorage();
+    const task = await content.store(storage, [0]);
+    const peer = await startPeer(storage);
+    const arrival = content.arrive(task, 1);
+    await until(() => task.arrivingPiece(1) !== undefined);
+    arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+    const answer = get(peer.ref.downloadPort, `/pieces/${content.taskId}/1`).then(
+      () => "whole",
+      () => "cut",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    arrival.fail();
+    await expect(arrival.done).rejects.toThrow();
+    expect(await answer).toBe("cut");
+    const gone = await get(peer.ref.downloadPort, `/pieces/${content.taskId}/1`);
+    expect(gone.status).toBe(404);
+    expect(gone.headers["x-df-reason"]).toBe("piece-not-found");
+    expect(peer.limiter.load()).toMatchObject({ uploadFailedCount: 1 });
   });
 });

@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { parseAddress } from "@df/rpc";
-import type { Lease, Storage } from "@df/storage";
+import type { ArrivingPiece, Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
 import type { PieceSpread } from "./spread.js";
 import type { TaskUploadGate } from "./task-gate.js";
 import { ChunkPool } from "./chunk-pool.js";
-import { lookupPiece } from "./lookup.js";
+import { lookupServable } from "./lookup.js";
 import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
 
 export interface PieceByteServerOptions {
@@ -56,6 +56,7 @@ export class PieceByteServer {
   readonly #pool: ChunkPool;
   #port: number | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #served = { held: 0, arriving: 0 };
 
   constructor(options: PieceByteServerOptions) {
     this.#options = options;
@@ -75,6 +76,11 @@ export class PieceByteServer {
         options.limiter.connectionClosed();
       });
     });
+  }
+
+  /** Pieces served whole so far: held here, or still arriving when asked for (cut-through). */
+  get served(): { held: number; arriving: number } {
+    return { ...this.#served };
   }
 
   /** The bound port once started. */
@@ -149,8 +155,13 @@ export class PieceByteServer {
     let spreadDone: ((sent: boolean) => void) | undefined;
     let taskSlot: UploadSlot | undefined;
     let ok = false;
+    let cutThrough = false;
     try {
-      const { task, piece } = lookupPiece(this.#options.storage, target.taskId, target.number);
+      const found = lookupServable(this.#options.storage, target.taskId, target.number);
+      const { task } = found;
+      // A piece still arriving here is served as its bytes land (cut-through).
+      const piece = found.piece ?? found.arriving;
+      cutThrough = found.arriving !== undefined;
       const hostId = request.headers[HEADERS.hostId];
       spreadDone = this.#options.spread?.admit(task.id, piece.number, typeof hostId === "string" ? hostId : undefined);
       taskSlot = await this.#options.taskGate?.acquire(task.id, stop.signal);
@@ -158,6 +169,9 @@ export class PieceByteServer {
       slot = held;
       // Held for the whole body: GC or a delete must not pull the file from under it.
       lease = task.acquire();
+      // The head goes out with the first bytes; until those are here an arrival may still
+      // fail, and the child is then told plainly that this host does not hold the piece.
+      if (found.arriving) await firstBytes(found.arriving, Math.min(this.#chunkSize(), piece.length), task.id, stop.signal);
       response.writeHead(200, {
         "content-type": "application/octet-stream",
         "content-length": String(piece.length),
@@ -181,7 +195,8 @@ export class PieceByteServer {
         const buffer = this.#pool.take();
         const chunk = buffer.subarray(0, length);
         try {
-          await task.readInto(chunk, position, { signal: stop.signal });
+          if (found.arriving) await task.readArriving(found.arriving, chunk, position, { signal: stop.signal });
+          else await task.readInto(chunk, position, { signal: stop.signal });
           await held.throttle(length, stop.signal);
           await sending;
         } catch (error) {
@@ -196,6 +211,7 @@ export class PieceByteServer {
       // the slot now, not once the last write is flushed, or the slot count overshoots.
       response.end();
       ok = true;
+      this.#served[cutThrough ? "arriving" : "held"]++;
       slot = undefined;
       held.release(true);
       taskSlot?.release(true);
@@ -204,7 +220,8 @@ export class PieceByteServer {
       if (response.headersSent) {
         // Mid-body there is no way to say why: cut the connection so the child sees a
         // short body instead of a wrong one.
-        if (!stop.signal.aborted) this.#logger.warn("a piece upload broke off", { url: request.url, error: failure.message });
+        // An arriving piece whose own download failed here is cut as well: no fault of ours.
+        if (!stop.signal.aborted) this.#logger[cutThrough ? "info" : "warn"]("a piece upload broke off", { url: request.url, error: failure.message });
         response.destroy();
       } else {
         this.#fail(response, failure);
@@ -261,6 +278,19 @@ export class PieceByteServer {
         if (!error) this.#pool.give(buffer);
         resolve();
       });
+    });
+  }
+}
+
+async function firstBytes(arriving: ArrivingPiece, bytes: number, taskId: string, signal: AbortSignal): Promise<void> {
+  try {
+    await arriving.until(bytes, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new DfError("NOT_FOUND", `this host does not hold piece ${arriving.number} of task ${taskId}: its arrival here failed (${toDfError(error).message})`, {
+      cause: error,
+      reason: "piece-not-found",
+      details: { taskId, number: arriving.number },
     });
   }
 }

@@ -1,6 +1,6 @@
 import { common, daemonUpload } from "@df/rpc";
 import type { UploadContext } from "./context.js";
-import { lookupPiece } from "./lookup.js";
+import { lookupPiece, lookupServable } from "./lookup.js";
 
 /**
  * DownloadPiece: one piece's bytes in one gRPC message, for children of a host that
@@ -11,7 +11,11 @@ export async function downloadPiece(
   request: daemonUpload.DownloadPieceRequest,
   signal: AbortSignal,
 ): Promise<daemonUpload.DownloadPieceResponse> {
-  const { task, piece } = lookupPiece(context.storage, request.taskId, request.pieceNumber);
+  const found = lookupServable(context.storage, request.taskId, request.pieceNumber);
+  // One message carries the whole piece, so an arriving one is sent once it is stored
+  // (or fails as its arrival did).
+  if (found.arriving) await found.arriving.until(found.arriving.length, signal);
+  const { task, piece } = found.piece ? found : lookupPiece(context.storage, request.taskId, request.pieceNumber);
   const spreadDone = context.spread?.admit(task.id, piece.number, request.hostId);
   let ok = false;
   let slot: Awaited<ReturnType<typeof context.limiter.acquire>> | undefined;

@@ -1,5 +1,5 @@
-import { DfError } from "@df/interface";
-import type { Piece, Storage, Task } from "@df/storage";
+import { DfError, isDfError } from "@df/interface";
+import type { ArrivingPiece, Piece, Storage, Task } from "@df/storage";
 
 /** A stored task by ID, or NOT_FOUND (`task-not-found`) naming it. */
 export function lookupTask(storage: Storage, taskId: string): Task {
@@ -40,4 +40,25 @@ export function lookupPiece(storage: Storage, taskId: string, number: number | s
     });
   }
   return { task, piece };
+}
+
+/**
+ * A piece to serve: held (`piece`), or arriving here now (`arriving`: its bytes are
+ * served as they land, see ArrivingPiece). Errors as lookupPiece's.
+ */
+export function lookupServable(
+  storage: Storage,
+  taskId: string,
+  number: number | string,
+): { task: Task; piece: Piece; arriving?: undefined } | { task: Task; piece?: undefined; arriving: ArrivingPiece } {
+  try {
+    return lookupPiece(storage, taskId, number);
+  } catch (error) {
+    // Only a valid number of a known task that is not held gets here.
+    if (!isDfError(error) || error.reason !== "piece-not-found") throw error;
+    const task = storage.getTask(taskId);
+    const arriving = task?.arrivingPiece(Number(number));
+    if (!task || !arriving) throw error;
+    return { task, arriving };
+  }
 }

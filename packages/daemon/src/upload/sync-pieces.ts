@@ -1,6 +1,7 @@
 import { DfError, isDfError } from "@df/interface";
 import { daemonUpload } from "@df/rpc";
-import type { Piece, Task } from "@df/storage";
+import type { Task } from "@df/storage";
+import { watchAvailability, watchHeld, type Announced } from "./availability.js";
 import type { UploadContext } from "./context.js";
 import { inBatches } from "./batches.js";
 import { lookupTask } from "./lookup.js";
@@ -11,7 +12,9 @@ import { lookupTask } from "./lookup.js";
  * parent that is itself still downloading serves what it has. Ends once every
  * interested piece was sent; fails with the task's error when its download here fails
  * (see TaskFailures) or the task is deleted. A child that asks for batches gets the held
- * pieces in one message and new ones gathered over `announceWindowMs`.
+ * pieces in one message and new ones gathered over `announceWindowMs`; one that also asks
+ * for arrivals hears of the pieces arriving here too (served as they land, see
+ * watchAvailability), each announced again once held.
  */
 export async function* syncPieces(
   context: UploadContext,
@@ -37,19 +40,22 @@ export async function* syncPieces(
     const port = context.host.downloadPort;
     return { ip: context.host.ip, ...(port > 0 ? { tcpPort: port } : {}), parentId };
   };
-  const interesting = (piece: Piece): boolean => !wanted || wanted.has(piece.number);
+  const interesting = (piece: Announced): boolean => !wanted || wanted.has(piece.number);
   try {
     if (request.batched) {
-      for await (const batch of inBatches(filter(task.watchPieces({ signal: stop.signal }), interesting), context.announceWindowMs, MAX_BATCH)) {
+      const source = request.arriving ? watchAvailability(task, stop.signal) : watchHeld(task, stop.signal);
+      for await (const batch of inBatches(filter(source, interesting), context.announceWindowMs, MAX_BATCH)) {
         yield daemonUpload.SyncPiecesResponse.create({ ...where(), pieces: batch.map(syncedPiece) });
-        remaining -= batch.length;
+        // Arrivals are announced again once held; only held pieces count toward the end.
+        for (const piece of batch) if (!piece.arriving) remaining--;
         if (remaining <= 0) return;
       }
       return;
     }
-    for await (const piece of task.watchPieces({ signal: stop.signal })) {
+    for await (const piece of watchHeld(task, stop.signal)) {
       if (!interesting(piece)) continue;
-      yield daemonUpload.SyncPiecesResponse.create({ ...syncedPiece(piece), ...where() });
+      const { number, offset, length, digest } = piece;
+      yield daemonUpload.SyncPiecesResponse.create({ number, offset, length, digest, ...where() });
       if (--remaining === 0) return;
     }
   } catch (error) {
@@ -73,8 +79,8 @@ export async function* syncPieces(
 /** Pieces per batched message at most: a replay of a task of many pieces is cut into messages of about 40 KB. */
 const MAX_BATCH = 1024;
 
-function syncedPiece(piece: Piece): daemonUpload.SyncedPiece {
-  return { number: piece.number, offset: piece.offset, length: piece.length, digest: piece.digest };
+function syncedPiece(piece: Announced): daemonUpload.SyncedPiece {
+  return { number: piece.number, offset: piece.offset, length: piece.length, digest: piece.digest, arriving: piece.arriving };
 }
 
 async function* filter<T>(source: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T, void, undefined> {

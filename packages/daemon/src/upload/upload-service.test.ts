@@ -1,7 +1,7 @@
 import { DfError } from "@df/interface";
 import { common, createRpcClient, daemonUpload, serverStream, unary } from "@df/rpc";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { Content, bytes, startPeer, taskIdOf, tempStorage, type TestPeer } from "../transfer/test-support/peers.js";
+import { Content, bytes, startPeer, taskIdOf, tempStorage, until, type TestPeer } from "../transfer/test-support/peers.js";
 
 const PIECE = 64 * 1024;
 
@@ -11,11 +11,11 @@ function client(peer: TestPeer) {
   return rpc;
 }
 
-function sync(peer: TestPeer, taskId: string, interested: number[] = [], signal?: AbortSignal, batched = false) {
+function sync(peer: TestPeer, taskId: string, interested: number[] = [], signal?: AbortSignal, batched = false, arriving = false) {
   return serverStream(
     client(peer),
     "syncPieces",
-    daemonUpload.SyncPiecesRequest.create({ hostId: "child-host", peerId: "child-peer", taskId, interestedPieceNumbers: interested, batched }),
+    daemonUpload.SyncPiecesRequest.create({ hostId: "child-host", peerId: "child-peer", taskId, interestedPieceNumbers: interested, batched, arriving }),
     { deadlineMs: 10_000, ...(signal ? { signal } : {}) },
   );
 }
@@ -76,7 +76,7 @@ describe("SyncPieces", () => {
     // The opening message does not wait out the window.
     expect(Date.now() - opened).toBeLessThan(1000);
     expect(held).toMatchObject({ ip: "127.0.0.1", tcpPort: peer.ref.downloadPort, parentId: "parent-peer", number: 0, digest: "" });
-    expect(held.pieces).toEqual([0, 3].map((n) => ({ number: n, offset: n * PIECE, length: PIECE, digest: content.digest(n) })));
+    expect(held.pieces).toEqual([0, 3].map((n) => ({ number: n, offset: n * PIECE, length: PIECE, digest: content.digest(n), arriving: false })));
     // Three land close together (one not asked for): one message.
     const gathered = stream.next();
     for (const n of [4, 7, 1]) await content.write(task, n);
@@ -89,6 +89,45 @@ describe("SyncPieces", () => {
     await content.write(task, 6);
     expect(((await last).value as daemonUpload.SyncPiecesResponse).pieces.map((piece) => piece.number)).toEqual([6]);
     expect((await stream.next()).done).toBe(true);
+  });
+
+  it("with arrivals: announces pieces arriving here (those arriving now first), again once held, and ends on the held ones", async () => {
+    const content = new Content(taskIdOf(5), bytes(4 * PIECE, 5), PIECE);
+    const storage = await tempStorage();
+    const task = await content.store(storage, [0]);
+    const early = content.arrive(task, 1);
+    await until(() => task.arrivingPiece(1) !== undefined);
+    const peer = await startPeer(storage);
+    const stream = sync(peer, content.taskId, [], undefined, true, true);
+    const announced: Array<[number, boolean]> = [];
+    const next = async (): Promise<void> => {
+      const message = (await stream.next()).value as daemonUpload.SyncPiecesResponse;
+      for (const piece of message.pieces) {
+        expect(piece).toMatchObject({ offset: piece.number * PIECE, length: PIECE, digest: content.digest(piece.number) });
+        announced.push([piece.number, piece.arriving]);
+      }
+    };
+    await next();
+    await until(() => announced.length >= 2);
+    expect(announced).toEqual([
+      [1, true],
+      [0, false],
+    ]);
+    const late = content.arrive(task, 3);
+    await next();
+    expect(announced.at(-1)).toEqual([3, true]);
+    early.send(content.piece(1));
+    late.send(content.piece(3));
+    early.end();
+    late.end();
+    await Promise.all([early.done, late.done]);
+    await content.write(task, 2);
+    while (announced.filter(([, arriving]) => !arriving).length < 4) await next();
+    expect((await stream.next()).done).toBe(true);
+    expect(announced.filter(([, arriving]) => !arriving).map(([n]) => n).sort()).toEqual([0, 1, 2, 3]);
+    // A child that does not ask for arrivals hears of held pieces only.
+    const plain = sync(peer, content.taskId, [], undefined, true);
+    expect(((await plain.next()).value as daemonUpload.SyncPiecesResponse).pieces.every((piece) => !piece.arriving)).toBe(true);
   });
 
   it("leaves tcpPort unset when the host serves bytes over gRPC only", async () => {

@@ -67,3 +67,27 @@ export async function* chunked(data: Uint8Array, size: number): AsyncGenerator<U
     yield data.subarray(offset, Math.min(offset + size, data.byteLength));
   }
 }
+
+/** A piece source the test feeds by hand: chunks as it pushes them, then the end or a failure. */
+export function handFed(): { source: AsyncIterable<Uint8Array>; push(chunk: Uint8Array): void; end(): void; fail(error: Error): void } {
+  const queue: Array<{ chunk?: Uint8Array; error?: Error; end?: true }> = [];
+  let wake: (() => void) | undefined;
+  const add = (item: { chunk?: Uint8Array; error?: Error; end?: true }): void => {
+    queue.push(item);
+    wake?.();
+  };
+  async function* source(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const next = queue.shift();
+      if (!next) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      if (next.error) throw next.error;
+      if (next.end) return;
+      yield next.chunk as Uint8Array;
+    }
+  }
+  return { source: source(), push: (chunk) => add({ chunk }), end: () => add({ end: true }), fail: (error) => add({ error }) };
+}

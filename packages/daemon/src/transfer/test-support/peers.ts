@@ -89,6 +89,49 @@ export class Content {
   all(): number[] {
     return Array.from({ length: this.pieceCount }, (_, n) => n);
   }
+
+  /**
+   * Starts writing piece `n` with cut-through, as a parent does while it receives it:
+   * its bytes go down as the test sends them (`send(bytes)`, then `end()`), or the
+   * arrival fails (`fail()`). `digest` defaults to the piece's own.
+   */
+  arrive(task: Task, n: number, digest = this.digest(n)): Arrival {
+    const queue: Array<Uint8Array | Error | null> = [];
+    let wake: (() => void) | undefined;
+    const add = (item: Uint8Array | Error | null): void => {
+      queue.push(item);
+      wake?.();
+    };
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        if (queue.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        const next = queue.shift();
+        if (next === null) return;
+        if (next instanceof Error) throw next;
+        yield next as Uint8Array;
+      }
+    }
+    const done = task.writePiece(n, source(), { digest, cutThrough: true });
+    done.catch(() => {});
+    return {
+      send: (bytes) => add(bytes),
+      end: () => add(null),
+      fail: () => add(new Error(`the test's parent of piece ${n} went away`)),
+      done,
+    };
+  }
+}
+
+/** A piece being written with cut-through under a test's control (see Content.arrive). */
+export interface Arrival {
+  send(bytes: Uint8Array): void;
+  end(): void;
+  fail(): void;
+  done: Promise<unknown>;
 }
 
 /** Reads a whole stored task. */

@@ -36,6 +36,12 @@ export interface SyncPiecesRequest {
    * window). A parent that predates this field sends one piece per message.
    */
   batched: boolean;
+  /**
+   * With batched: the parent also announces pieces it is receiving now from a parent of
+   * its own that gave their digest (SyncedPiece.arriving), and serves their bytes as
+   * they land (cut-through). A parent that predates this field announces held pieces only.
+   */
+  arriving: boolean;
 }
 
 /** One held piece, in a batched SyncPiecesResponse. */
@@ -45,6 +51,12 @@ export interface SyncedPiece {
   length: number;
   /** "crc32:<decimal>"; the child checks the bytes against it. */
   digest: string;
+  /**
+   * Not held yet but arriving (asked for with SyncPiecesRequest.arriving): its bytes are
+   * served as they land here, and the piece is announced again, not arriving, once it is
+   * stored. If its arrival fails here, a request for it is answered NOT_FOUND.
+   */
+  arriving: boolean;
 }
 
 /** One held piece and where to fetch its bytes. */
@@ -161,7 +173,7 @@ export interface DeleteTaskResponse {
 }
 
 function createBaseSyncPiecesRequest(): SyncPiecesRequest {
-  return { hostId: "", peerId: "", taskId: "", interestedPieceNumbers: [], batched: false };
+  return { hostId: "", peerId: "", taskId: "", interestedPieceNumbers: [], batched: false, arriving: false };
 }
 
 export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
@@ -184,6 +196,9 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
     }
     if (message.batched !== false) {
       writer.uint32(40).bool(message.batched);
+    }
+    if (message.arriving !== false) {
+      writer.uint32(48).bool(message.arriving);
     }
     return writer;
   },
@@ -251,6 +266,14 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
             message.batched = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.arriving = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -286,6 +309,7 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
         ? object.interested_piece_numbers.map((e: any) => globalThis.Number(e))
         : [],
       batched: isSet(object.batched) ? globalThis.Boolean(object.batched) : false,
+      arriving: isSet(object.arriving) ? globalThis.Boolean(object.arriving) : false,
     };
   },
 
@@ -306,6 +330,9 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
     if (message.batched !== false) {
       obj.batched = message.batched;
     }
+    if (message.arriving !== false) {
+      obj.arriving = message.arriving;
+    }
     return obj;
   },
 
@@ -319,12 +346,13 @@ export const SyncPiecesRequest: MessageFns<SyncPiecesRequest> = {
     message.taskId = object.taskId ?? "";
     message.interestedPieceNumbers = object.interestedPieceNumbers?.map((e) => e) || [];
     message.batched = object.batched ?? false;
+    message.arriving = object.arriving ?? false;
     return message;
   },
 };
 
 function createBaseSyncedPiece(): SyncedPiece {
-  return { number: 0, offset: 0, length: 0, digest: "" };
+  return { number: 0, offset: 0, length: 0, digest: "", arriving: false };
 }
 
 export const SyncedPiece: MessageFns<SyncedPiece> = {
@@ -340,6 +368,9 @@ export const SyncedPiece: MessageFns<SyncedPiece> = {
     }
     if (message.digest !== "") {
       writer.uint32(34).string(message.digest);
+    }
+    if (message.arriving !== false) {
+      writer.uint32(40).bool(message.arriving);
     }
     return writer;
   },
@@ -389,6 +420,14 @@ export const SyncedPiece: MessageFns<SyncedPiece> = {
             message.digest = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.arriving = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -407,6 +446,7 @@ export const SyncedPiece: MessageFns<SyncedPiece> = {
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
       length: isSet(object.length) ? globalThis.Number(object.length) : 0,
       digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      arriving: isSet(object.arriving) ? globalThis.Boolean(object.arriving) : false,
     };
   },
 
@@ -424,6 +464,9 @@ export const SyncedPiece: MessageFns<SyncedPiece> = {
     if (message.digest !== "") {
       obj.digest = message.digest;
     }
+    if (message.arriving !== false) {
+      obj.arriving = message.arriving;
+    }
     return obj;
   },
 
@@ -436,6 +479,7 @@ export const SyncedPiece: MessageFns<SyncedPiece> = {
     message.offset = object.offset ?? 0;
     message.length = object.length ?? 0;
     message.digest = object.digest ?? "";
+    message.arriving = object.arriving ?? false;
     return message;
   },
 };
