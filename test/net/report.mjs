@@ -78,7 +78,7 @@ export function markdown({ meta, results }) {
     `# df network testbed: ${meta.startedAt}`,
     "",
     `df root: \`${meta.dfRoot}\` (${meta.dfCommit}); node ${meta.node}; ${meta.cores} cores; kernel ${meta.kernel}; netem ${meta.netem ? "available" : "not available (no delay/loss added)"}.`,
-    `Links: htb with a bfifo leaf of ${meta.queueMs} ms of the link rate, both directions of every host. Systems: ${meta.systems.join(", ")}.`,
+    `Links: htb with a bfifo leaf of ${meta.queueMs} ms of the link rate, both directions of every host. Systems: ${meta.systems.join(", ")}.${meta.pieceMiB ? ` df pieces: ${meta.pieceMiB} MiB (dfget --piece-length).` : ""}`,
     "",
     "Scenarios:",
     ...scenarios.map((s) => `- \`${s}\`: ${meta.scenarioTitles[s]}`),

@@ -49,6 +49,7 @@ const { values: opts } = parseArgs({
     "delay-ms": { type: "string", default: "0" },
     "loss-pct": { type: "string", default: "0" },
     "log-level": { type: "string", default: "info" },
+    "piece-mib": { type: "string" },
     "timeout-factor": { type: "string", default: "2.5" },
     // Short mode's regression gate: df's slowest peer over this × the bound and over
     // gate-bt × aria2's slowest in the same case fails, and so does df's origin egress
@@ -79,6 +80,8 @@ if (opts.help) {
   --queue-ms MS          bfifo size in ms of the link rate (default 50)
   --delay-ms MS, --loss-pct P   netem on every link, only where the kernel has netem
   --log-level L          df's log level (default info)
+  --piece-mib M          df only: dfget --piece-length of M MiB (4–64; default: df's own choice,
+                         4 MiB up to 2000 MiB). Larger pieces are what large files get.
   --timeout-factor F     cut a run at F × (N downloads straight from the origin) + 60 s (default 2.5)
   --gate-bound F, --gate-bt F, --gate-egress F
                          short mode's limits: df max over F × bound and over F × aria2's
@@ -103,6 +106,8 @@ const matrix = (() => {
   return scenarios.flatMap((scenario) => ns.flatMap((n) => sizes.map((sizeMiB) => ({ scenario, n, sizeMiB }))));
 })();
 const runs = Number(opts.runs);
+const pieceMiB = opts["piece-mib"] === undefined ? undefined : Number(opts["piece-mib"]);
+if (pieceMiB !== undefined && !(Number.isInteger(pieceMiB) && pieceMiB >= 4 && pieceMiB <= 64)) usage(`--piece-mib must be a whole number from 4 to 64, got ${opts["piece-mib"]}`);
 const dfRoot = resolve(opts["df-root"]);
 
 function usage(why) {
@@ -186,6 +191,7 @@ const meta = {
   systems,
   runs,
   logLevel: opts["log-level"],
+  ...(pieceMiB === undefined ? {} : { pieceMiB }),
   matrix,
   scenarioTitles: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, v.title])),
   subnet: SUBNET.cidr,
@@ -232,6 +238,7 @@ try {
           trackerHost: "tracker",
           dfRoot,
           logLevel: opts["log-level"],
+          pieceMiB,
           workDir,
           outDir,
           logDir,

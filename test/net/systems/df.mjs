@@ -48,6 +48,7 @@ export async function runDf(ctx) {
   const procs = [];
   const hostOf = (name) => ctx.testbed.hosts.get(name);
   const logLevel = ctx.logLevel;
+  const pieceLength = ctx.pieceMiB === undefined ? [] : ["--piece-length", String(ctx.pieceMiB * 1024 * 1024)];
   try {
     const origin = await startOrigin(ctx);
     procs.push({ host: "origin", proc: origin.proc });
@@ -96,7 +97,7 @@ export async function runDf(ctx) {
 
     const peers = await onEveryPeer(ctx, async (peer, i) => {
       const output = join(ctx.outDir, `${peer}.bin`);
-      const r = await runIn(hostOf(peer).ns, process.execPath, [bin.dfget, origin.url, "-O", output, "--endpoint", daemons[i].socket, "--no-progress"], {
+      const r = await runIn(hostOf(peer).ns, process.execPath, [bin.dfget, origin.url, "-O", output, "--endpoint", daemons[i].socket, "--no-progress", ...pieceLength], {
         timeoutMs: Math.max(1000, ctx.deadline - performance.now()),
         keepStdout: false,
       });
