@@ -1,6 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +75,29 @@ describe("dfget with no daemon", () => {
     const replaced = await runBin(DFGET, [origin.url("/file.bin"), "-O", output, "--endpoint", noDaemon, "--overwrite", "--no-progress"]);
     expect(replaced.code).toBe(0);
     expect((await readFile(output)).length).toBe(size);
+  });
+
+  it("refuses a device, FIFO or socket as output, --overwrite or not, and says to use -O -", async () => {
+    // Not /dev/null itself: were this to regress, the test would replace it on the machine.
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    const socketPath = join(dir, "out.sock");
+    const server = createServer().listen(socketPath);
+    await once(server, "listening");
+    origin.resetStats();
+    try {
+      for (const target of [fifo, socketPath]) {
+        const refused = await runBin(DFGET, [origin.url("/file.bin"), "-O", target, "--endpoint", noDaemon, "--overwrite"]);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toContain("is not a regular file");
+        expect(refused.stderr).toContain("-O - for standard output");
+      }
+      expect((await lstat(fifo)).isFIFO()).toBe(true);
+      expect((await lstat(socketPath)).isSocket()).toBe(true);
+    } finally {
+      server.close();
+    }
+    expect(origin.stats("/file.bin").requests).toBe(0);
   });
 
   it("refuses to fetch directly when back-to-source is disabled", async () => {

@@ -105,6 +105,13 @@ export const daemonConfigSchema = z.strictObject({
     .strictObject({
       /** The unix socket local clients (dfget, dfcache) talk to; dfget looks here by default. */
       socket: z.string().min(1).default("/run/df/dfdaemon.sock"),
+      /**
+       * A group whose members may use the socket too (a name or a numeric gid): the
+       * socket is then 0660 in that group. Unset: 0600, the daemon's user only, whatever
+       * the umask (anyone who can reach the socket can make the daemon read and write
+       * files as its user).
+       */
+      socketGroup: z.union([z.string().min(1).max(64), z.number().int().min(0)]).optional(),
       /** Pieces in flight per task from parents. */
       concurrentPieceCount: z.number().int().min(1).max(64).default(8),
       /**

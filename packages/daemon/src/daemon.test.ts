@@ -1,3 +1,4 @@
+import { lstat } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { Storage } from "@df/storage";
 import { DEAD_SCHEDULER, startDaemon, tempDir } from "./test-support/cluster.js";
@@ -31,5 +32,24 @@ describe("Daemon lifecycle", () => {
     await a.stop();
     await a.stop();
     await expect(a.start()).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
+  });
+
+  it("creates its download socket for its user only whatever the umask, or for a configured group", async () => {
+    const previous = process.umask(0);
+    try {
+      const owner = await startDaemon({ name: "owner", scheduler: DEAD_SCHEDULER });
+      expect((await lstat(owner.addresses.socket)).mode & 0o777).toBe(0o600);
+      const gid = process.getgid?.() ?? 0;
+      const shared = await startDaemon({ name: "shared", scheduler: DEAD_SCHEDULER, config: { download: { socketGroup: gid } } });
+      const stat = await lstat(shared.addresses.socket);
+      expect(stat.mode & 0o777).toBe(0o660);
+      expect(stat.gid).toBe(gid);
+      await expect(startDaemon({ name: "nogroup", scheduler: DEAD_SCHEDULER, config: { download: { socketGroup: "df-no-such-group" } } })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringContaining("download.socketGroup"),
+      });
+    } finally {
+      process.umask(previous);
+    }
   });
 });

@@ -20,6 +20,7 @@ import { HostAnnouncer } from "./scheduler-link/announcer.js";
 import { TaskConductor } from "./conductor/conductor.js";
 import { DaemonHost } from "./host.js";
 import { DaemonMetrics } from "./conductor/metrics.js";
+import { groupId } from "./group.js";
 import { SchedulerClients } from "./scheduler-link/scheduler-clients.js";
 import { SchedulerDiscovery } from "./scheduler-link/scheduler-discovery.js";
 import { seedPeerMembership } from "./scheduler-link/seed-membership.js";
@@ -269,7 +270,8 @@ export class Daemon {
 
     const socket = path.resolve(config.download.socket);
     await mkdir(path.dirname(socket), { recursive: true });
-    this.#downloadServer = createRpcServer({ address: `unix:${socket}` });
+    const gid = config.download.socketGroup === undefined ? undefined : await groupId(config.download.socketGroup);
+    this.#downloadServer = createRpcServer({ address: `unix:${socket}`, socket: gid === undefined ? { mode: 0o600 } : { mode: 0o660, gid } });
     this.#downloadServer.addService(
       daemonDownload.DfdaemonDownloadService,
       downloadServiceHandlers({ conductor, storage, schedulers, host, logger }),

@@ -1,3 +1,4 @@
+import { unlink } from "node:fs/promises";
 import { Server, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { DfError } from "@df/interface/errors";
 import { formatAddress, toAddress, type Address } from "./address.js";
@@ -7,7 +8,10 @@ import { type ServiceDefinitionLike, type ServiceHandlers } from "./definition.j
 import { adaptHandler } from "./handlers.js";
 import { tolerantDecoder } from "./malformed.js";
 import { serverCredentials, type ServerTlsOptions } from "./tls.js";
-import { prepareUnixSocket } from "./unix-socket.js";
+import { prepareUnixSocket, setSocketMode, stageUnixSocket } from "./unix-socket.js";
+
+/** Longest socket path staged first: the staged one is 11 bytes longer, and 107 is the most a socket address holds. */
+const MAX_STAGED_SOCKET_PATH = 96;
 
 export interface RpcServerOptions {
   /** Where to listen; TCP port 0 picks a free port (see `start`). */
@@ -16,6 +20,13 @@ export interface RpcServerOptions {
   tls?: ServerTlsOptions;
   /** grpc-js server options, over df's defaults (128 MiB messages, keepalive). */
   channelOptions?: ChannelOptions;
+  /**
+   * A unix socket's permissions, whatever the umask (default 0o600: the owner only), and
+   * optionally its group (a gid; give the mode group bits too, e.g. 0o660). The socket
+   * is bound in a private directory and moved into place with them set, so no other
+   * user can connect in between.
+   */
+  socket?: { mode?: number; gid?: number };
 }
 
 export interface StopOptions {
@@ -61,6 +72,8 @@ class GrpcRpcServer implements RpcServer {
     },
   };
   #address: Address | undefined;
+  /** A unix socket bound elsewhere and moved here: removed on stop. */
+  #published: string | undefined;
   #starting: Promise<Address> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -96,7 +109,10 @@ class GrpcRpcServer implements RpcServer {
     const address = toAddress(this.#options.address);
     if (address.kind === "unix") await prepareUnixSocket(address.path);
     const credentials = serverCredentials(this.#options.tls);
-    const target = formatAddress(address);
+    // Where the staged path would not fit a socket address, the socket is bound in place
+    // and its mode set right after (a moment in which the umask decides).
+    const staging = address.kind === "unix" && Buffer.byteLength(address.path) <= MAX_STAGED_SOCKET_PATH ? await stageUnixSocket(address.path) : undefined;
+    const target = formatAddress(staging ? { kind: "unix", path: staging.path } : address);
     const port = await new Promise<number>((resolve, reject) => {
       this.#server.bindAsync(target, credentials, (error, boundPort) => {
         if (error === null) resolve(boundPort);
@@ -111,6 +127,14 @@ class GrpcRpcServer implements RpcServer {
         }
       });
     });
+    if (address.kind === "unix") {
+      const { mode = 0o600, gid } = this.#options.socket ?? {};
+      if (staging) {
+        await staging.publish(address.path, mode, gid);
+        this.#published = address.path;
+      }
+      else await setSocketMode(address.path, mode, gid);
+    }
     this.#address = address.kind === "tcp" ? { ...address, port } : address;
     return this.#address;
   }
@@ -121,6 +145,15 @@ class GrpcRpcServer implements RpcServer {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
+    try {
+      await this.#drain(graceMs);
+    } finally {
+      // The server removes the path it bound, which for a staged socket is gone already.
+      if (this.#published !== undefined) await unlink(this.#published).catch(() => {});
+    }
+  }
+
+  async #drain(graceMs: number): Promise<void> {
     if (this.#starting !== undefined) await this.#starting.catch(() => {});
     const drained = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     if (await settlesWithin(drained, graceMs)) return;

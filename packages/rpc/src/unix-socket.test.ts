@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { lstat, readFile, writeFile } from "node:fs/promises";
+import { lstat, readFile, readdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -33,6 +33,54 @@ describe("unix socket preparation", () => {
       } finally {
         client.close();
         await server.stop();
+      }
+    });
+  });
+
+  it("creates the socket for its owner only whatever the umask (or as configured), leaves no staging behind, and removes it on stop", async () => {
+    await withTempDir(async (dir) => {
+      const previous = process.umask(0);
+      try {
+        for (const [name, socket, expected] of [
+          ["default.sock", undefined, 0o600],
+          ["group.sock", { mode: 0o660, gid: process.getgid?.() ?? 0 }, 0o660],
+        ] as const) {
+          const path = join(dir, name);
+          const server = createRpcServer({ address: path, ...(socket ? { socket } : {}) });
+          server.addService(scheduler.SchedulerService, {
+            statTask: (request) => scheduler.StatTaskResponse.create({ task: { id: request.taskId } }),
+          });
+          const client = createRpcClient(scheduler.SchedulerClient, await server.start());
+          try {
+            expect((await lstat(path)).mode & 0o777).toBe(expected);
+            expect((await unary(client, "statTask", scheduler.StatTaskRequest.create({ taskId: "ok" }))).task?.id).toBe("ok");
+          } finally {
+            client.close();
+            await server.stop();
+          }
+          await expect(lstat(path)).rejects.toMatchObject({ code: "ENOENT" });
+        }
+        expect(await readdir(dir)).toEqual([]);
+      } finally {
+        process.umask(previous);
+      }
+    });
+  });
+
+  it("sets the mode in place where a staged path would be too long for a socket address", async () => {
+    await withTempDir(async (dir) => {
+      const previous = process.umask(0);
+      try {
+        const path = join(dir, `${"d".repeat(Math.max(1, 100 - dir.length))}.sock`);
+        const server = createRpcServer({ address: path });
+        try {
+          await server.start();
+          expect((await lstat(path)).mode & 0o777).toBe(0o600);
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        process.umask(previous);
       }
     });
   });

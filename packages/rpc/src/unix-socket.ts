@@ -1,6 +1,6 @@
-import { lstat, mkdir, unlink } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, rename, rm, unlink } from "node:fs/promises";
 import { connect } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { DfError, toDfError } from "@df/interface/errors";
 
 /**
@@ -46,4 +46,41 @@ function answers(path: string): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/**
+ * A private place to bind a unix socket before it is published: a fresh directory
+ * beside `path` that only this user can enter, so the socket's permissions can be set
+ * before anyone else can reach it (a socket is created with the process's umask).
+ * `publish` sets them and moves the socket to `path` (a rename on one file system: the
+ * listening server keeps it); the directory goes either way.
+ */
+export async function stageUnixSocket(path: string): Promise<{ path: string; publish(target: string, mode: number, gid?: number): Promise<void> }> {
+  // Short names: a socket path has room for about 107 bytes.
+  const dir = await mkdtemp(join(dirname(path), ".s"));
+  await chmod(dir, 0o700);
+  const staged = join(dir, "s");
+  return {
+    path: staged,
+    async publish(target, mode, gid) {
+      try {
+        await setSocketMode(staged, mode, gid);
+        await rename(staged, target);
+      } catch (error) {
+        throw new DfError("UNAVAILABLE", `cannot publish the socket at ${target}: ${toDfError(error).message}`, {
+          cause: error,
+          reason: "bind-failed",
+          details: { path: target },
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Sets a socket's mode (and group, when given). */
+export async function setSocketMode(path: string, mode: number, gid?: number): Promise<void> {
+  if (gid !== undefined) await chown(path, -1, gid);
+  await chmod(path, mode);
 }

@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, lstat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { DfError } from "@df/interface/errors";
 import { parseDuration } from "@df/interface/units";
@@ -63,6 +63,13 @@ export async function resolveDfgetOptions(url: string, flags: RawDfgetFlags, cwd
   }
   if (!flags.output) throw usage("the output path is required: -O <path>, or -O - for standard output");
   const output = flags.output === "-" ? "-" : isAbsolute(flags.output) ? flags.output : resolve(cwd, flags.output);
+  if (output !== "-") {
+    const existing = await lstat(output).catch(() => undefined);
+    // Replacing a device, FIFO or socket with a regular file is never what was meant (as root: /dev/null).
+    if (existing && !existing.isFile() && !existing.isSymbolicLink() && !existing.isDirectory()) {
+      throw usage(`${output} is not a regular file (a device, FIFO or socket); dfget writes regular files only: give a file path, or -O - for standard output`);
+    }
+  }
   if (output !== "-" && !flags.overwrite) {
     const exists = await access(output).then(
       () => true,

@@ -1,4 +1,5 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { lstat, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { contentSlice, generateContent } from "@df/compliance-tests";
@@ -199,6 +200,16 @@ describe("back to source with no scheduler reachable", () => {
 
     await download(daemon.addresses.socket, { url, outputPath: output, overwrite: true });
     expect(await readFile(output, "utf8")).toBe("hello");
+
+    // A device or a FIFO would be replaced by a regular file (as root, /dev/null too): refused,
+    // overwrite or not. (A FIFO stands in for /dev/null, which a regression would replace.)
+    const fifo = path.join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    await expect(download(daemon.addresses.socket, { url, outputPath: fifo, overwrite: true })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      reason: "output-not-regular",
+    });
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
   });
 
   it("checks the whole-file digest when one is given", async () => {

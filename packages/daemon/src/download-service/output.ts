@@ -15,7 +15,8 @@ export interface OutputOptions {
 
 /**
  * Checks an output path before anything is downloaded, so a mistake costs nothing:
- * it must be absolute, must not be a directory, and must not exist unless `overwrite`.
+ * it must be absolute, must not be a directory or anything else but a regular file (or a
+ * symbolic link, replaced itself), and must not exist unless `overwrite`.
  */
 export async function checkOutput(output: string, overwrite: boolean): Promise<string> {
   if (!path.isAbsolute(output)) {
@@ -30,6 +31,14 @@ export async function checkOutput(output: string, overwrite: boolean): Promise<s
   });
   if (existing?.isDirectory()) {
     throw new DfError("INVALID_ARGUMENT", `output path ${output} is a directory; give a file path`, { reason: "output-is-directory", details: { output } });
+  }
+  // A device, FIFO or socket would be replaced by a regular file (as root: /dev/null);
+  // a symbolic link is replaced itself, never followed.
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    throw new DfError("INVALID_ARGUMENT", `output path ${output} is not a regular file (a device, FIFO or socket); give a file path, or stream to standard output with dfget -O -`, {
+      reason: "output-not-regular",
+      details: { output },
+    });
   }
   if (existing && !overwrite) {
     throw new DfError("ALREADY_EXISTS", `output ${output} already exists; remove it or ask to overwrite it`, {
