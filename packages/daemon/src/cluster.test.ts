@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { contentSlice, generateContent } from "@df/compliance-tests";
 import { identify } from "./task/identity.js";
-import { common, createRpcClient, daemonUpload, serverStream } from "@df/rpc";
+import { common, createRpcClient, daemonUpload, serverStream, unary } from "@df/rpc";
 import {
   download,
   kinds,
@@ -181,6 +181,30 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     }
     const taskId = identify(common.Download.create({ url })).taskId;
     await waitFor(() => seed.storage.getTask(taskId)?.complete === true, 10_000, "the seed to finish");
+  });
+
+  it("refuses over the network a DeleteTask, and a trigger that names its own content for the task ID", async () => {
+    const { origin, seed } = await startCluster();
+    const url = origin.publish("/kept.bin", { size: MiB, seed: 35 });
+    await download(seed.addresses.socket, { url });
+    const taskId = identify(common.Download.create({ url })).taskId;
+    const client = createRpcClient(daemonUpload.DfdaemonUploadClient, seed.addresses.upload);
+    try {
+      await expect(unary(client, "deleteTask", daemonUpload.DeleteTaskRequest.create({ taskId }))).rejects.toMatchObject({
+        code: "PERMISSION_DENIED",
+        reason: "remote-delete-refused",
+      });
+      expect(seed.storage.getTask(taskId)?.complete).toBe(true);
+      const poisoned = serverStream(
+        client,
+        "downloadTask",
+        daemonUpload.DownloadTaskRequest.create({ download: common.Download.create({ url: origin.url("/evil.bin"), contentForCalculatingTaskId: "x" }) }),
+      );
+      await expect(poisoned.next()).rejects.toMatchObject({ code: "PERMISSION_DENIED", reason: "remote-content-id-refused" });
+      expect(origin.stats("/evil.bin").requests).toBe(0);
+    } finally {
+      client.close();
+    }
   });
 });
 

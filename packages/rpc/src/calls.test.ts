@@ -2,7 +2,7 @@ import { type Client, makeGenericClientConstructor } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { type ClientConstructor } from "./client.js";
 import { common, daemonUpload, manager, scheduler } from "./index.js";
-import { bidiStream, clientStream, serverStream, unary } from "./index.js";
+import { bidiStream, clientStream, MAX_REQUEST_BYTES, serverStream, unary } from "./index.js";
 import { sleep, TRANSPORTS, withService } from "./test-support/harness.js";
 
 const { SchedulerService, SchedulerClient } = scheduler;
@@ -202,6 +202,28 @@ describe.each(TRANSPORTS)("calls over %s", (transport) => {
         );
         expect(piece?.number).toBe(3);
         expect(piece?.content?.equals(content)).toBe(true);
+      },
+    );
+  });
+
+  it("refuses a request larger than MAX_REQUEST_BYTES with RESOURCE_EXHAUSTED, before the handler runs", async () => {
+    let handled = 0;
+    await withService(
+      transport,
+      SchedulerService,
+      {
+        statTask: (request) => {
+          handled++;
+          return scheduler.StatTaskResponse.create({ task: { id: request.taskId } });
+        },
+      },
+      SchedulerClient,
+      async ({ client }) => {
+        const huge = "x".repeat(MAX_REQUEST_BYTES + 1024);
+        await expect(unary(client, "statTask", scheduler.StatTaskRequest.create({ taskId: huge }))).rejects.toMatchObject({ code: "RESOURCE_EXHAUSTED" });
+        expect(handled).toBe(0);
+        // The server is fine: an ordinary request right after is answered.
+        expect((await unary(client, "statTask", scheduler.StatTaskRequest.create({ taskId: "ok" }))).task?.id).toBe("ok");
       },
     );
   });

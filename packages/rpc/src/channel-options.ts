@@ -1,7 +1,7 @@
 import { type ChannelOptions } from "@grpc/grpc-js";
-import { MAX_MESSAGE_BYTES } from "./limits.js";
+import { MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES } from "./limits.js";
 
-export { MAX_MESSAGE_BYTES } from "./limits.js";
+export { MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES } from "./limits.js";
 
 /**
  * df calls hold streams open for a whole download (AnnouncePeer, SyncPieces) or for a
@@ -27,7 +27,7 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = {
 };
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ChannelOptions> = {
-  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_receive_message_length": MAX_REQUEST_BYTES,
   "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
   ...KEEPALIVE,
   ...NO_CHANNELZ,

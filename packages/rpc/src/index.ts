@@ -50,7 +50,7 @@ export {
 } from "./tls.js";
 export { toGrpcStatus, fromGrpcError, isServiceError, ERROR_METADATA, type GrpcStatusObject } from "./errors.js";
 export { grpcStatusOf, errorCodeOf } from "./codes.js";
-export { MAX_MESSAGE_BYTES, DEFAULT_CHANNEL_OPTIONS, DEFAULT_SERVER_OPTIONS } from "./channel-options.js";
+export { MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES, DEFAULT_CHANNEL_OPTIONS, DEFAULT_SERVER_OPTIONS } from "./channel-options.js";
 export type {
   CallContext,
   HandlerFor,

@@ -1,4 +1,4 @@
-import { DfError, hasErrorCode, type Logger } from "@df/interface";
+import { DfError, type Logger } from "@df/interface";
 import { common, daemonUpload, type ServiceHandlers } from "@df/rpc";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../host.js";
@@ -14,9 +14,15 @@ type Handlers = ServiceHandlers<daemonUpload.DfdaemonUploadService>;
 
 /**
  * The upload service's DownloadTask (how the scheduler triggers a seed peer, and how
- * a preheat reaches a peer) and DeleteTask (scheduler GC, manager jobs). The trigger
- * streams the download's progress; the scheduler takes the first message as acceptance
- * and may stop reading, but the download goes on: it does not hang on this call.
+ * a preheat reaches a peer) and DeleteTask. The trigger streams the download's
+ * progress; the scheduler takes the first message as acceptance and may stop reading,
+ * but the download goes on: it does not hang on this call.
+ *
+ * Both are reachable by anyone on the network until members authenticate (issue 14):
+ * DeleteTask is refused (nothing in df calls it remotely; a host deletes its own tasks
+ * through its download socket), and a trigger may not name the task's content itself
+ * (`contentForCalculatingTaskId`), which would let a caller file bytes of its choice
+ * under a task ID of its choice.
  */
 export function triggerHandlers(deps: TriggerHandlerDeps): Pick<Handlers, "downloadTask" | "deleteTask"> {
   const { conductor, host, logger } = deps;
@@ -24,6 +30,13 @@ export function triggerHandlers(deps: TriggerHandlerDeps): Pick<Handlers, "downl
     async *downloadTask(request, context) {
       const requested = request.download;
       if (!requested) throw new DfError("INVALID_ARGUMENT", "download is required", { reason: "missing-field" });
+      if (requested.contentForCalculatingTaskId !== undefined) {
+        throw new DfError(
+          "PERMISSION_DENIED",
+          "a remote DownloadTask may not give the content its task ID is calculated from: the ID would not vouch for the bytes; name the task by its URL",
+          { reason: "remote-content-id-refused" },
+        );
+      }
       // A trigger never writes files on this host and never streams piece bytes back.
       const download = common.Download.create({ ...requested, outputPath: undefined, needPieceContent: false });
       const subscription = conductor.download(download, { signal: context.signal });
@@ -35,13 +48,12 @@ export function triggerHandlers(deps: TriggerHandlerDeps): Pick<Handlers, "downl
     },
 
     async deleteTask(request) {
-      try {
-        await conductor.deleteTask(request.taskId);
-      } catch (error) {
-        // Deleting what is already gone is what the caller wanted.
-        if (!hasErrorCode(error, "NOT_FOUND")) throw error;
-      }
-      return daemonUpload.DeleteTaskResponse.create();
+      logger.warn("a remote DeleteTask was refused", { taskId: request.taskId });
+      throw new DfError(
+        "PERMISSION_DENIED",
+        `DeleteTask is not served over the network (callers are not authenticated yet); delete task ${request.taskId} on its host through the download socket (dfcache delete)`,
+        { reason: "remote-delete-refused", details: { taskId: request.taskId } },
+      );
     },
   };
 }
