@@ -4,7 +4,7 @@ import type { Database } from "../db/database.js";
 import type { ManagerDatabase } from "../db/schema.js";
 import { audit } from "./auth.js";
 import type { Principal, Reply, Route } from "./context.js";
-import { PathPattern, validate } from "./http.js";
+import { validate } from "./http.js";
 import { pageQuery, type TokenScope } from "./schemas.js";
 import type { z } from "zod";
 
@@ -88,7 +88,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
   const routes: Route[] = [
     {
       method: "GET",
-      pattern: new PathPattern(base),
+      path: base,
       access: "read",
       resource: def.resource,
       summary: `List ${def.noun}s`,
@@ -112,7 +112,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
     },
     {
       method: "GET",
-      pattern: new PathPattern(`${base}/:id`),
+      path: `${base}/:id`,
       access: "read",
       resource: def.resource,
       summary: `Get a ${def.noun}`,
@@ -130,7 +130,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
     },
     {
       method: "DELETE",
-      pattern: new PathPattern(`${base}/:id`),
+      path: `${base}/:id`,
       access: "write",
       resource: def.resource,
       summary: `Delete a ${def.noun}`,
@@ -153,7 +153,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
     const toInsert = def.toInsert;
     routes.push({
       method: "POST",
-      pattern: new PathPattern(base),
+      path: base,
       access: "write",
       resource: def.resource,
       summary: `Create a ${def.noun}`,
@@ -182,7 +182,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
     const toUpdate = def.toUpdate;
     routes.push({
       method: "PATCH",
-      pattern: new PathPattern(`${base}/:id`),
+      path: `${base}/:id`,
       access: "write",
       resource: def.resource,
       summary: `Update a ${def.noun}`,

@@ -13,7 +13,7 @@ import { jobFromRow, type JobRunner } from "../jobs.js";
 import { audit, type Authenticator } from "./auth.js";
 import type { Principal, Route } from "./context.js";
 import { crudRoutes, notFound, pageOf, pageReply, parseId, type AnyRow, type AnyTx, type CrudDeps } from "./crud.js";
-import { PathPattern, validate } from "./http.js";
+import { validate } from "./http.js";
 import * as s from "./schemas.js";
 
 export interface RouteDeps extends CrudDeps {
@@ -285,7 +285,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   });
   const createJob: Route = {
     method: "POST",
-    pattern: new PathPattern("/api/v1/jobs"),
+    path: "/api/v1/jobs",
     access: "write",
     resource: "jobs",
     summary: "Create a job (preheat, …); it is stored PENDING and handed to the job runner",
@@ -358,7 +358,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   const userRoutes: Route[] = [
     {
       method: "POST",
-      pattern: new PathPattern("/api/v1/users/signin"),
+      path: "/api/v1/users/signin",
       access: "public",
       summary: "Sign in with a password; returns a bearer session token",
       tag: "users",
@@ -372,7 +372,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "POST",
-      pattern: new PathPattern("/api/v1/users/signout"),
+      path: "/api/v1/users/signout",
       access: "self",
       summary: "End the current session",
       tag: "users",
@@ -384,7 +384,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "GET",
-      pattern: new PathPattern("/api/v1/users/me"),
+      path: "/api/v1/users/me",
       access: "self",
       summary: "The signed-in user",
       tag: "users",
@@ -399,7 +399,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     guardedDelete,
     {
       method: "POST",
-      pattern: new PathPattern("/api/v1/users"),
+      path: "/api/v1/users",
       access: "write",
       resource: "users",
       summary: "Create a user",
@@ -424,7 +424,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "PATCH",
-      pattern: new PathPattern("/api/v1/users/:id"),
+      path: "/api/v1/users/:id",
       access: "write",
       resource: "users",
       summary: "Update a user (name, email, role, state)",
@@ -456,7 +456,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "POST",
-      pattern: new PathPattern("/api/v1/users/:id/password"),
+      path: "/api/v1/users/:id/password",
       access: "self",
       resource: "users",
       summary: "Change a password (your own with old_password, or anyone's as root); ends the user's other sessions",
@@ -484,7 +484,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "GET",
-      pattern: new PathPattern("/api/v1/roles"),
+      path: "/api/v1/roles",
       access: "read",
       resource: "roles",
       summary: "Roles and what they may do",
@@ -501,7 +501,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   const tokenRoutes: Route[] = [
     {
       method: "GET",
-      pattern: new PathPattern("/api/v1/personal-access-tokens"),
+      path: "/api/v1/personal-access-tokens",
       access: "self",
       resource: "personal-access-tokens",
       summary: "List personal access tokens (your own; root: everyone's)",
@@ -522,7 +522,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "GET",
-      pattern: new PathPattern("/api/v1/personal-access-tokens/:id"),
+      path: "/api/v1/personal-access-tokens/:id",
       access: "self",
       resource: "personal-access-tokens",
       summary: "Get a personal access token (never its secret)",
@@ -537,7 +537,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "POST",
-      pattern: new PathPattern("/api/v1/personal-access-tokens"),
+      path: "/api/v1/personal-access-tokens",
       access: "self",
       resource: "personal-access-tokens",
       summary: "Create a personal access token; the secret is in this answer only",
@@ -585,7 +585,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: "DELETE",
-      pattern: new PathPattern("/api/v1/personal-access-tokens/:id"),
+      path: "/api/v1/personal-access-tokens/:id",
       access: "self",
       resource: "personal-access-tokens",
       summary: "Revoke a personal access token (it stays listed, revoked)",
@@ -607,7 +607,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
 
   const audits: Route = {
     method: "GET",
-    pattern: new PathPattern("/api/v1/audits"),
+    path: "/api/v1/audits",
     access: "read",
     resource: "audits",
     summary: "The audit log, newest first",
