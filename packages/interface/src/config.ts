@@ -45,12 +45,41 @@ function isPlain(value: unknown): value is Plain {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** What config loading reads of a zod schema's definition: its kind, the schema it wraps, an object's shape. */
+interface ZodDefView {
+  type: string;
+  inner: z.ZodType | undefined;
+  shape: Record<string, z.ZodType> | undefined;
+}
+
+function isZodSchema(value: unknown): value is z.ZodType {
+  return typeof value === "object" && value !== null && "_zod" in value;
+}
+
+/**
+ * Reads `schema._zod.def` (zod 4's definition object, typed there only as a base with
+ * `type`): `innerType` of default/optional/nullable/… wrappers, `in` of a pipe, `shape`
+ * of an object. Checked at run time, so a zod that moves these reads as "no wrapper".
+ */
+function zodDef(schema: z.ZodType): ZodDefView {
+  const def: object & { type: string } = schema._zod.def;
+  const innerType = "innerType" in def ? def.innerType : undefined;
+  const pipeIn = def.type === "pipe" && "in" in def ? def.in : undefined;
+  const inner = isZodSchema(innerType) ? innerType : isZodSchema(pipeIn) ? pipeIn : undefined;
+  const rawShape = def.type === "object" && "shape" in def ? def.shape : undefined;
+  const shape = isShape(rawShape) ? rawShape : undefined;
+  return { type: def.type, inner, shape };
+}
+
+function isShape(value: unknown): value is Record<string, z.ZodType> {
+  return isPlain(value) && Object.values(value).every(isZodSchema);
+}
+
 /** Looks through default/optional/nullable/pipe wrappers to the schema that holds the shape. */
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;
   for (let i = 0; i < 16; i++) {
-    const def = (current as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
-    const inner = def.innerType ?? (def.type === "pipe" ? def.in : undefined);
+    const inner = zodDef(current).inner;
     if (!inner) return current;
     current = inner;
   }
@@ -59,8 +88,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 
 function shapeOf(schema: z.ZodType | undefined): Record<string, z.ZodType> | undefined {
   if (!schema) return undefined;
-  const inner = unwrap(schema) as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType> } } };
-  return inner._zod.def.type === "object" ? inner._zod.def.shape : undefined;
+  return zodDef(unwrap(schema)).shape;
 }
 
 function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
@@ -161,7 +189,7 @@ function envOverrides(
       node = shape![key];
     }
     if (!node) continue;
-    const leafType = (unwrap(node) as unknown as { _zod: { def: { type: string } } })._zod.def.type;
+    const leafType = zodDef(unwrap(node)).type;
     let value: unknown = raw;
     if (leafType !== "string") {
       try {

@@ -41,55 +41,67 @@ export function encodeTaskRecord(record: TaskRecord): string {
 
 /** Parses and checks a record; anything malformed is DATA_LOSS (`corrupt-metadata`). */
 export function decodeTaskRecord(text: string, expectedTaskId: string): TaskRecord {
-  let value: unknown;
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw corrupt(expectedTaskId, "it is not JSON", error);
   }
-  if (!isObject(value)) throw corrupt(expectedTaskId, "it is not an object");
+  if (!isObject(parsed)) throw corrupt(expectedTaskId, "it is not an object");
+  const value = parsed;
+  /** `value[key]` if `ok` says it is a `T`; else corrupt, `key why`. */
+  const field = <T>(key: string, ok: (v: unknown) => v is T, why: string): T => {
+    const v = value[key];
+    if (!ok(v)) throw corrupt(expectedTaskId, `${key} ${why}`);
+    return v;
+  };
+  const optional = <T>(key: string, ok: (v: unknown) => v is T, why: string): T | undefined =>
+    value[key] === undefined ? undefined : field(key, ok, why);
+
   if (value["format"] !== METADATA_FORMAT) {
     throw corrupt(expectedTaskId, `its format is ${JSON.stringify(value["format"])}, expected "${METADATA_FORMAT}"`);
   }
   if (value["taskId"] !== expectedTaskId) throw corrupt(expectedTaskId, "its task ID does not match its file name");
-  for (const key of ["contentLength", "syncedPieceRecords"]) {
-    if (!isNonNegativeInteger(value[key])) throw corrupt(expectedTaskId, `${key} is not a non-negative integer`);
-  }
-  for (const key of ["createdAt", "updatedAt", "accessedAt"]) {
-    if (!isTime(value[key])) throw corrupt(expectedTaskId, `${key} is not a time`);
-  }
-  if (!isNonNegativeInteger(value["pieceLength"]) || value["pieceLength"] === 0) {
-    throw corrupt(expectedTaskId, "pieceLength is not a positive integer");
-  }
-  if (value["finishedAt"] !== undefined && !isTime(value["finishedAt"])) {
-    throw corrupt(expectedTaskId, "finishedAt is not a time");
-  }
-  for (const key of ["type", "url", "tag", "application"]) {
-    if (value[key] !== undefined && typeof value[key] !== "string") throw corrupt(expectedTaskId, `${key} is not a string`);
-  }
-  const params = value["filteredQueryParams"];
-  if (params !== undefined && !(Array.isArray(params) && params.every((p) => typeof p === "string"))) {
-    throw corrupt(expectedTaskId, "filteredQueryParams is not a list of strings");
-  }
-  const header = value["responseHeader"];
-  if (!isObject(header) || !Object.values(header).every((v) => typeof v === "string")) {
-    throw corrupt(expectedTaskId, "responseHeader is not a map of strings");
-  }
-  const pieces = value["pieces"];
-  if (pieces !== undefined) {
-    const count = Math.ceil((value["contentLength"] as number) / (value["pieceLength"] as number));
-    const valid =
-      Array.isArray(pieces) &&
-      pieces.length === count &&
-      pieces.every(
-        (p) => Array.isArray(p) && p.length === 2 && isNonNegativeInteger(p[0]) && (p[0] as number) <= 0xffff_ffff && isTime(p[1]),
-      );
-    if (!valid) throw corrupt(expectedTaskId, "pieces is not one [crc32, finishedAt] pair per piece");
-  }
-  if ((value["finishedAt"] === undefined) !== (pieces === undefined)) {
+  const contentLength = field("contentLength", isNonNegativeInteger, "is not a non-negative integer");
+  const syncedPieceRecords = field("syncedPieceRecords", isNonNegativeInteger, "is not a non-negative integer");
+  const createdAt = field("createdAt", isTime, "is not a time");
+  const updatedAt = field("updatedAt", isTime, "is not a time");
+  const accessedAt = field("accessedAt", isTime, "is not a time");
+  const pieceLength = field("pieceLength", isPositiveInteger, "is not a positive integer");
+  const finishedAt = optional("finishedAt", isTime, "is not a time");
+  const type = optional("type", isString, "is not a string");
+  const url = optional("url", isString, "is not a string");
+  const tag = optional("tag", isString, "is not a string");
+  const application = optional("application", isString, "is not a string");
+  const filteredQueryParams = optional("filteredQueryParams", isStringList, "is not a list of strings");
+  const responseHeader = field("responseHeader", isStringMap, "is not a map of strings");
+  const count = Math.ceil(contentLength / pieceLength);
+  const isPieceList = (p: unknown): p is Array<[number, number]> =>
+    Array.isArray(p) &&
+    p.length === count &&
+    p.every((x) => Array.isArray(x) && x.length === 2 && isNonNegativeInteger(x[0]) && x[0] <= 0xffff_ffff && isTime(x[1]));
+  const pieces = optional("pieces", isPieceList, "is not one [crc32, finishedAt] pair per piece");
+  if ((finishedAt === undefined) !== (pieces === undefined)) {
     throw corrupt(expectedTaskId, "finishedAt and pieces must be both present or both absent");
   }
-  return value as unknown as TaskRecord;
+  return {
+    format: METADATA_FORMAT,
+    taskId: expectedTaskId,
+    contentLength,
+    pieceLength,
+    ...(type === undefined ? {} : { type }),
+    ...(url === undefined ? {} : { url }),
+    ...(tag === undefined ? {} : { tag }),
+    ...(application === undefined ? {} : { application }),
+    ...(filteredQueryParams === undefined ? {} : { filteredQueryParams }),
+    responseHeader,
+    createdAt,
+    updatedAt,
+    accessedAt,
+    ...(finishedAt === undefined ? {} : { finishedAt }),
+    syncedPieceRecords,
+    ...(pieces === undefined ? {} : { pieces }),
+  };
 }
 
 function corrupt(taskId: string, why: string, cause?: unknown): DfError {
@@ -111,4 +123,20 @@ function isTime(value: unknown): value is number {
 
 function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return isNonNegativeInteger(value) && value > 0;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === "string";
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(isString);
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return isObject(value) && Object.values(value).every(isString);
 }

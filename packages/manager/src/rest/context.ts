@@ -1,7 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import type { Role } from "../db/schema.js";
-import type { PathPattern } from "./http.js";
 import type { TokenScope } from "./schemas.js";
 
 /** Who is calling: a signed-in user (session) or a personal access token's owner. */
@@ -38,7 +37,8 @@ export type Access = "public" | "read" | "write" | "self";
 
 export interface Route {
   method: "GET" | "POST" | "PATCH" | "DELETE";
-  pattern: PathPattern;
+  /** find-my-way syntax: `/api/v1/users/:id`. */
+  path: string;
   access: Access;
   /** The PAT scope the route needs; none: any token. */
   resource?: TokenScope;

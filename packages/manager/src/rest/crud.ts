@@ -1,44 +1,45 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import type { z } from "zod";
 import { DfError } from "@df/interface";
-import type { Database } from "../db/database.js";
-import type { ManagerDatabase } from "../db/schema.js";
+import type { Database, Db, Tx } from "../db/database.js";
 import { audit } from "./auth.js";
 import type { Principal, Reply, Route } from "./context.js";
-import { PathPattern, validate } from "./http.js";
+import { validate } from "./http.js";
+import { deleteRow, insertRow, selectById, selectPage, updateRow, type CrudTable, type NewRow, type RowChanges, type RowOf } from "./rows.js";
 import { pageQuery, type TokenScope } from "./schemas.js";
-import type { z } from "zod";
 
-export type AnyRow = Record<string, unknown>;
-/** The untyped view generic CRUD works on; each resource's hooks keep to its own columns. */
-export type AnyDb = Kysely<Record<string, AnyRow>>;
-export type AnyTx = Transaction<Record<string, AnyRow>>;
-
-export interface CrudDefinition {
+/**
+ * One table's REST resource: `T` the table, `C`/`U` the create and update body schemas,
+ * `Out` a row as `decorate` returns it (a row of `T` unless it adds fields).
+ */
+export interface CrudDefinition<T extends CrudTable, C extends z.ZodType = z.ZodType, U extends z.ZodType = z.ZodType, Out = RowOf<T>> {
   /** URL segment, PAT scope and audit resource: `scheduler-clusters`. */
   resource: TokenScope;
-  table: keyof ManagerDatabase;
+  table: T;
   tag: string;
   /** Singular noun for messages: `scheduler cluster`. */
   noun: string;
-  create?: z.ZodType;
-  update?: z.ZodType;
+  create?: C;
+  update?: U;
   output: z.ZodType;
   /** `?name=` style filters: query key → column, and how to parse it. */
   filters?: z.ZodObject;
   /** Row values for an insert; may look things up in the transaction. */
-  toInsert?(input: never, tx: AnyTx, principal: Principal): Promise<AnyRow> | AnyRow;
+  toInsert?(input: z.output<C>, tx: Tx, principal: Principal): Promise<NewRow<T>> | NewRow<T>;
   /** Column changes for an update of `current`. */
-  toUpdate?(input: never, current: AnyRow, tx: AnyTx): Promise<AnyRow> | AnyRow;
+  toUpdate?(input: z.output<U>, current: RowOf<T>, tx: Tx): Promise<RowChanges<T>> | RowChanges<T>;
   /** After insert/update, in the same transaction (links between rows). */
-  afterWrite?(tx: AnyTx, id: number, input: never): Promise<void>;
+  afterWrite?(tx: Tx, id: number, input: z.output<C> | z.output<U>): Promise<void>;
   /** Adds computed fields to rows on the way out. */
-  decorate?(db: AnyDb, rows: AnyRow[]): Promise<AnyRow[]>;
-  toJson(row: AnyRow): unknown;
+  decorate(db: Db, rows: RowOf<T>[]): Promise<Out[]> | Out[];
+  toJson(row: Out): unknown;
   /** Runs after any committed write (cache invalidation). */
   changed?(): void;
   /** Drop these fields from audit details. */
   secret?: readonly string[];
 }
+
+/** Rows go out as they are read. */
+export const asRead = <R>(_db: Db, rows: R[]): R[] => rows;
 
 export interface CrudDeps {
   database: Database;
@@ -80,15 +81,12 @@ function withoutSecrets(input: unknown, secret: readonly string[] = []): Record<
 }
 
 /** List, get, create, update and delete for one table, with validation and audit. */
-export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
+export function crudRoutes<T extends CrudTable, C extends z.ZodType, U extends z.ZodType, Out>(def: CrudDefinition<T, C, U, Out>, deps: CrudDeps): Route[] {
   const base = `/api/v1/${def.resource}`;
-  const table = def.table as string;
-  const anyDb = () => deps.database.db as unknown as AnyDb;
-  const decorate = async (db: AnyDb, rows: AnyRow[]) => (def.decorate ? def.decorate(db, rows) : rows);
   const routes: Route[] = [
     {
       method: "GET",
-      pattern: new PathPattern(base),
+      path: base,
       access: "read",
       resource: def.resource,
       summary: `List ${def.noun}s`,
@@ -98,21 +96,17 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
       ...(def.filters ? { query: def.filters } : {}),
       async handler(ctx) {
         const { page, perPage, offset } = pageOf(ctx.query, deps.maxPerPage);
-        const filters = def.filters ? (validate(def.filters, ctx.query, "query") as Record<string, unknown>) : {};
+        const filters: Record<string, unknown> = def.filters ? validate(def.filters, ctx.query, "query") : {};
         const where = Object.entries(filters).filter(([, value]) => value !== undefined);
-        return deps.database.run(async () => {
-          const db = anyDb();
-          let q = db.selectFrom(table);
-          for (const [column, value] of where) q = q.where(column, "=", value);
-          const [{ total }] = (await q.select(sql<number>`count(*)`.as("total")).execute()) as [{ total: number }];
-          const rows = await q.selectAll().orderBy("id").limit(perPage).offset(offset).execute();
-          return pageReply((await decorate(db, rows)).map((r) => def.toJson(r)), Number(total), page, perPage);
+        return deps.database.run(async (db) => {
+          const { rows, total } = await selectPage(db, def.table, where, perPage, offset);
+          return pageReply((await def.decorate(db, rows)).map((r) => def.toJson(r)), total, page, perPage);
         });
       },
     },
     {
       method: "GET",
-      pattern: new PathPattern(`${base}/:id`),
+      path: `${base}/:id`,
       access: "read",
       resource: def.resource,
       summary: `Get a ${def.noun}`,
@@ -120,17 +114,16 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
       response: def.output,
       async handler(ctx) {
         const id = parseId(ctx.params["id"]);
-        return deps.database.run(async () => {
-          const db = anyDb();
-          const row = await db.selectFrom(table).selectAll().where("id", "=", id).executeTakeFirst();
+        return deps.database.run(async (db) => {
+          const row = await selectById(db, def.table, id);
           if (!row) throw notFound(def.noun, id);
-          return { body: def.toJson((await decorate(db, [row]))[0]!) };
+          return { body: def.toJson((await def.decorate(db, [row]))[0]!) };
         });
       },
     },
     {
       method: "DELETE",
-      pattern: new PathPattern(`${base}/:id`),
+      path: `${base}/:id`,
       access: "write",
       resource: def.resource,
       summary: `Delete a ${def.noun}`,
@@ -139,7 +132,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
       async handler(ctx) {
         const id = parseId(ctx.params["id"]);
         await deps.database.transaction(async (tx) => {
-          const deleted = await (tx as unknown as AnyTx).deleteFrom(table).where("id", "=", id).returningAll().executeTakeFirst();
+          const deleted = await deleteRow(tx, def.table, id);
           if (!deleted) throw notFound(def.noun, id);
           await audit(tx, ctx.principal!.name, "delete", def.resource, id, withoutSecrets(deleted, def.secret));
         });
@@ -153,7 +146,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
     const toInsert = def.toInsert;
     routes.push({
       method: "POST",
-      pattern: new PathPattern(base),
+      path: base,
       access: "write",
       resource: def.resource,
       summary: `Create a ${def.noun}`,
@@ -162,15 +155,13 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
       response: def.output,
       status: 201,
       async handler(ctx) {
-        const input = validate(schema, ctx.body ?? {}, "body") as never;
+        const input = validate(schema, ctx.body ?? {}, "body");
         const row = await deps.database.transaction(async (tx) => {
-          const t = tx as unknown as AnyTx;
-          const values = await toInsert(input, t, ctx.principal!);
-          const inserted = await t.insertInto(table).values(values).returningAll().executeTakeFirstOrThrow();
-          const id = inserted["id"] as number;
-          await def.afterWrite?.(t, id, input);
+          const inserted = await insertRow(tx, def.table, await toInsert(input, tx, ctx.principal!));
+          const id = inserted.id;
+          await def.afterWrite?.(tx, id, input);
           await audit(tx, ctx.principal!.name, "create", def.resource, id, withoutSecrets(input, def.secret));
-          return (await decorate(t, [inserted]))[0]!;
+          return (await def.decorate(tx, [inserted]))[0]!;
         });
         def.changed?.();
         return { status: 201, body: def.toJson(row) };
@@ -182,7 +173,7 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
     const toUpdate = def.toUpdate;
     routes.push({
       method: "PATCH",
-      pattern: new PathPattern(`${base}/:id`),
+      path: `${base}/:id`,
       access: "write",
       resource: def.resource,
       summary: `Update a ${def.noun}`,
@@ -191,18 +182,16 @@ export function crudRoutes(def: CrudDefinition, deps: CrudDeps): Route[] {
       response: def.output,
       async handler(ctx) {
         const id = parseId(ctx.params["id"]);
-        const input = validate(schema, ctx.body ?? {}, "body") as never;
+        const input = validate(schema, ctx.body ?? {}, "body");
         const row = await deps.database.transaction(async (tx) => {
-          const t = tx as unknown as AnyTx;
-          const current = await t.selectFrom(table).selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+          const current = await selectById(tx, def.table, id, true);
           if (!current) throw notFound(def.noun, id);
-          const changes = await toUpdate(input, current, t);
-          const updated = Object.keys(changes).length
-            ? await t.updateTable(table).set({ ...changes, updated_at: sql`now()` }).where("id", "=", id).returningAll().executeTakeFirstOrThrow()
-            : current;
-          await def.afterWrite?.(t, id, input);
+          const changes = await toUpdate(input, current, tx);
+          const updated = Object.keys(changes).length ? await updateRow(tx, def.table, id, changes) : current;
+          if (!updated) throw notFound(def.noun, id);
+          await def.afterWrite?.(tx, id, input);
           await audit(tx, ctx.principal!.name, "update", def.resource, id, withoutSecrets(input, def.secret));
-          return (await decorate(t, [updated]))[0]!;
+          return (await def.decorate(tx, [updated]))[0]!;
         });
         def.changed?.();
         return { body: def.toJson(row) };

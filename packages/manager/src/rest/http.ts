@@ -96,33 +96,3 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
     details: { field: label, issues: result.error.issues.length },
   });
 }
-
-/** A path pattern such as `/api/v1/users/:id`, matched segment by segment. */
-export class PathPattern {
-  readonly #segments: string[];
-  constructor(readonly pattern: string) {
-    this.#segments = pattern.split("/").filter(Boolean);
-  }
-
-  match(path: string): Record<string, string> | undefined {
-    const parts = path.split("/").filter(Boolean);
-    if (parts.length !== this.#segments.length) return undefined;
-    const params: Record<string, string> = {};
-    for (let i = 0; i < parts.length; i++) {
-      const expected = this.#segments[i]!;
-      if (expected.startsWith(":")) {
-        try {
-          params[expected.slice(1)] = decodeURIComponent(parts[i]!);
-        } catch {
-          return undefined;
-        }
-      } else if (expected !== parts[i]) return undefined;
-    }
-    return params;
-  }
-
-  /** `/api/v1/users/{id}`, for OpenAPI. */
-  get openapi(): string {
-    return "/" + this.#segments.map((s) => (s.startsWith(":") ? `{${s.slice(1)}}` : s)).join("/");
-  }
-}

@@ -7,6 +7,11 @@ function schemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unk
   return rest;
 }
 
+/** `/api/v1/users/:id` → `/api/v1/users/{id}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/:(\w+)/g, "{$1}");
+}
+
 const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
@@ -19,7 +24,7 @@ const errorResponse = (description: string) => ({
 export function openApiDocument(routes: readonly Route[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const path = route.pattern.openapi;
+    const path = openApiPath(route.path);
     const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "integer", minimum: 1 } }));
     const query: unknown[] = [];
     if (route.list) {

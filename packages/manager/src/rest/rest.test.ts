@@ -173,6 +173,22 @@ describe.each(DB_KINDS)("REST API on %s", (kind) => {
     expect(dup).toMatchObject({ status: 409, body: { code: "ALREADY_EXISTS", field: "name" } });
   });
 
+  it("answers 404 for a path with an empty segment (/a//b is not /a/b) and 405 for a known path's other methods", async () => {
+    for (const [method, path] of [
+      ["GET", "/api/v1//scheduler-clusters"],
+      ["GET", "/api/v1/users//me"],
+      ["POST", "/api/v1/users//password"],
+      ["DELETE", "/api/v1/configs//"],
+    ] as const) {
+      const answer = await call(method, path, { token: root, ...(method === "POST" ? { body: { new_password: "hijacked-password" } } : {}) });
+      expect(answer, `${method} ${path}`).toMatchObject({ status: 404, body: { code: "NOT_FOUND", message: `no route ${method} ${path}; see GET /api/v1/openapi.json` } });
+    }
+    const wrong = await call("DELETE", "/api/v1/audits", { token: root });
+    expect(wrong).toMatchObject({ status: 405, body: { code: "UNIMPLEMENTED", message: "DELETE is not allowed on /api/v1/audits" } });
+    expect(wrong.headers.get("cache-control")).toBe("no-store");
+    expect((await call("GET", "/api/v1/configs/", { token: root })).status).toBe(200);
+  });
+
   it("paginates with page and per_page, the total in X-Total-Count", async () => {
     for (let i = 0; i < 23; i++) expect((await call("POST", "/api/v1/configs", { token: root, body: { name: `page-${String(i).padStart(2, "0")}`, value: String(i) } })).status).toBe(201);
     const all = await call("GET", "/api/v1/configs?per_page=50", { token: root });

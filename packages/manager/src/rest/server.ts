@@ -14,6 +14,7 @@ import { Authenticator } from "./auth.js";
 import type { Principal, RequestContext, Route } from "./context.js";
 import { errorBody, readJson, sendJson } from "./http.js";
 import { openApiDocument } from "./openapi.js";
+import { RestRouter } from "./router.js";
 import { buildRoutes } from "./routes.js";
 
 export const API_VERSION = "1.0.0";
@@ -22,6 +23,7 @@ export const API_VERSION = "1.0.0";
 @injectable()
 export class RestServer {
   readonly routes: Route[];
+  readonly #router: RestRouter;
   readonly auth: Authenticator;
   #server: Server | undefined;
   #openapi: string | undefined;
@@ -48,6 +50,7 @@ export class RestServer {
       maxTokenTtlMs: config.auth.maxTokenTtl,
       fleetChanged: () => cache.invalidate(),
     });
+    this.#router = new RestRouter(this.routes);
     this.#requests = metrics.counter("df_manager_rest_requests_total", "REST requests by method, route and status", ["method", "route", "status"]);
     this.#duration = metrics.histogram("df_manager_rest_request_duration_seconds", "REST request latency", {
       labelNames: ["method", "route"],
@@ -81,17 +84,6 @@ export class RestServer {
     });
   }
 
-  #match(method: string, path: string): { route: Route; params: Record<string, string> } | "wrong-method" | undefined {
-    let pathMatched = false;
-    for (const route of this.routes) {
-      const params = route.pattern.match(path);
-      if (!params) continue;
-      if (route.method === method) return { route, params };
-      pathMatched = true;
-    }
-    return pathMatched ? "wrong-method" : undefined;
-  }
-
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
     const method = request.method ?? "GET";
@@ -109,11 +101,11 @@ export class RestServer {
         status = await this.#console.serve(request, response, url.pathname);
         return;
       }
-      const found = this.#match(method, url.pathname);
+      const found = this.#router.match(method, url.pathname);
       if (found === undefined) throw new DfError("NOT_FOUND", `no route ${method} ${url.pathname}; see GET /api/v1/openapi.json`, { reason: "no-route" });
       if (found === "wrong-method") throw new DfError("UNIMPLEMENTED", `${method} is not allowed on ${url.pathname}`, { reason: "method-not-allowed" });
       const { route, params } = found;
-      label = route.pattern.pattern;
+      label = route.path;
       const principal = route.access === "public" ? undefined : await this.auth.authenticate(request.headers.authorization);
       if (principal) authorize(route, principal);
       const body = route.method === "POST" || route.method === "PATCH" ? await readJson(request, this.config.rest.bodyLimit) : undefined;

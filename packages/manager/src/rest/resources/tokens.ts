@@ -1,0 +1,142 @@
+import { sql, type Selectable } from "kysely";
+import { DfError } from "@df/interface";
+import { hashToken, newToken } from "../../auth/secrets.js";
+import type { ManagerDatabase } from "../../db/schema.js";
+import { audit } from "../auth.js";
+import type { Route } from "../context.js";
+import { notFound, pageOf, pageReply, parseId } from "../crud.js";
+import type { RouteDeps } from "../deps.js";
+import { validate } from "../http.js";
+import * as s from "../schemas.js";
+import { forbidden, json } from "./common.js";
+
+type TokenRow = Selectable<ManagerDatabase["personal_access_tokens"]>;
+
+/** A personal access token as the API shows it: never its hash. */
+function tokenJson(row: TokenRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    bio: row.bio,
+    scopes: row.scopes,
+    expires_at: row.expires_at,
+    revoked: row.revoked,
+    user_id: row.user_id,
+    last_used_at: row.last_used_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** `/api/v1/personal-access-tokens`: a user's own tokens (root: everyone's); the secret is shown once. */
+export function tokenRoutes(deps: RouteDeps): Route[] {
+  const { database } = deps;
+  return [
+    {
+      method: "GET",
+      path: "/api/v1/personal-access-tokens",
+      access: "self",
+      resource: "personal-access-tokens",
+      summary: "List personal access tokens (your own; root: everyone's)",
+      tag: "tokens",
+      list: true,
+      response: s.tokenOut,
+      async handler(ctx) {
+        const { page, perPage, offset } = pageOf(ctx.query, deps.maxPerPage);
+        const principal = ctx.principal!;
+        return database.run(async (db) => {
+          let q = db.selectFrom("personal_access_tokens");
+          if (principal.role !== "root") q = q.where("user_id", "=", principal.userId);
+          const { n } = await q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow();
+          const rows = await q.selectAll().orderBy("id").limit(perPage).offset(offset).execute();
+          return pageReply(rows.map(tokenJson), Number(n), page, perPage);
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/personal-access-tokens/:id",
+      access: "self",
+      resource: "personal-access-tokens",
+      summary: "Get a personal access token (never its secret)",
+      tag: "tokens",
+      response: s.tokenOut,
+      async handler(ctx) {
+        const id = parseId(ctx.params["id"]);
+        const row = await database.run((db) => db.selectFrom("personal_access_tokens").selectAll().where("id", "=", id).executeTakeFirst());
+        if (!row || (ctx.principal!.role !== "root" && row.user_id !== ctx.principal!.userId)) throw notFound("personal access token", id);
+        return { body: tokenJson(row) };
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/v1/personal-access-tokens",
+      access: "self",
+      resource: "personal-access-tokens",
+      summary: "Create a personal access token; the secret is in this answer only",
+      tag: "tokens",
+      body: s.tokenCreate,
+      response: s.tokenCreated,
+      status: 201,
+      async handler(ctx) {
+        const input = validate(s.tokenCreate, ctx.body ?? {}, "body");
+        const now = Date.now();
+        const expiresAt = input.expires_at ? new Date(input.expires_at) : new Date(now + Math.min(30 * DAY_MS, deps.maxTokenTtlMs));
+        if (expiresAt.getTime() <= now) {
+          throw new DfError("INVALID_ARGUMENT", "expires_at: must be in the future", { reason: "validation-failed", details: { field: "expires_at" } });
+        }
+        if (expiresAt.getTime() - now > deps.maxTokenTtlMs) {
+          throw new DfError("INVALID_ARGUMENT", `expires_at: must be within ${Math.round(deps.maxTokenTtlMs / DAY_MS)} days`, {
+            reason: "validation-failed",
+            details: { field: "expires_at" },
+          });
+        }
+        const principal = ctx.principal!;
+        // A token never reaches more than the token that created it.
+        if (principal.scopes && !principal.scopes.includes("*") && input.scopes.some((scope) => !principal.scopes!.includes(scope))) {
+          throw forbidden("a personal access token cannot create a token with scopes it does not have");
+        }
+        const token = newToken("pat");
+        const row = await database.transaction(async (tx) => {
+          const inserted = await tx
+            .insertInto("personal_access_tokens")
+            .values({
+              name: input.name,
+              bio: input.bio ?? "",
+              token_hash: hashToken(token),
+              scopes: json(input.scopes),
+              expires_at: expiresAt,
+              user_id: principal.userId,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await audit(tx, principal.name, "create", "personal-access-tokens", inserted.id, { name: input.name, scopes: input.scopes, expires_at: expiresAt.toISOString() });
+          return inserted;
+        });
+        return { status: 201, body: { ...tokenJson(row), token } };
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/api/v1/personal-access-tokens/:id",
+      access: "self",
+      resource: "personal-access-tokens",
+      summary: "Revoke a personal access token (it stays listed, revoked)",
+      tag: "tokens",
+      status: 204,
+      async handler(ctx) {
+        const id = parseId(ctx.params["id"]);
+        const principal = ctx.principal!;
+        await database.transaction(async (tx) => {
+          const row = await tx.selectFrom("personal_access_tokens").select(["user_id"]).where("id", "=", id).forUpdate().executeTakeFirst();
+          if (!row || (principal.role !== "root" && row.user_id !== principal.userId)) throw notFound("personal access token", id);
+          await tx.updateTable("personal_access_tokens").set({ revoked: true, updated_at: sql<Date>`now()` }).where("id", "=", id).execute();
+          await audit(tx, principal.name, "revoke", "personal-access-tokens", id, {});
+        });
+        return { status: 204 };
+      },
+    },
+  ];
+}
