@@ -16,6 +16,18 @@ async function get(port: number, path: string, method: "GET" | "HEAD" | "POST" =
   return { status: answer.statusCode, headers: answer.headers, body };
 }
 
+/** A peer holding piece 0 of two and receiving piece 1 with cut-through, its first MiB in. */
+async function arrivingFirstMiB(seed: number, pieceLength: number) {
+  const content = new Content(taskIdOf(seed), bytes(2 * pieceLength, seed), pieceLength);
+  const storage = await tempStorage();
+  const task = await content.store(storage, [0]);
+  const peer = await startPeer(storage);
+  const arrival = content.arrive(task, 1);
+  await until(() => task.arrivingPiece(1) !== undefined);
+  arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+  return { content, peer, arrival };
+}
+
 describe("the HTTP piece-byte server", () => {
   it("serves each piece's exact bytes with its digest, offset and length", async () => {
     const content = new Content(taskIdOf(11), bytes(3 * PIECE + 123, 11), PIECE);
@@ -213,13 +225,7 @@ describe("the HTTP piece-byte server", () => {
   it("serves a piece still arriving here as its bytes land, the last ones once it is checked, with the announced digest", async () => {
     // Pieces larger than a chunk, so that the answer goes out in several.
     const big = 3 * 1024 * 1024;
-    const content = new Content(taskIdOf(15), bytes(2 * big, 15), big);
-    const storage = await tempStorage();
-    const task = await content.store(storage, [0]);
-    const peer = await startPeer(storage);
-    const arrival = content.arrive(task, 1);
-    await until(() => task.arrivingPiece(1) !== undefined);
-    arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+    const { content, peer, arrival } = await arrivingFirstMiB(15, big);
     const answer = await request(`http://127.0.0.1:${peer.ref.downloadPort}/pieces/${content.taskId}/1`, { headersTimeout: 10_000, bodyTimeout: 10_000 });
     expect(answer.statusCode).toBe(200);
     expect(answer.headers).toMatchObject({ "content-length": String(big), "x-df-digest": content.digest(1) });
@@ -246,14 +252,7 @@ describe("the HTTP piece-byte server", () => {
   });
 
   it("cuts the answer for an arriving piece whose arrival fails here, and answers 404 once it is gone", async () => {
-    const big = 2 * 1024 * 1024;
-    const content = new Content(taskIdOf(16), bytes(2 * big, 16), big);
-    const storage = await tempStorage();
-    const task = await content.store(storage, [0]);
-    const peer = await startPeer(storage);
-    const arrival = content.arrive(task, 1);
-    await until(() => task.arrivingPiece(1) !== undefined);
-    arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+    const { content, peer, arrival } = await arrivingFirstMiB(16, 2 * 1024 * 1024);
     const answer = get(peer.ref.downloadPort, `/pieces/${content.taskId}/1`).then(
       () => "whole",
       () => "cut",
