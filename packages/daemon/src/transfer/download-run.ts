@@ -149,6 +149,8 @@ export class DownloadRun implements LinkEvents {
     if (!link.usable || !this.#missing.has(number)) return;
     let holders = this.#holders.get(number);
     if (!holders) this.#holders.set(number, (holders = new Set()));
+    // Known already (announced arriving, now held): nothing new to plan with.
+    if (holders.has(link)) return;
     holders.add(link);
     this.#notify();
   }

@@ -7,12 +7,19 @@ export interface Announced {
   length: number;
   digest: string;
   arriving: boolean;
+  /**
+   * Held, and announced arriving to this child before from the arrival that stored it:
+   * the child knows it already, so it counts toward the end but is not sent again.
+   */
+  implied?: boolean;
 }
 
 /**
  * The pieces of `task` a child may ask for: every held piece (those already there
  * first), and every piece that is arriving with cut-through (those arriving now first),
- * each new one as it starts. A piece is announced arriving at most until it is held.
+ * each new one as it starts. A piece announced arriving whose arrival then stores it is
+ * `implied` when held (the child asks for it the same way either way: one message
+ * fewer per piece and child); one whose arrival failed is announced anew when it comes.
  * Ends once every piece was seen held; fails as `task.watchPieces` does (the caller
  * aborts `signal` when it stops reading).
  */
@@ -25,8 +32,13 @@ export async function* watchAvailability(task: Task, signal: AbortSignal): Async
     queue.push(item);
     wake?.();
   };
-  const unsubscribe = task.onArriving((piece) => push(arriving(piece)));
-  for (const piece of task.arrivingPieces()) push(arriving(piece));
+  const announced = new Map<number, ArrivingPiece>();
+  const onArrival = (piece: ArrivingPiece): void => {
+    announced.set(piece.number, piece);
+    push(arriving(piece));
+  };
+  const unsubscribe = task.onArriving(onArrival);
+  for (const piece of task.arrivingPieces()) onArrival(piece);
   void (async () => {
     try {
       for await (const piece of task.watchPieces({ signal })) push(held(piece));
@@ -41,8 +53,18 @@ export async function* watchAvailability(task: Task, signal: AbortSignal): Async
     for (;;) {
       const next = queue.shift();
       if (next) {
-        // Stored meanwhile: its held announcement is queued (or sent) already.
-        if (next.arriving && task.hasPiece(next.number)) continue;
+        if (next.arriving) {
+          // Stored meanwhile: its held announcement is queued (or sent) already.
+          if (task.hasPiece(next.number)) {
+            announced.delete(next.number);
+            continue;
+          }
+        } else {
+          const arrival = announced.get(next.number);
+          // Held through the arrival this child heard of (it stored it, or is storing it
+          // now: the held event comes first).
+          if (arrival && arrival.failure === undefined) next.implied = true;
+        }
         yield next;
         continue;
       }

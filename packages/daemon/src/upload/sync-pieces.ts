@@ -14,7 +14,7 @@ import { lookupTask } from "./lookup.js";
  * (see TaskFailures) or the task is deleted. A child that asks for batches gets the held
  * pieces in one message and new ones gathered over `announceWindowMs`; one that also asks
  * for arrivals hears of the pieces arriving here too (served as they land, see
- * watchAvailability), each announced again once held.
+ * watchAvailability); those are not announced again once held.
  */
 export async function* syncPieces(
   context: UploadContext,
@@ -45,8 +45,9 @@ export async function* syncPieces(
     if (request.batched) {
       const source = request.arriving ? watchAvailability(task, stop.signal) : watchHeld(task, stop.signal);
       for await (const batch of inBatches(filter(source, interesting), context.announceWindowMs, MAX_BATCH)) {
-        yield daemonUpload.SyncPiecesResponse.create({ ...where(), pieces: batch.map(syncedPiece) });
-        // Arrivals are announced again once held; only held pieces count toward the end.
+        const news = batch.filter((piece) => !piece.implied);
+        if (news.length > 0) yield daemonUpload.SyncPiecesResponse.create({ ...where(), pieces: news.map(syncedPiece) });
+        // Only held pieces count toward the end (an arrival may still fail).
         for (const piece of batch) if (!piece.arriving) remaining--;
         if (remaining <= 0) return;
       }

@@ -53,8 +53,9 @@ export interface SyncedPiece {
   digest: string;
   /**
    * Not held yet but arriving (asked for with SyncPiecesRequest.arriving): its bytes are
-   * served as they land here, and the piece is announced again, not arriving, once it is
-   * stored. If its arrival fails here, a request for it is answered NOT_FOUND.
+   * served as they land here. It is not announced again once this arrival stores it; if
+   * the arrival fails here, a request for it is answered NOT_FOUND, and the piece is
+   * announced anew when it comes again.
    */
   arriving: boolean;
 }
