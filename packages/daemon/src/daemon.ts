@@ -252,6 +252,7 @@ export class Daemon {
         ...(spread ? { spread } : {}),
         ...taskGate,
         announceWindowMs: config.upload.announceWindow,
+        cutThrough: config.upload.cutThrough,
         peerIdOf: (taskId) => conductor.peerIdOf(taskId),
         describeHost: () => announcer.describe(),
       }),

@@ -20,6 +20,7 @@ export function createPeerTransfer(config: DaemonConfig, logger: Logger, bandwid
     concurrency: config.download.concurrentPieceCount,
     pieceTimeoutMs: config.download.pieceTimeout,
     stallTimeoutMs: config.download.stallTimeout,
+    cutThrough: config.upload.cutThrough,
     ...(bandwidth ? { shaper: bandwidth } : {}),
     logger,
   });

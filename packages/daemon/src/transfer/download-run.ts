@@ -14,6 +14,7 @@ export interface RunSettings {
   pieceTimeoutMs: number;
   stallTimeoutMs: number;
   forceGrpc: boolean;
+  cutThrough: boolean;
   shaper: Pick<TrafficShaper, "acquire" | "record"> | undefined;
   logger: Logger;
   random: () => number;
@@ -419,7 +420,7 @@ export class DownloadRun implements LinkEvents {
       fetched = await link.fetch({ taskId: task.id, number, length, digest, hostId: this.#request.hostId, onBytes }, signal);
       stage = "write";
       // With the digest announced, the bytes may go on to our own children as they land.
-      const piece = await task.writePiece(number, fetched.source, { digest: fetched.digest, cutThrough: digest !== undefined, signal });
+      const piece = await task.writePiece(number, fetched.source, { digest: fetched.digest, cutThrough: this.#settings.cutThrough && digest !== undefined, signal });
       const costMs = performance.now() - started;
       link.succeeded();
       shaper?.record(task.id, length);

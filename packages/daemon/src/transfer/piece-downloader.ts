@@ -28,6 +28,11 @@ export interface PeerPieceDownloaderOptions {
   chunkBytes?: number;
   /** In [0, 1): the tie-break between equally good parents; tests fix it. */
   random?: () => number;
+  /**
+   * Write pieces whose digest the parent announced with cut-through, so this host's own
+   * children get their bytes while they arrive (default true; `upload.cutThrough`).
+   */
+  cutThrough?: boolean;
 }
 
 /**
@@ -52,6 +57,7 @@ export class PeerPieceDownloader implements PieceDownloader {
       pieceTimeoutMs: positive("pieceTimeoutMs", options.pieceTimeoutMs ?? 30_000),
       stallTimeoutMs: positive("stallTimeoutMs", options.stallTimeoutMs ?? 30_000),
       forceGrpc: options.transport === "grpc",
+      cutThrough: options.cutThrough ?? true,
       shaper: options.shaper,
       logger,
       random: options.random ?? Math.random,

@@ -47,6 +47,8 @@ export interface UploadDeps {
    * sends them (`upload.announceWindow`); 0 (the default here) sends what is ready.
    */
   announceWindowMs?: number;
+  /** Announce and serve pieces while they arrive here (`upload.cutThrough`, default true). */
+  cutThrough?: boolean;
 }
 
 /** @internal The deps with defaults applied, as the handlers use them. */

@@ -43,7 +43,7 @@ export async function* syncPieces(
   const interesting = (piece: Announced): boolean => !wanted || wanted.has(piece.number);
   try {
     if (request.batched) {
-      const source = request.arriving ? watchAvailability(task, stop.signal) : watchHeld(task, stop.signal);
+      const source = request.arriving && context.cutThrough !== false ? watchAvailability(task, stop.signal) : watchHeld(task, stop.signal);
       for await (const batch of inBatches(filter(source, interesting), context.announceWindowMs, MAX_BATCH)) {
         const news = batch.filter((piece) => !piece.implied);
         if (news.length > 0) yield daemonUpload.SyncPiecesResponse.create({ ...where(), pieces: news.map(syncedPiece) });

@@ -145,6 +145,24 @@ describe("SyncPieces", () => {
     );
   });
 
+  it("with upload.cutThrough off, answers a child that asks for arrivals with held pieces only", async () => {
+    const content = new Content(taskIdOf(6), bytes(2 * PIECE, 6), PIECE);
+    const storage = await tempStorage();
+    const task = await content.store(storage, [0]);
+    const arrival = content.arrive(task, 1);
+    await until(() => task.arrivingPiece(1) !== undefined);
+    const peer = await startPeer(storage, { cutThrough: false });
+    const stream = sync(peer, content.taskId, [], undefined, true, true);
+    const first = (await stream.next()).value as daemonUpload.SyncPiecesResponse;
+    expect(first.pieces.map((piece) => [piece.number, piece.arriving])).toEqual([[0, false]]);
+    arrival.send(content.piece(1));
+    arrival.end();
+    await arrival.done;
+    const second = (await stream.next()).value as daemonUpload.SyncPiecesResponse;
+    expect(second.pieces.map((piece) => [piece.number, piece.arriving])).toEqual([[1, false]]);
+    expect((await stream.next()).done).toBe(true);
+  });
+
   it("leaves tcpPort unset when the host serves bytes over gRPC only", async () => {
     const content = new Content(taskIdOf(3), bytes(PIECE, 3), PIECE);
     const storage = await tempStorage();

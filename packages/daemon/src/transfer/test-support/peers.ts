@@ -152,6 +152,8 @@ export interface TestPeerOptions {
   announceWindowMs?: number;
   /** Answers SyncPieces one piece per message whatever the child asks, as parents before batches did. */
   unbatched?: boolean;
+  /** upload.cutThrough (default true): announce pieces while they arrive here. */
+  cutThrough?: boolean;
   /** Announces these messages on SyncPieces instead of what it holds, then keeps the stream open (a lying parent). */
   announce?: daemonUpload.SyncPiecesResponse[];
 }
@@ -184,7 +186,8 @@ export async function startPeer(storage: Storage, options: TestPeerOptions = {})
   const host = { id: `127.0.0.1-host${n}`, ip: "127.0.0.1", downloadPort };
   const grpc = createRpcServer({ address: "127.0.0.1:0" });
   const window = options.announceWindowMs === undefined ? {} : { announceWindowMs: options.announceWindowMs };
-  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId, ...spread, ...window });
+  const cutThrough = options.cutThrough === undefined ? {} : { cutThrough: options.cutThrough };
+  const handlers = createUploadHandlers({ storage, host, limiter, failures, peerIdOf: () => peerId, ...spread, ...window, ...cutThrough });
   let syncs = 0;
   grpc.addService(daemonUpload.DfdaemonUploadService, {
     ...handlers,
