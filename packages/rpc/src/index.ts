@@ -65,6 +65,7 @@ export type {
   BidiStreamMethod,
 } from "./definition.js";
 export { HashRing } from "./hash-ring.js";
+export { sizeScopeToProto, type SizeScopeName } from "./size-scope.js";
 export { CallTracker } from "./call-tracker.js";
 export {
   ManagerMembership,

@@ -1,15 +1,7 @@
 import { sizeScope } from "@df/piece";
-import { common } from "@df/rpc";
+import { common, sizeScopeToProto } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
 import { taskTypeToProto } from "./identity.js";
-
-const sizeScopes = {
-  EMPTY: common.SizeScope.EMPTY,
-  TINY: common.SizeScope.TINY,
-  SMALL: common.SizeScope.SMALL,
-  NORMAL: common.SizeScope.NORMAL,
-  UNKNOWN: common.SizeScope.UNSPECIFIED,
-} as const;
 
 /**
  * A stored task as `common.Task`: SUCCEEDED once complete, else RUNNING while a
@@ -29,7 +21,7 @@ export function storedTaskToProto(task: StoredTask, downloading: boolean): commo
     contentLength: task.contentLength,
     pieceLength: task.pieceLength,
     pieceCount: task.pieceCount,
-    sizeScope: sizeScopes[sizeScope(task.contentLength, task.pieceCount)],
+    sizeScope: sizeScopeToProto(sizeScope(task.contentLength, task.pieceCount)),
     pieces: task.pieces().map((piece) =>
       common.Piece.create({
         number: piece.number,

@@ -1,5 +1,5 @@
 import { DfError } from "@df/interface";
-import { common } from "@df/rpc";
+import { common, sizeScopeToProto } from "@df/rpc";
 import type { HostInfo } from "../resource/host.js";
 import type { Peer } from "../resource/peer.js";
 import type { PeerState } from "../resource/states.js";
@@ -90,14 +90,6 @@ const taskStates = {
   left: common.TaskState.LEAVE,
 } as const;
 
-const sizeScopes = {
-  EMPTY: common.SizeScope.EMPTY,
-  TINY: common.SizeScope.TINY,
-  SMALL: common.SizeScope.SMALL,
-  NORMAL: common.SizeScope.NORMAL,
-  UNKNOWN: common.SizeScope.UNSPECIFIED,
-} as const;
-
 /** A candidate parent as a child needs it: who, where to reach it, how it stands. */
 export function peerToProto(peer: Peer): common.Peer {
   const info = peer.host.info;
@@ -132,7 +124,7 @@ export function taskToProto(task: Task): common.Task {
     ...(task.contentLength !== undefined ? { contentLength: task.contentLength } : {}),
     ...(task.pieceLength !== undefined ? { pieceLength: task.pieceLength } : {}),
     ...(task.contentLength !== undefined ? { pieceCount: task.totalPieceCount } : {}),
-    sizeScope: sizeScopes[task.sizeScope()],
+    sizeScope: sizeScopeToProto(task.sizeScope()),
     state: taskStates[task.state],
     peerCount: task.peerCount,
     hasAvailablePeer: task.hasAvailablePeer(),
