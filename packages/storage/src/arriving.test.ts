@@ -15,6 +15,14 @@ async function setup() {
 /** Lets the write of a pushed chunk reach the disk (it goes through the thread pool). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
+/** Waits (at most 5 s) for a write to have landed. */
+async function landed(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !condition(); ) {
+    if (Date.now() > deadline) throw new Error("the write did not land within 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe("a piece arriving with cut-through", () => {
   it("is readable as its bytes land, its last bytes only once it is checked and stored, then is an ordinary piece", async () => {
     const { task, piece } = await setup();
@@ -37,9 +45,9 @@ describe("a piece arriving with cut-through", () => {
     let tailDone = false;
     void tail.then(() => (tailDone = true));
     feed.push(piece(1).subarray(1000));
-    await settle();
+    await landed(() => arriving!.written === PIECE);
     // Every byte is on disk, but the piece is not checked yet: the last bytes stay back.
-    expect(arriving!.written).toBe(PIECE);
+    await settle();
     expect(tailDone).toBe(false);
     feed.end();
     await writing;

@@ -29,7 +29,7 @@ type Failure =
   /** Asked for before its SyncPieces listed it, and the parent does not have it: no fault. */
   | { kind: "unheld" }
   /** It announced the piece as arriving and that arrival failed there: no fault of its own. */
-  | { kind: "withdrawn" }
+  | { kind: "withdrawn"; arrival: number }
   | { kind: "parent"; error: DfError }
   | { kind: "fatal"; error: DfError };
 type Stage = "shaper" | "fetch" | "write";
@@ -70,6 +70,11 @@ const MAX_PARENTS = 8;
 const MAX_SPREADING_LISTED = 1024;
 /** A piece a seed is spreading through another child is not asked of it again for this long. */
 const SPREAD_AVOID_MS = 1000;
+/**
+ * Failed arrivals a parent is forgiven per task: an honest relay's upstream fails now
+ * and then; one that keeps announcing pieces it then cuts off wastes our requests.
+ */
+const MAX_WITHDRAWALS = 8;
 /** How often requests in flight are checked for silence. */
 const WATCH_TICK_MS = 250;
 
@@ -397,7 +402,7 @@ export class DownloadRun implements LinkEvents {
     const length = attempt.length;
     const digest = link.digestOf(number);
     // As announced when asked: a held announcement may overtake the end of this request.
-    const arriving = link.isArriving(number);
+    const arrival = link.arrivalOf(number);
     const { shaper } = this.#settings;
     const signal = AbortSignal.any([this.#stop.signal, attempt.abort.signal]);
     let stage: Stage = "shaper";
@@ -432,13 +437,13 @@ export class DownloadRun implements LinkEvents {
       if (this.#stop.signal.aborted) return;
       const cut: unknown = attempt.abort.signal.reason;
       if (isDfError(cut) && cut.reason === "piece-reassigned") return;
-      this.#failed(number, link, this.#classify(error, stage, fetched, attempt.abort.signal, digest === undefined, arriving));
+      this.#failed(number, link, this.#classify(error, stage, fetched, attempt.abort.signal, digest === undefined, arrival));
     } finally {
       fetched?.discard();
     }
   }
 
-  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, cut: AbortSignal, unannounced: boolean, arriving: boolean): Failure {
+  #classify(error: unknown, stage: Stage, fetched: FetchedPiece | undefined, cut: AbortSignal, unannounced: boolean, arrival: number | undefined): Failure {
     if (cut.aborted) return { kind: "silent", error: cut.reason as DfError };
     const failure = toDfError(error);
     const remote = fetched?.remoteError();
@@ -450,12 +455,12 @@ export class DownloadRun implements LinkEvents {
       if (failure.code === "RESOURCE_EXHAUSTED" && failure.reason === "piece-spread") return { kind: "spread", others: spreadingOf(failure) };
       if (unannounced && failure.code === "NOT_FOUND") return { kind: "unheld" };
       // Its arrival failed before the answer (NOT_FOUND), or it broke off the answer.
-      if (arriving && (failure.code === "NOT_FOUND" || failure.code === "UNAVAILABLE")) return { kind: "withdrawn" };
+      if (arrival !== undefined && (failure.code === "NOT_FOUND" || failure.code === "UNAVAILABLE")) return { kind: "withdrawn", arrival };
       return { kind: "parent", error: failure };
     }
     // A parent cuts an arriving piece's bytes when its own arrival fails (it never sends
     // the last bytes of a piece before checking it).
-    if (remote) return arriving ? { kind: "withdrawn" } : { kind: "parent", error: remote };
+    if (remote) return arrival !== undefined ? { kind: "withdrawn", arrival } : { kind: "parent", error: remote };
     // The bytes arrived but are not the piece: the parent's fault. Anything else went
     // wrong here (disk full, store closed, task deleted) and no parent can fix it.
     if (failure.code === "DATA_LOSS" && (failure.reason === "piece-digest-mismatch" || failure.reason === "piece-length-mismatch")) {
@@ -479,13 +484,26 @@ export class DownloadRun implements LinkEvents {
         this.#unannounced(link);
         return;
       case "withdrawn": {
-        // Unless it announced the piece held meanwhile (its retry there was quick).
-        if (!link.isArriving(number)) return;
-        link.withdraw(number);
-        const holders = this.#holders.get(number);
-        if (holders?.delete(link) && holders.size === 0) this.#holders.delete(number);
-        this.#logger.debug("a parent's arrival of a piece failed there; the piece is asked elsewhere", { number, parentId: link.peerId });
-        return;
+        // If it announced the piece again meanwhile, held or arriving anew (its retry there
+        // was quick), it may be asked again at once; the failure counts either way.
+        const { failures, withdrawn } = link.withdraw(number, failure.arrival);
+        if (withdrawn) {
+          const holders = this.#holders.get(number);
+          if (holders?.delete(link) && holders.size === 0) this.#holders.delete(number);
+        }
+        if (failures <= MAX_WITHDRAWALS) {
+          this.#logger.debug("a parent's arrival of a piece failed there; the piece is asked elsewhere", { number, parentId: link.peerId });
+          return;
+        }
+        // One that keeps announcing pieces it then cuts off is dropped like any bad parent.
+        failure = {
+          kind: "parent",
+          error: new DfError("UNAVAILABLE", `parent ${link.peerId} cut off more than ${MAX_WITHDRAWALS} pieces it had announced as arriving`, {
+            reason: "arrivals-failed",
+            details: { parentId: link.peerId },
+          }),
+        };
+        break;
       }
       case "fatal":
         this.#fatal ??= failure.error;

@@ -55,8 +55,10 @@ export class ParentLink {
   /** Why it was dropped, once it is. */
   failure: DfError | undefined;
   readonly #digests = new Map<number, string>();
-  /** Pieces it announced as arriving and not yet as held. */
-  readonly #arriving = new Set<number>();
+  /** Pieces it announced as arriving and not yet as held, each with the count of that announcement. */
+  readonly #arriving = new Map<number, number>();
+  #announcements = 0;
+  #withdrawals = 0;
   /** Pieces not to ask of it before the given time (a seed spreads them through other children). */
   readonly #avoided = new Map<number, number>();
   readonly #stop = new AbortController();
@@ -101,15 +103,23 @@ export class ParentLink {
     return this.#digests.get(number);
   }
 
-  /** Whether it announced piece `number` as arriving (served as it lands) and not yet as held. */
-  isArriving(number: number): boolean {
-    return this.#arriving.has(number);
+  /** Which announcement of piece `number` as arriving is the latest (undefined: not arriving). */
+  arrivalOf(number: number): number | undefined {
+    return this.#arriving.get(number);
   }
 
-  /** Its arrival of piece `number` failed: it is not asked for that piece again unless it announces it anew. */
-  withdraw(number: number): void {
-    this.#arriving.delete(number);
-    this.#digests.delete(number);
+  /**
+   * Its arrival of piece `number` (announcement `arrival`) failed: unless it announced
+   * the piece again since, it is not asked for it until it does. Returns how many of its
+   * arrivals failed so far, and whether this one still stood (the piece is withdrawn).
+   */
+  withdraw(number: number, arrival: number): { failures: number; withdrawn: boolean } {
+    const withdrawn = this.#arriving.get(number) === arrival;
+    if (withdrawn) {
+      this.#arriving.delete(number);
+      this.#digests.delete(number);
+    }
+    return { failures: ++this.#withdrawals, withdrawn };
   }
 
   /**
@@ -167,7 +177,7 @@ export class ParentLink {
         for (const piece of pieces) {
           this.#check(task, piece);
           this.#digests.set(piece.number, piece.digest);
-          if ("arriving" in piece && piece.arriving) this.#arriving.add(piece.number);
+          if ("arriving" in piece && piece.arriving) this.#arriving.set(piece.number, ++this.#announcements);
           else this.#arriving.delete(piece.number);
           events.holds(this, piece.number);
         }

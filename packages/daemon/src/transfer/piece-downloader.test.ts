@@ -251,6 +251,35 @@ describe("PeerPieceDownloader", () => {
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
 
+  it("drops a parent that keeps cutting off pieces it announced as arriving, and takes them from another", async () => {
+    const big = 2 * 1024 * 1024;
+    const content = new Content(taskIdOf(32), bytes(2 * big, 32), big);
+    const relayStorage = await tempStorage();
+    const relayTask = await content.store(relayStorage, []);
+    const relay = await startPeer(relayStorage, { peerId: "relay" });
+    const otherStorage = await tempStorage();
+    const otherTask = await content.store(otherStorage, [0]);
+    const other = await startPeer(otherStorage, { peerId: "other" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const running = downloader().download({ task, hostId: "c", peerId: "cp", parents: [relay.ref, other.ref], events: seen.events });
+    // Nine arrivals of piece 1 on the relay, each cut off while the child reads it.
+    for (let round = 1; round <= 9; round++) {
+      const arrival = content.arrive(relayTask, 1);
+      arrival.send(content.piece(1).subarray(0, 1024 * 1024));
+      await until(() => relay.limiter.load().concurrentUploadCount > 0);
+      arrival.fail();
+      await expect(arrival.done).rejects.toThrow();
+      await until(() => relay.limiter.load().concurrentUploadCount === 0 && relay.limiter.load().uploadFailedCount === round);
+    }
+    await until(() => seen.failed.some((failure) => failure.parentId === "relay" && !failure.temporary));
+    await content.write(otherTask, 1);
+    expect(await settle(running)).toEqual({ kind: "complete" });
+    expect(seen.finished.find((piece) => piece.number === 1)?.parentId).toBe("other");
+    expect(seen.failed.filter((failure) => !failure.temporary)).toEqual([{ number: 1, parentId: "relay", code: "UNAVAILABLE", temporary: false }]);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
   it("takes the rest from another parent when one dies mid-download", async () => {
     const content = new Content(taskIdOf(25), bytes(32 * PIECE, 25), PIECE);
     const dyingStorage = await tempStorage();

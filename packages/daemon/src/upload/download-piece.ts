@@ -12,17 +12,19 @@ export async function downloadPiece(
   signal: AbortSignal,
 ): Promise<daemonUpload.DownloadPieceResponse> {
   const found = lookupServable(context.storage, request.taskId, request.pieceNumber);
-  // One message carries the whole piece, so an arriving one is sent once it is stored
-  // (or fails as its arrival did).
-  if (found.arriving) await found.arriving.until(found.arriving.length, signal);
-  const { task, piece } = found.piece ? found : lookupPiece(context.storage, request.taskId, request.pieceNumber);
-  const spreadDone = context.spread?.admit(task.id, piece.number, request.hostId);
+  const { task } = found;
+  const number = (found.piece ?? found.arriving).number;
+  const spreadDone = context.spread?.admit(task.id, number, request.hostId);
   let ok = false;
   let slot: Awaited<ReturnType<typeof context.limiter.acquire>> | undefined;
   let taskSlot: Awaited<ReturnType<typeof context.limiter.acquire>> | undefined;
   try {
     taskSlot = await context.taskGate?.acquire(task.id, signal);
     slot = await context.limiter.acquire(signal);
+    // One message carries the whole piece, so an arriving one is sent once it is stored
+    // (or fails as its arrival did); the wait holds an upload slot, so it is bounded.
+    if (found.arriving) await found.arriving.until(found.arriving.length, signal);
+    const { piece } = found.piece ? found : lookupPiece(context.storage, request.taskId, number);
     const content = await task.readPiece(piece.number, { signal });
     await slot.throttle(content.byteLength, signal);
     slot.sent(content.byteLength);

@@ -224,6 +224,23 @@ describe("DownloadPiece, StatTask, SyncHost", () => {
     expect(peer.limiter.load()).toMatchObject({ uploadCount: 2, concurrentUploadCount: 0 });
   });
 
+  it("DownloadPiece of a piece still arriving answers once it is stored, holding one upload slot meanwhile", async () => {
+    const content = new Content(taskIdOf(7), bytes(2 * PIECE, 7), PIECE);
+    const storage = await tempStorage();
+    const task = await content.store(storage, [0]);
+    const arrival = content.arrive(task, 1);
+    await until(() => task.arrivingPiece(1) !== undefined);
+    const peer = await startPeer(storage);
+    const asked = unary(client(peer), "downloadPiece", daemonUpload.DownloadPieceRequest.create({ hostId: "h", taskId: content.taskId, pieceNumber: 1 }));
+    await until(() => peer.limiter.load().concurrentUploadCount === 1);
+    arrival.send(content.piece(1));
+    arrival.end();
+    const { piece } = await asked;
+    expect(Buffer.from(piece?.content ?? new Uint8Array()).equals(content.piece(1))).toBe(true);
+    expect(piece?.digest).toBe(content.digest(1));
+    expect(peer.limiter.load()).toMatchObject({ uploadCount: 1, concurrentUploadCount: 0 });
+  });
+
   it("StatTask describes the task and its finished pieces", async () => {
     const content = new Content(taskIdOf(7), bytes(5 * PIECE, 7), PIECE);
     const storage = await tempStorage();
