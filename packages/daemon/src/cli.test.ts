@@ -41,7 +41,10 @@ describe("dfdaemon binary", () => {
     const url = origin.publish("/cli.txt", Buffer.from("from the cli"));
     const socket = path.join(dir, "d.sock");
     const config = path.join(dir, "dfdaemon.yaml");
-    await writeFile(config, `host:\n  hostname: cli-peer\nmetricsListen: ""\nlog:\n  level: silent\n`);
+    await writeFile(
+      config,
+      `host:\n  hostname: cli-peer\nmetricsListen: ""\nlog:\n  level: silent\nsources:\n  - name: http\n    options:\n      destinations:\n        allow: [127.0.0.1]\n`,
+    );
     const daemon = startCli([
       "--config", config,
       "--scheduler", address,

@@ -19,7 +19,7 @@ const runs = Number(process.argv[3] ?? 3);
 const worker = new Worker(new URL("./origin-worker.mjs", import.meta.url), { workerData: { size, seed: 1 } });
 const [{ url }] = await once(worker, "message");
 
-const client = createHttpSource();
+const client = createHttpSource({ destinations: { allow: ["127.0.0.0/8"] } });
 const undiciAgent = new Agent({ keepAliveTimeout: 30_000 });
 const httpAgent = new HttpAgent({ keepAlive: true });
 

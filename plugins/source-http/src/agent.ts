@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { DfError } from "@df/interface";
 import { Agent } from "undici";
+import { guardedConnector } from "./connector.js";
+import { DestinationPolicy } from "./destinations.js";
 import type { HttpSourceOptions } from "./options.js";
 
 /**
@@ -15,11 +17,14 @@ export function createAgent(options: HttpSourceOptions): Agent {
     keepAliveTimeout: Math.ceil(options.keepAliveTimeout),
     headersTimeout: Math.ceil(options.headerTimeout),
     bodyTimeout: Math.ceil(options.bodyIdleTimeout),
-    connect: {
-      timeout: Math.ceil(options.connectTimeout),
-      rejectUnauthorized: !options.tls.insecure,
-      ...(options.tls.caFile === undefined ? {} : { ca: [...rootCertificates, readCa(options.tls.caFile)] }),
-    },
+    connect: guardedConnector(
+      {
+        timeout: Math.ceil(options.connectTimeout),
+        rejectUnauthorized: !options.tls.insecure,
+        ...(options.tls.caFile === undefined ? {} : { ca: [...rootCertificates, readCa(options.tls.caFile)] }),
+      },
+      new DestinationPolicy(options.destinations),
+    ),
   });
 }
 

@@ -1,9 +1,9 @@
+import { loopbackSource } from "./test-support/fixture.js";
 import { describeSourceCompliance, startOriginServer } from "@df/compliance-tests";
-import { createHttpSource } from "./index.js";
 
 describeSourceCompliance("http", async () => {
   const origin = await startOriginServer();
-  const client = createHttpSource();
+  const client = loopbackSource();
   return {
     client,
     publish: async (path, content, options) => origin.publish(path, content, { ranges: options?.ranges ?? true }),

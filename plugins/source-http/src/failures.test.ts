@@ -1,8 +1,7 @@
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { expectContent, startOriginServer } from "@df/compliance-tests";
 import { describe, expect, it } from "vitest";
-import { createHttpSource } from "./index.js";
-import { expectDfError, readAll, uniquePath, useOrigin } from "./test-support/fixture.js";
+import { expectDfError, readAll, uniquePath, useOrigin, loopbackSource } from "./test-support/fixture.js";
 
 const { origin, client } = useOrigin({ headerTimeout: 300, bodyIdleTimeout: 300 });
 
@@ -49,7 +48,7 @@ describe("timeouts", () => {
   });
 
   it("a request's timeoutMs bounds the whole get, body included", async () => {
-    const patient = createHttpSource();
+    const patient = loopbackSource();
     try {
       const url = origin().publish(uniquePath("deadline"), { size: 1_000_000, seed: 1 }, { stallAt: 1000 });
       const response = await patient.get({ url, timeoutMs: 200 });
@@ -93,7 +92,7 @@ describe("connection failures", () => {
   });
 
   it("stat gives up after statRetries", async () => {
-    const strict = createHttpSource({ statRetries: 0 });
+    const strict = loopbackSource({ statRetries: 0 });
     try {
       const path = uniquePath("flaky-strict");
       const url = origin().publish(path, { size: 100, seed: 1 }, { fail: { times: 1 } });
@@ -113,7 +112,7 @@ describe("connection failures", () => {
   });
 
   it("an abort while waiting for headers is CANCELLED", async () => {
-    const patient = createHttpSource();
+    const patient = loopbackSource();
     try {
       const url = origin().publish(uniquePath("abort-headers"), { size: 10, seed: 1 }, { delayMs: 5000 });
       const controller = new AbortController();
@@ -128,7 +127,7 @@ describe("connection failures", () => {
 
 describe("closing", () => {
   it("a get running when the client closes ends with CANCELLED; later calls fail", async () => {
-    const closing = createHttpSource();
+    const closing = loopbackSource();
     const url = origin().publish(uniquePath("close"), { size: 64 * 1024 * 1024, seed: 1 });
     const response = await closing.get({ url });
     const iterator = response.body[Symbol.asyncIterator]();

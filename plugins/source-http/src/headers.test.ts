@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createHttpSource, DEFAULT_USER_AGENT } from "./index.js";
-import { uniquePath, useOrigin } from "./test-support/fixture.js";
+import { DEFAULT_USER_AGENT } from "./index.js";
+import { uniquePath, useOrigin, loopbackSource } from "./test-support/fixture.js";
 
 const { origin, client } = useOrigin();
 
@@ -30,7 +30,7 @@ describe("request headers", () => {
   });
 
   it("use the configured User-Agent", async () => {
-    const custom = createHttpSource({ userAgent: "acme-df/2" });
+    const custom = loopbackSource({ userAgent: "acme-df/2" });
     try {
       const path = uniquePath("ua-custom");
       const url = origin().publish(path, new Uint8Array([1]));
@@ -54,5 +54,17 @@ describe("request headers", () => {
     const url = origin().publish(path, new Uint8Array([1]));
     await (await client().get({ url, header: { Connection: "close", "Transfer-Encoding": "chunked" } })).cancel();
     expect(origin().requests(path)[0]?.headers["transfer-encoding"]).toBeUndefined();
+  });
+});
+
+describe("headers that change routing", () => {
+  it("are not forwarded: Host, and the headers the caller's Connection names", async () => {
+    const path = uniquePath("routing");
+    const url = origin().publish(path, new Uint8Array([1]));
+    await (await client().get({ url, header: { Host: "internal.example", Connection: "x-secret-hop", "x-secret-hop": "1", "x-kept": "2" } })).cancel();
+    const [request] = origin().requests(path);
+    expect(request?.headers.host).toBe(new URL(url).host);
+    expect(request?.headers["x-secret-hop"]).toBeUndefined();
+    expect(request?.headers["x-kept"]).toBe("2");
   });
 });

@@ -1,15 +1,14 @@
 import { describeSourceCompliance, expectContent, type OriginServer, startOriginServer } from "@df/compliance-tests";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHttpSource } from "./index.js";
 import { type Certificate, mintCertificate } from "./test-support/certificate.js";
-import { expectDfError } from "./test-support/fixture.js";
+import { expectDfError, loopbackSource } from "./test-support/fixture.js";
 
 describeSourceCompliance(
   "http over https",
   async () => {
     const certificate = mintCertificate();
     const origin = await startOriginServer({ tls: certificate });
-    const client = createHttpSource({ tls: { caFile: certificate.certFile } });
+    const client = loopbackSource({ tls: { caFile: certificate.certFile } });
     return {
       client,
       publish: async (path, content, options) => origin.publish(path, content, { ranges: options?.ranges ?? true }),
@@ -37,7 +36,7 @@ describe("https trust", () => {
   });
 
   it("an origin with an untrusted certificate is refused with a hint", async () => {
-    const client = createHttpSource();
+    const client = loopbackSource();
     try {
       const url = origin.publish("/untrusted", new Uint8Array([1]));
       const error = await expectDfError(client.stat({ url }), "FAILED_PRECONDITION", "tls");
@@ -48,7 +47,7 @@ describe("https trust", () => {
   });
 
   it("tls.insecure accepts any certificate", async () => {
-    const client = createHttpSource({ tls: { insecure: true } });
+    const client = loopbackSource({ tls: { insecure: true } });
     try {
       const content = { size: 1000, seed: 1 };
       const url = origin.publish("/insecure", content);
@@ -59,6 +58,6 @@ describe("https trust", () => {
   });
 
   it("an unreadable tls.caFile fails at creation", () => {
-    expect(() => createHttpSource({ tls: { caFile: "/nonexistent/ca.pem" } })).toThrow(/tls.caFile/);
+    expect(() => loopbackSource({ tls: { caFile: "/nonexistent/ca.pem" } })).toThrow(/tls.caFile/);
   });
 });

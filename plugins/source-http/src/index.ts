@@ -20,6 +20,12 @@
  * - Every stage (connect, headers, redirects, body, stat retry pauses) honours the
  *   caller's AbortSignal and the request's `timeoutMs`. `cancel()` destroys the body and
  *   its connection; reading a body to the end returns the connection to the pool.
+ * - Origins on loopback, private, link-local (cloud metadata), shared, multicast and
+ *   reserved addresses are refused (PERMISSION_DENIED, reason `destination-refused`)
+ *   unless `destinations.allow` names them: checked on every hop of a redirect chain,
+ *   on the address DNS answered, which is the address the connection then uses.
+ *   Caller headers that would change routing (`Host`, and those `Connection` names) are
+ *   not forwarded.
  * - URL userinfo becomes Basic auth. Error messages show URLs with userinfo and signing
  *   or token query parameters redacted.
  *
@@ -43,6 +49,7 @@
  * | `maxRedirects` | `10` | redirects followed (`0`: none) |
  * | `userAgent` | `df/<version>` | unless the request sets one |
  * | `statRetries` | `2` | extra stat tries after a connection failure |
+ * | `destinations.allow` | `[]` | host names (`*.corp.example`), addresses or CIDR ranges reachable despite being loopback, private, link-local… |
  * | `tls.insecure` | `false` | accept any certificate (tests only) |
  * | `tls.caFile` | — | PEM CAs trusted besides Node's roots |
  *
@@ -58,6 +65,8 @@
  *       connectionsPerOrigin: 32
  *       maxRedirects: 5
  *       userAgent: df/0.1.0 (+https://example.com/df)
+ *       destinations:
+ *         allow: [minio.internal, 10.20.0.0/16]
  *       tls:
  *         caFile: /etc/df/ca.pem
  * ```

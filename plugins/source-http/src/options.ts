@@ -1,5 +1,6 @@
 import { duration } from "@df/interface";
 import { z } from "zod";
+import { parseAllowEntry } from "./destinations.js";
 import { DEFAULT_USER_AGENT } from "./version.js";
 
 /** Options of the `http` source plugin; every field has a default. */
@@ -21,6 +22,19 @@ export const httpSourceOptionsSchema = z
     userAgent: z.string().min(1).default(DEFAULT_USER_AGENT),
     /** Extra tries of a stat whose connection failed (reset, refused) before any answer. */
     statRetries: z.number().int().min(0).max(5).default(2),
+    /**
+     * Origins on loopback, private, link-local (cloud metadata), shared, multicast and
+     * reserved addresses are refused unless listed here: host names (`minio.internal`,
+     * `*.corp.example`), addresses or CIDR ranges (`10.1.0.0/16`, `::1`).
+     */
+    destinations: z
+      .strictObject({
+        allow: z
+          .array(z.string().refine((entry) => parseAllowEntry(entry) !== undefined, "must be a host name, an IP address or a CIDR range"))
+          .max(1024)
+          .default([]),
+      })
+      .prefault({}),
     tls: z
       .strictObject({
         /** Accept any certificate. For tests against self-signed origins only. */

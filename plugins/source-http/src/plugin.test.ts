@@ -19,6 +19,7 @@ describe("the http source plugin", () => {
       maxRedirects: 10,
       userAgent: DEFAULT_USER_AGENT,
       statRetries: 2,
+      destinations: { allow: [] },
       tls: { insecure: false },
     });
   });

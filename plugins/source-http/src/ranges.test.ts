@@ -2,8 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expectContent } from "@df/compliance-tests";
 import { describe, expect, it } from "vitest";
-import { createHttpSource } from "./index.js";
-import { expectDfError, readAll, uniquePath, useOrigin } from "./test-support/fixture.js";
+import { expectDfError, readAll, uniquePath, useOrigin, loopbackSource } from "./test-support/fixture.js";
 
 const MiB = 1024 * 1024;
 const { origin, client } = useOrigin();
@@ -156,7 +155,7 @@ describe("an origin that answers a different range than asked", () => {
       res.end(Buffer.alloc(10));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const source = createHttpSource();
+    const source = loopbackSource();
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
       const error = await expectDfError(

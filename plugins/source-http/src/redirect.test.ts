@@ -1,7 +1,7 @@
 import { expectContent, startOriginServer } from "@df/compliance-tests";
 import { describe, expect, it } from "vitest";
-import { createHttpSource, FINAL_URL_HEADER } from "./index.js";
-import { expectDfError, uniquePath, useOrigin } from "./test-support/fixture.js";
+import { FINAL_URL_HEADER } from "./index.js";
+import { expectDfError, uniquePath, useOrigin, loopbackSource } from "./test-support/fixture.js";
 
 const { origin, client } = useOrigin();
 
@@ -38,7 +38,7 @@ describe("redirects", () => {
   });
 
   it("maxRedirects 0 refuses any redirect", async () => {
-    const strict = createHttpSource({ maxRedirects: 0 });
+    const strict = loopbackSource({ maxRedirects: 0 });
     try {
       const target = origin().publish(uniquePath("target"), new Uint8Array([1]));
       const url = origin().redirect(uniquePath("moved"), target);

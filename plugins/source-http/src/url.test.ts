@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createHttpSource } from "./index.js";
-import { expectDfError } from "./test-support/fixture.js";
+import { expectDfError, loopbackSource } from "./test-support/fixture.js";
 
 describe("request URLs", () => {
-  const client = createHttpSource();
+  const client = loopbackSource();
 
   it.each(["", "not a url", "http//missing-colon", "/relative/path"])("%j is INVALID_ARGUMENT", async (url) => {
     await expectDfError(client.stat({ url }), "INVALID_ARGUMENT", url.trim() === "" ? "invalid-url" : undefined);

@@ -3,6 +3,7 @@
 // df root's own (`--df-root`: this repo, or a built worktree of an older commit), the
 // configs being the ones examples/local-cluster runs with, so an old and a new build are
 // compared as they ship. No manager: the daemons get a static --scheduler list.
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { runIn, startIn } from "../procs.mjs";
@@ -40,6 +41,16 @@ export function parseSources(stderr) {
     if (source && Number.isFinite(Number(amount))) sources[source] = Number(amount);
   }
   return sources;
+}
+
+/**
+ * The origin is on the testbed's private subnet, which the http source refuses unless
+ * allowed; a df root from before that policy has no such option (and needs none).
+ */
+function originAllowEnv(ctx) {
+  if (!existsSync(join(ctx.dfRoot, "plugins/source-http/src/destinations.ts"))) return {};
+  const allow = [ctx.testbed.subnet.cidr];
+  return { DF_DAEMON_SOURCES: JSON.stringify([{ name: "http", options: { destinations: { allow } } }]) };
 }
 
 export async function runDf(ctx) {
@@ -86,7 +97,7 @@ export async function runDf(ctx) {
           "--ip", host.ip,
           "--log-level", logLevel,
         ],
-        { ready: /dfdaemon ready: socket=(\S+)/, logFile: join(ctx.logDir, `${name}.log`), timeoutMs: 60_000 },
+        { ready: /dfdaemon ready: socket=(\S+)/, logFile: join(ctx.logDir, `${name}.log`), timeoutMs: 60_000, env: originAllowEnv(ctx) },
       );
       procs.push({ host: name, proc });
       return { name, proc, socket: proc.match[1] };

@@ -20,7 +20,7 @@ async function setup(origin: OriginServer, pieces: number) {
   cleanups.push(() => storage.close());
   const url = origin.publish("/ramp.bin", { size: pieces * MiB, seed: 5 });
   const task = await storage.createTask({ taskId: "a".repeat(64), contentLength: pieces * MiB, pieceLength: MiB, url });
-  const client = createHttpSource();
+  const client = createHttpSource({ destinations: { allow: ["127.0.0.0/8"] } });
   cleanups.push(() => client.close());
   return { task, client, url };
 }

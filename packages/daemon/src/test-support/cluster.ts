@@ -80,6 +80,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon & { di
     download: { socket: path.join(dir, "d.sock"), stallTimeout: "5s", ...base.download },
     upload: { listen: "127.0.0.1:0", bytesListen: "127.0.0.1:0", ...base.upload },
     metricsListen: "",
+    // The tests' origins listen on loopback, which the http source refuses by default.
+    sources: base.sources ?? [["http", { destinations: { allow: ["127.0.0.0/8", "::1"] } }]],
   });
   const daemon = await Daemon.create(config, { logger: testLogger(`df:daemon:${options.name}`), ...options.deps });
   if (!options.manualStop) onTestFinished(() => daemon.stop());

@@ -9,7 +9,7 @@ export function useOrigin(options: HttpSourceOptionsInput = {}): { origin: () =>
   let client: HttpSourceClient;
   beforeAll(async () => {
     origin = await startOriginServer();
-    client = createHttpSource(options);
+    client = loopbackSource(options);
   });
   afterAll(async () => {
     await client?.close();
@@ -46,4 +46,12 @@ let serial = 0;
 /** A fresh path per call, so tests never see each other's routes or counters. */
 export function uniquePath(label: string): string {
   return `/t/${++serial}-${label}`;
+}
+
+/** Where the tests' origins listen: allowed explicitly, as loopback is refused by default. */
+export const LOOPBACK = ["127.0.0.0/8", "::1"];
+
+/** A client that may reach origins on loopback; otherwise the given options. */
+export function loopbackSource(options: HttpSourceOptionsInput = {}): HttpSourceClient {
+  return createHttpSource({ ...options, destinations: { allow: LOOPBACK, ...options.destinations } });
 }
