@@ -317,3 +317,42 @@ describe("a peer with a scheduler but no seed peer", () => {
     expect(await sha256File(path.join(peer.dir, "2.out"))).toBe(contentSha(35, size));
   });
 });
+
+describe("private content in a cluster", () => {
+  it("is shared only among callers that send the same credentials, unless a digest names it", async () => {
+    const { origin, peerA, peerB } = await startCluster();
+    const size = 5 * MiB + 77;
+    const url = origin.publish("/private.bin", { size, seed: 41 });
+    const alice = { authorization: "Bearer alice" };
+    const ids = {
+      alice: identify(common.Download.create({ url, requestHeader: alice })).taskId,
+      anonymous: identify(common.Download.create({ url })).taskId,
+      mallory: identify(common.Download.create({ url, requestHeader: { authorization: "Bearer mallory" } })).taskId,
+    };
+    expect(new Set(Object.values(ids)).size).toBe(3);
+
+    await download(peerA.addresses.socket, { url, requestHeader: alice, outputPath: path.join(peerA.dir, "alice-a") });
+    const once = origin.stats("/private.bin").bytesServed;
+    expect(once).toBeLessThanOrEqual(size + 2);
+    // Alice on another host: from the peers, the origin serves nothing more.
+    const again = await download(peerB.addresses.socket, { url, requestHeader: { Authorization: "Bearer alice" }, outputPath: path.join(peerB.dir, "alice-b") });
+    expect(pieces(again).every((piece) => piece.trafficType === common.TrafficType.REMOTE_PEER)).toBe(true);
+    expect(origin.stats("/private.bin").bytesServed).toBe(once);
+
+    // Without Alice's credentials, nobody's copy of hers is used: the origin is asked (and would refuse a real private file).
+    const anonymous = path.join(peerB.dir, "anonymous");
+    await download(peerB.addresses.socket, { url, outputPath: anonymous });
+    expect(origin.stats("/private.bin").bytesServed).toBeGreaterThanOrEqual(once + size);
+    expect(peerB.storage.getTask(ids.anonymous)?.complete).toBe(true);
+    expect(await sha256File(anonymous)).toBe(contentSha(41, size));
+    const beforeMallory = origin.stats("/private.bin").bytesServed;
+    await download(peerA.addresses.socket, { url, requestHeader: { authorization: "Bearer mallory" }, outputPath: path.join(peerA.dir, "mallory") });
+    expect(origin.stats("/private.bin").bytesServed).toBeGreaterThanOrEqual(beforeMallory + size);
+
+    // With a digest the content is checked, and knowing the digest is what names it: other credentials share it.
+    const digest = `sha256:${contentSha(41, size)}`;
+    const withDigest = (authorization: string) => identify(common.Download.create({ url, digest, requestHeader: { authorization } })).taskId;
+    expect(withDigest("Bearer alice")).toBe(withDigest("Bearer mallory"));
+    expect(withDigest("Bearer alice")).not.toBe(ids.anonymous);
+  });
+});

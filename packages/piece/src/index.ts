@@ -16,6 +16,7 @@ export * from "./verifier.js";
 export * from "./piece-digest.js";
 export * from "./query-params.js";
 export * from "./task-id.js";
+export * from "./private-scope.js";
 export * from "./ids.js";
 export * from "./size-scope.js";
 export * from "./bitset.js";

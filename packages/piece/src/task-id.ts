@@ -18,13 +18,19 @@ export interface TaskIdInput {
   /** Defaults to DEFAULT_FILTERED_QUERY_PARAMS; `[]` hashes the URL exactly as given. */
   filteredQueryParams?: readonly string[];
   type?: TaskType;
+  /**
+   * privateScope's answer for a download that carries credentials; hashed after the
+   * type, so the ID of public content stays the upstream one.
+   */
+  scope?: string;
 }
 
 /**
  * The Dragonfly v2 ID of a URL-based task: lowercase hex SHA-256 over, with no
  * separators, the filtered URL, then tag, application, revision and the decimal piece
  * length when set, then the task type name. Range, digest, headers and priority are not
- * part of it, so ranged requests share the whole-file task.
+ * part of it, so ranged requests share the whole-file task; only a private scope (a
+ * download with credentials, see privateScope) is added after the type.
  */
 export function taskId(input: TaskIdInput): string {
   const type = input.type ?? "STANDARD";
@@ -44,7 +50,9 @@ export function taskId(input: TaskIdInput): string {
   updateIfSet(hash, input.application);
   updateIfSet(hash, input.revision);
   if (input.pieceLength !== undefined) hash.update(String(input.pieceLength));
-  return hash.update(type).digest("hex");
+  hash.update(type);
+  if (input.scope) hash.update(`\u0000scope:${input.scope}`);
+  return hash.digest("hex");
 }
 
 /** The ID of a task named by an explicit content string (`content_for_calculating_task_id`). */

@@ -1,5 +1,5 @@
 import { DfError } from "@df/interface";
-import { pieceLengthFor, taskId, taskIdFromContent, type TaskType } from "@df/piece";
+import { pieceLengthFor, privateScope, taskId, taskIdFromContent, type TaskType } from "@df/piece";
 import { common } from "@df/rpc";
 
 /** What names a task: the inputs of its ID, and the ID. */
@@ -24,6 +24,10 @@ export interface TaskNaming {
   pieceLength?: number | undefined;
   filteredQueryParams: readonly string[];
   contentForCalculatingTaskId?: string | undefined;
+  /** With credentials among them, the task is private to callers that send the same (see privateScope). */
+  requestHeader?: Readonly<Record<string, string>> | undefined;
+  /** The whole-file digest the download is checked against, if any. */
+  digest?: string | undefined;
 }
 
 export function taskTypeOf(type: common.TaskType): TaskType {
@@ -42,8 +46,9 @@ export function taskTypeToProto(type: string | undefined): common.TaskType {
 export function identify(naming: TaskNaming): TaskIdentity {
   const type = taskTypeOf(naming.type);
   const filtered = [...naming.filteredQueryParams];
-  const key = JSON.stringify([naming.url, type, naming.tag, naming.application, naming.pieceLength, filtered, naming.contentForCalculatingTaskId]);
-  const id = knownIds.get(key) ?? remember(key, computeTaskId(naming, type, filtered));
+  const scope = privateScope({ headers: naming.requestHeader, digest: naming.digest });
+  const key = JSON.stringify([naming.url, type, naming.tag, naming.application, naming.pieceLength, filtered, naming.contentForCalculatingTaskId, scope]);
+  const id = knownIds.get(key) ?? remember(key, computeTaskId(naming, type, filtered, scope));
   return {
     taskId: id,
     url: naming.url,
@@ -70,7 +75,7 @@ function remember(key: string, id: string): string {
   return id;
 }
 
-function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[]): string {
+function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[], scope: string | undefined): string {
   if (!naming.url) {
     throw new DfError("INVALID_ARGUMENT", "download.url is required: the URL to fetch", { reason: "missing-url" });
   }
@@ -92,6 +97,7 @@ function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[]): 
         ...(naming.application ? { application: naming.application } : {}),
         ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
         ...(filtered.length > 0 ? { filteredQueryParams: filtered } : {}),
+        ...(scope ? { scope } : {}),
       });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hasErrorCode } from "@df/interface";
-import { taskId } from "@df/piece";
+import { privateScope, taskId } from "@df/piece";
 import type { Host, HostInfo } from "../resource/host.js";
 import { Resources } from "../resource/resources.js";
 import { Preheater, preheatTaskId } from "./preheat.js";
@@ -57,6 +57,15 @@ describe("Preheater", () => {
     expect(() => preheatTaskId(download("not a url"))).toThrow(/not an absolute URL/);
     expect(() => preheatTaskId(download("d7y:/some-cid"))).toThrow(/no origin/);
     expect(() => preheatTaskId(download("https://example.com/a", { pieceLength: 1000 }))).toThrow(/piece length/i);
+  });
+
+  it("names a preheat with credentials as the daemons name a download with the same ones: private to them", () => {
+    const url = "https://example.com/private";
+    const header = { Authorization: "Bearer ops" };
+    const scoped = preheatTaskId(download(url, { header }));
+    expect(scoped).toBe(taskId({ url, scope: privateScope({ headers: header }) }));
+    expect(scoped).not.toBe(preheatTaskId(download(url)));
+    expect(preheatTaskId(download(url, { header, digest: "sha256:ab" }))).toBe(taskId({ url, scope: "digest:sha256:ab" }));
   });
 
   it("sends the seed the task hashes to to the origin, and only that one for the single scope", async () => {

@@ -1,5 +1,5 @@
 import { DfError, errorMessage, mapBounded, noopLogger, type AbortOptions, type Logger } from "@df/interface";
-import { taskId as computeTaskId, pieceLengthFor } from "@df/piece";
+import { taskId as computeTaskId, pieceLengthFor, privateScope } from "@df/piece";
 import type { Host } from "../resource/host.js";
 import type { Resources } from "../resource/resources.js";
 import type { DownloadRequest, SeedPeerFetcher } from "./types.js";
@@ -41,6 +41,7 @@ export function preheatTaskId(download: DownloadRequest): string {
     throw new DfError("INVALID_ARGUMENT", `"${download.url}" names dfcache data, which has no origin to preheat from`, { reason: "invalid-url" });
   }
   if (download.pieceLength) pieceLengthFor(0, download.pieceLength);
+  const scope = privateScope({ headers: download.header, digest: download.digest });
   return computeTaskId({
     url: download.url,
     type: download.type,
@@ -48,6 +49,7 @@ export function preheatTaskId(download: DownloadRequest): string {
     ...(download.application ? { application: download.application } : {}),
     ...(download.pieceLength ? { pieceLength: download.pieceLength } : {}),
     ...(download.filteredQueryParams.length > 0 ? { filteredQueryParams: download.filteredQueryParams } : {}),
+    ...(scope ? { scope } : {}),
   });
 }
 

@@ -10,6 +10,8 @@ export interface DownloadRequest {
   application?: string;
   filteredQueryParams: readonly string[];
   header: Readonly<Record<string, string>>;
+  /** The whole-file digest the peer checks the content against; with credentials in `header`, part of the task's identity. */
+  digest?: string;
   pieceLength?: number;
   /** The peer must fetch from the source (a triggered seed peer, or a user's choice). */
   needBackToSource: boolean;
