@@ -1,12 +1,46 @@
 // The import rules a linter here cannot check (issue 13): no import cycles inside a
 // package's source, type-only imports included (they still tie two files' designs
-// together), and no service package importing another service. Tests and generated
-// code are left out. Prints each problem with its files and exits 1 when there is one.
+// together); no service package importing another service; plugins depending on the
+// contracts (@df/interface) and not on the services' kit; and the contracts' main entry
+// loading no dependency at run time. Tests and generated code are left out. Prints each
+// problem with its files and exits 1 when there is one.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SERVICES = ["@df/daemon", "@df/scheduler", "@df/manager"];
+/** What plugins may not import: a plugin is written against the contracts alone. */
+const SERVICE_ONLY = ["@df/service-kit", ...SERVICES];
+/** Packages the contracts' main entry may load only as types (its `/zod` subpath may load zod). */
+const HEAVY = ["zod", "yaml", "tsyringe", "reflect-metadata"];
+
+/** Specifiers of imports that stay at run time: not `import type`, not `export type`. */
+export function runtimeSpecifiersOf(text) {
+  const found = [];
+  for (const match of text.matchAll(/\b(import|export)\s+(type\s+)?[^'"`;]*?\bfrom\s*["']([^"']+)["']/g)) if (!match[2]) found.push(match[3]);
+  for (const match of text.matchAll(/\bimport\s*["']([^"']+)["']/g)) found.push(match[1]);
+  for (const match of text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) found.push(match[1]);
+  return found;
+}
+
+/** Problems of the contracts package: a heavy package reached at run time from `entry`. */
+export function checkLightEntry(entry, label) {
+  const problems = [];
+  const seen = new Set();
+  const walk = (file, via) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of runtimeSpecifiersOf(readFileSync(file, "utf8"))) {
+      if (specifier.startsWith(".")) {
+        walk(resolve(dirname(file), specifier).replace(/\.js$/, ".ts"), [...via, file]);
+      } else if (HEAVY.some((heavy) => specifier === heavy || specifier.startsWith(`${heavy}/`))) {
+        problems.push(`${label} loads ${specifier} at run time (${[...via, file].map((f) => f.split("/src/")[1]).join(" → ")}): keep it to types, or move it to @df/interface/zod or @df/service-kit`);
+      }
+    }
+  };
+  walk(entry, []);
+  return problems;
+}
 
 /** Relative and package specifiers of every import, export-from and dynamic import in `text`. */
 export function specifiersOf(text) {
@@ -109,11 +143,14 @@ export function checkImports(root) {
           if (specifier.startsWith(".")) {
             const target = resolve(dirname(file), specifier).replace(/\.m?js$/, (ext) => (ext === ".mjs" ? ".mts" : ".ts"));
             if (graph.has(target)) graph.get(file).add(target);
+          } else if (group === "plugins" && SERVICE_ONLY.some((pkg) => specifier === pkg || specifier.startsWith(`${pkg}/`))) {
+            problems.push(`${relative(root, file)} imports ${specifier}: a plugin depends on @df/interface only (the services' kit is for services)`);
           } else if (SERVICES.includes(manifest.name) && SERVICES.some((service) => service !== manifest.name && (specifier === service || specifier.startsWith(`${service}/`)))) {
             problems.push(`${relative(root, file)} imports ${specifier}: a service package must not import another service`);
           }
         }
       }
+      if (manifest.name === "@df/interface") problems.push(...checkLightEntry(join(src, "index.ts"), "@df/interface"));
       for (const cycle of findCycles(graph)) {
         problems.push(`import cycle in ${manifest.name}: ${cycle.map((file) => relative(src, file)).join(" → ")}`);
       }
@@ -130,5 +167,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`\n${problems.length} import problem(s). Move shared types into a file both sides import, or pass the dependency in.`);
     process.exit(1);
   }
-  console.log("imports: no cycles, no service importing another service");
+  console.log("imports: no cycles, no service importing another service, plugins on the contracts only, @df/interface light");
 }

@@ -10,7 +10,7 @@ const testDir = fileURLToPath(new URL("..", import.meta.url));
 // its npm name from the config's folder and loaded from its built dist/, with its own
 // copy of @df/interface (the brand symbol is global, so copies agree).
 const script = `
-import { resolvePlugin } from "@df/interface";
+import { resolvePlugin } from "@df/service-kit";
 const evaluator = await resolvePlugin(
   ["@df/example-custom-evaluator", { sameIdcBonus: 0.4 }],
   { kind: "evaluator", key: "scheduler.evaluators.0", baseDir: process.cwd() },

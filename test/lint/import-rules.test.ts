@@ -66,6 +66,23 @@ describe("the import rules (scripts/check-imports.mjs)", () => {
     ]);
   });
 
+  it("keeps plugins on the contracts, and the contracts' main entry free of heavy packages at run time", () => {
+    const root = tree({
+      "packages/interface/package.json": manifest("@df/interface"),
+      "packages/interface/src/index.ts": 'export * from "./tokens.js";\nexport type { Z } from "./schema.js";',
+      "packages/interface/src/tokens.ts": 'import type { InjectionToken } from "tsyringe";\nimport { helper } from "./helper.js";',
+      "packages/interface/src/helper.ts": 'import { parse } from "yaml";',
+      "packages/interface/src/schema.ts": 'import { z } from "zod";',
+      "plugins/source-y/package.json": manifest("@df/source-y"),
+      "plugins/source-y/src/index.ts": 'import { loadConfig } from "@df/service-kit";',
+      "plugins/source-y/src/index.test.ts": 'import { resolvePlugin } from "@df/service-kit";',
+    });
+    expect(checkImports(root)).toEqual([
+      "@df/interface loads yaml at run time (index.ts → tokens.ts → helper.ts): keep it to types, or move it to @df/interface/zod or @df/service-kit",
+      "plugins/source-y/src/index.ts imports @df/service-kit: a plugin depends on @df/interface only (the services' kit is for services)",
+    ]);
+  });
+
   it("holds for this repository", () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
     expect(checkImports(root)).toEqual([]);

@@ -1,4 +1,5 @@
-import { hasErrorCode, isPluginDefinition, resolvePlugin, type Evaluator } from "@df/interface";
+import { hasErrorCode, isPluginDefinition, type Evaluator } from "@df/interface";
+import { resolvePlugin } from "@df/service-kit";
 import { expect } from "vitest";
 import { checkEvaluatorShape } from "./evaluator-checks.js";
 

@@ -1,4 +1,5 @@
-import { hasErrorCode, isPluginDefinition, missingMembers, resolvePlugin, type ShaperLimits, type TrafficShaper } from "@df/interface";
+import { hasErrorCode, isPluginDefinition, missingMembers, type ShaperLimits, type TrafficShaper } from "@df/interface";
+import { resolvePlugin } from "@df/service-kit";
 import { expect } from "vitest";
 
 // Each check takes a fresh shaper (made with `COMPLIANCE_LIMITS`) and stops it itself.

@@ -1,4 +1,5 @@
-import { resolvePlugin, type AbortOptions, type BuiltinPlugins, type Logger, type ShapedTask, type TrafficShaper } from "@df/interface";
+import { type AbortOptions, type Logger, type ShapedTask, type TrafficShaper } from "@df/interface";
+import { resolvePlugin, type BuiltinPlugins } from "@df/service-kit";
 import { TokenBucket } from "@df/rate-limit";
 import type { DaemonConfig } from "./config.js";
 

@@ -1,12 +1,9 @@
-import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { loadConfig, runService, type LogLevel } from "@df/interface";
-import { createLogger } from "@df/telemetry";
+import { collectList as collect, runServiceCli, type ServiceFlags } from "@df/service-kit";
 import { daemonConfigSchema } from "./config.js";
 import { Daemon } from "./daemon.js";
 
-interface Flags {
-  config?: string;
+interface Flags extends ServiceFlags {
   seed?: boolean;
   scheduler?: string[];
   manager?: string[];
@@ -17,10 +14,7 @@ interface Flags {
   metricsListen?: string;
   hostname?: string;
   ip?: string;
-  logLevel?: LogLevel | "silent";
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(",").map((part) => part.trim()).filter(Boolean)];
 
 function overridesOf(flags: Flags): Record<string, unknown> {
   const host = { ...(flags.hostname ? { hostname: flags.hostname } : {}), ...(flags.ip ? { ip: flags.ip } : {}) };
@@ -37,7 +31,6 @@ function overridesOf(flags: Flags): Record<string, unknown> {
     ...(flags.socket ? { download: { socket: flags.socket } } : {}),
     ...(Object.keys(upload).length > 0 ? { upload } : {}),
     ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
-    ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
   };
 }
 
@@ -63,28 +56,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         "e.g. DF_DAEMON_DOWNLOAD__CONCURRENT_PIECE_COUNT=16 or DF_DAEMON_SEED_PEER__ENABLE=true.\n" +
         "Download bandwidth: DF_DAEMON_DOWNLOAD__TRAFFIC_SHAPER_TYPE=plain|static|sampling,\n" +
         "DF_DAEMON_DOWNLOAD__TOTAL_RATE_LIMIT=1024Mi, DF_DAEMON_DOWNLOAD__PER_PEER_RATE_LIMIT=512Mi.",
-    )
-    .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code === 0 ? 0 : 2;
-  }
-  const flags = program.opts<Flags>();
-  return runService({
-    name: "dfdaemon",
-    async create() {
-      const { config } = await loadConfig({
-        schema: daemonConfigSchema,
-        name: "dfdaemon",
-        ...(flags.config ? { file: resolve(flags.config) } : {}),
-        envPrefix: "DF_DAEMON_",
-        overrides: overridesOf(flags),
-      });
-      const logger = createLogger({ name: "df:daemon", level: config.log.level });
-      return Daemon.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
-    },
+    );
+  return runServiceCli({
+    program,
+    argv,
+    configName: "dfdaemon",
+    schema: daemonConfigSchema,
+    envPrefix: "DF_DAEMON_",
+    overrides: overridesOf,
+    loggerName: "df:daemon",
+    create: (config, { logger, configDir }) => Daemon.create(config, { logger, ...(configDir ? { configDir } : {}) }),
     // Tests and scripts wait for this exact line; nothing else goes to stdout.
     readyLine: (a) => `dfdaemon ready: socket=${a.socket} upload=${a.upload} bytes=${a.bytes} host=${a.hostId}`,
   });

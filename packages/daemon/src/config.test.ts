@@ -1,6 +1,6 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig } from "@df/interface";
+import { loadConfig, parseConfig } from "@df/service-kit";
 import { daemonConfig, daemonConfigSchema } from "./config.js";
 
 describe("daemon config", () => {

@@ -1,5 +1,6 @@
 import os from "node:os";
-import { byteSize, duration, pluginEntrySchema } from "@df/interface";
+import { pluginEntrySchema } from "@df/service-kit";
+import { byteSize, duration } from "@df/interface/zod";
 import { managerAddressProblem } from "@df/rpc";
 import { z } from "zod";
 

@@ -1,15 +1,8 @@
 import "reflect-metadata";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import {
-  DfError,
-  Tokens,
-  createServiceContainer,
-  systemClock,
-  type BuiltinPlugins,
-  type DependencyContainer,
-  type Logger,
-} from "@df/interface";
+import { DfError, Tokens, systemClock, type Logger } from "@df/interface";
+import { createServiceContainer, type BuiltinPlugins, type DependencyContainer } from "@df/service-kit";
 import { createRpcServer, daemonDownload, daemonUpload, formatAddress, parseListen, type ManagerMembership, type RpcServer } from "@df/rpc";
 import { Storage } from "@df/storage";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";

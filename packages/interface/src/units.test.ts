@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseByteSize, parseDuration } from "./units.js";
+import { parseByteSize, parseDuration } from "./units-parse.js";
 
 describe("parseByteSize", () => {
   it.each([

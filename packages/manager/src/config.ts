@@ -1,4 +1,4 @@
-import { byteSize, duration } from "@df/interface";
+import { byteSize, duration } from "@df/interface/zod";
 import { z } from "zod";
 
 /** Passwords nobody may keep for the root user. */

@@ -1,12 +1,8 @@
-import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { loadConfig, runService, type LogLevel } from "@df/interface";
 import { formatAddress } from "@df/rpc";
-import { createLogger } from "@df/telemetry";
+import { collectList as collect, runServiceCli, type ServiceFlags } from "@df/service-kit";
 import { schedulerConfigSchema } from "./config.js";
 import { Scheduler } from "./scheduler.js";
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(",").map((part) => part.trim()).filter(Boolean)];
 
 /** Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad config or flags. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -22,34 +18,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       "after",
       "\nEnvironment: DF_SCHEDULER_<KEY>__<SUBKEY>=value overrides a config key,\n" +
         "e.g. DF_SCHEDULER_SCHEDULING__CANDIDATE_PARENT_LIMIT=5 or DF_SCHEDULER_MANAGER__KEEP_ALIVE_INTERVAL=2s.",
-    )
-    .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code === 0 ? 0 : 2;
-  }
-  const flags = program.opts<{ config?: string; listen?: string; metricsListen?: string; manager?: string[]; hostname?: string; logLevel?: LogLevel }>();
-  return runService({
-    name: "df-scheduler",
-    async create() {
-      const { config } = await loadConfig({
-        schema: schedulerConfigSchema,
-        name: "scheduler",
-        ...(flags.config ? { file: resolve(flags.config) } : {}),
-        envPrefix: "DF_SCHEDULER_",
-        overrides: {
-          ...(flags.listen ? { listen: flags.listen } : {}),
-          ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
-          ...(flags.manager?.length ? { manager: { addresses: flags.manager } } : {}),
-          ...(flags.hostname ? { host: { hostname: flags.hostname } } : {}),
-          ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}),
-        },
-      });
-      const logger = createLogger({ name: "df:scheduler", level: config.log.level });
-      return Scheduler.create(config, { logger, ...(flags.config ? { configDir: dirname(resolve(flags.config)) } : {}) });
-    },
+    );
+  return runServiceCli({
+    program,
+    argv,
+    configName: "scheduler",
+    schema: schedulerConfigSchema,
+    envPrefix: "DF_SCHEDULER_",
+    overrides: (flags: ServiceFlags & { listen?: string; metricsListen?: string; manager?: string[]; hostname?: string }) => ({
+      ...(flags.listen ? { listen: flags.listen } : {}),
+      ...(flags.metricsListen !== undefined ? { metricsListen: flags.metricsListen } : {}),
+      ...(flags.manager?.length ? { manager: { addresses: flags.manager } } : {}),
+      ...(flags.hostname ? { host: { hostname: flags.hostname } } : {}),
+    }),
+    loggerName: "df:scheduler",
+    create: (config, { logger, configDir }) => Scheduler.create(config, { logger, ...(configDir ? { configDir } : {}) }),
     // Tests and scripts wait for this exact line (the metrics URL follows when enabled).
     readyLine: (address, scheduler) =>
       `df-scheduler listening on ${formatAddress(address)}${scheduler.metricsUrl ? ` metrics=${scheduler.metricsUrl}` : ""}`,

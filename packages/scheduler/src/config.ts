@@ -1,6 +1,7 @@
 import os from "node:os";
 import { isIP } from "node:net";
-import { duration, pluginEntrySchema } from "@df/interface";
+import { pluginEntrySchema } from "@df/service-kit";
+import { duration } from "@df/interface/zod";
 import { managerAddressProblem, parseListen } from "@df/rpc";
 import { callerEntryProblem } from "./service/preheat-gate.js";
 import { z } from "zod";

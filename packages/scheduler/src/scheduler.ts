@@ -1,16 +1,8 @@
 import "reflect-metadata";
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
-import {
-  DfError,
-  createServiceContainer,
-  resolvePlugins,
-  Tokens,
-  systemClock,
-  type Clock,
-  type DependencyContainer,
-  type Logger,
-} from "@df/interface";
+import { DfError, Tokens, systemClock, type Clock, type Logger } from "@df/interface";
+import { createServiceContainer, resolvePlugins, type DependencyContainer } from "@df/service-kit";
 import { createRpcServer, formatAddress, parseListen, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "./config.js";

@@ -1,5 +1,6 @@
 import { describeEvaluatorCompliance, describeEvaluatorDefinitionCompliance, makePeer } from "@df/compliance-tests";
-import { hasErrorCode, resolvePlugin } from "@df/interface";
+import { hasErrorCode } from "@df/interface";
+import { resolvePlugin } from "@df/service-kit";
 import { describe, expect, it } from "vitest";
 import definition, { createSigmaEvaluator } from "./index.js";
 

@@ -10,7 +10,8 @@
  *   totalRateLimit: 1024Mi
  * ```
  */
-import { definePlugin, shaperLimitsSchema } from "@df/interface";
+import { definePlugin } from "@df/interface";
+import { shaperLimitsSchema } from "@df/interface/zod";
 import { PlainShaper } from "./shaper.js";
 
 export { PlainShaper } from "./shaper.js";

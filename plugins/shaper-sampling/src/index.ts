@@ -15,7 +15,8 @@
  *   totalRateLimit: 100Mi
  * ```
  */
-import { definePlugin, shaperLimitsSchema } from "@df/interface";
+import { definePlugin } from "@df/interface";
+import { shaperLimitsSchema } from "@df/interface/zod";
 import { z } from "zod";
 import { SamplingShaper } from "./shaper.js";
 

@@ -1,5 +1,5 @@
 import { describeShaperCompliance, describeShaperDefinitionCompliance } from "@df/compliance-tests";
-import { resolvePlugin } from "@df/interface";
+import { resolvePlugin } from "@df/service-kit";
 import { describe, expect, it } from "vitest";
 import definition, { StaticShaper } from "./index.js";
 

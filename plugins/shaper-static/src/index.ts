@@ -12,7 +12,8 @@
  *   totalRateLimit: 100Mi
  * ```
  */
-import { definePlugin, shaperLimitsSchema } from "@df/interface";
+import { definePlugin } from "@df/interface";
+import { shaperLimitsSchema } from "@df/interface/zod";
 import { StaticShaper } from "./shaper.js";
 
 export { StaticShaper, type StaticShaperOptions } from "./shaper.js";

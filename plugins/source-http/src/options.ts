@@ -1,4 +1,4 @@
-import { duration } from "@df/interface";
+import { duration } from "@df/interface/zod";
 import { z } from "zod";
 import { parseAllowEntry } from "./destinations.js";
 import { DEFAULT_USER_AGENT } from "./version.js";

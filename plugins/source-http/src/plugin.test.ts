@@ -1,4 +1,5 @@
-import { createRecordingLogger, isPluginDefinition, resolvePlugin, type SourceClient } from "@df/interface";
+import { createRecordingLogger, isPluginDefinition, type SourceClient } from "@df/interface";
+import { resolvePlugin } from "@df/service-kit";
 import { describe, expect, it } from "vitest";
 import plugin, { DEFAULT_USER_AGENT, HttpSourceClient, httpSourceOptionsSchema } from "./index.js";
 

@@ -1,4 +1,5 @@
-import { DfError, closestMatch, resolvePlugins, type BuiltinPlugins, type Logger, type SourceClient, type SourceRegistry } from "@df/interface";
+import { DfError, closestMatch, type Logger, type SourceClient, type SourceRegistry } from "@df/interface";
+import { resolvePlugins, type BuiltinPlugins } from "@df/service-kit";
 
 /** Source plugins shipped with df, by the names config uses. */
 export const BUILTIN_SOURCES: BuiltinPlugins<"source"> = {

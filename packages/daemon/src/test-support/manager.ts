@@ -1,7 +1,8 @@
 import os from "node:os";
 import path from "node:path";
 import { onTestFinished } from "vitest";
-import { noopLogger, parseConfig } from "@df/interface";
+import { noopLogger } from "@df/interface";
+import { parseConfig } from "@df/service-kit";
 import { Manager, SCHEMA_VERSION, managerConfigSchema } from "@df/manager";
 import { formatAddress } from "@df/rpc";
 import { Scheduler, schedulerConfigSchema } from "@df/scheduler";

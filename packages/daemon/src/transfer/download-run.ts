@@ -60,7 +60,15 @@ const IDLE_FLOOR_MS = 3000;
 const FIRST_BYTE_MS = 5000;
 /** Read size the idle window is scaled by: a request is stuck after ~16 reads' worth of silence. */
 const IDLE_READS_BYTES = 16 * 64 * 1024;
-/** While pieces are missing, new parents are asked of the scheduler at most this often. */
+/**
+ * While fewer than MAX_PARENTS are usable, new parents are asked of the scheduler first
+ * this soon, then, each time an ask brings none, twice as late up to REFRESH_INTERVAL_MS.
+ * Peers that start together register one after another, so the first ones are handed
+ * only the seed; asking again soon is how they learn of the others and start trading
+ * (on the shaped testbed, 2 s sooner than after a fixed 3 s). Each ask that finds
+ * nobody new backs off, so a full or lonely swarm costs the scheduler little.
+ */
+const REFRESH_FIRST_MS = 500;
 const REFRESH_INTERVAL_MS = 3000;
 /** Sooner when no byte has come from any parent for this long. */
 const STARVING_MS = 1500;
@@ -116,6 +124,7 @@ export class DownloadRun implements LinkEvents {
   #timerAt = Number.POSITIVE_INFINITY;
   #refreshing: Promise<void> | undefined;
   #lastRefresh = performance.now();
+  #refreshInterval = REFRESH_FIRST_MS;
 
   constructor(settings: RunSettings, request: PieceDownloadRequest) {
     this.#settings = settings;
@@ -332,15 +341,17 @@ export class DownloadRun implements LinkEvents {
   }
 
   /**
-   * Asks the scheduler for more parents (peers that gained pieces since), every
-   * REFRESH_INTERVAL_MS while fewer than MAX_PARENTS are usable, sooner when no byte
-   * came for STARVING_MS. One ask at a time; the run goes on meanwhile.
+   * Asks the scheduler for more parents (peers that joined or gained pieces since) while
+   * fewer than MAX_PARENTS are usable, at the backed-off interval (see REFRESH_FIRST_MS),
+   * and sooner when no byte came for STARVING_MS. One ask at a time; the run goes on
+   * meanwhile.
    */
   #maybeRefresh(now: number): void {
     const ask = this.#request.moreParents;
     if (!ask || now < this.#nextRefreshAt()) return;
     this.#lastRefresh = now;
     this.#refreshing = (async () => {
+      const linked = this.#links.length;
       try {
         const parents = await ask(this.#links.map((link) => link.peerId));
         if (this.#stop.signal.aborted || parents.length === 0) return;
@@ -349,6 +360,7 @@ export class DownloadRun implements LinkEvents {
       } catch (error) {
         this.#logger.debug("asking for more parents failed", { error: toDfError(error).message });
       } finally {
+        this.#refreshInterval = this.#links.length > linked ? REFRESH_FIRST_MS : Math.min(REFRESH_INTERVAL_MS, this.#refreshInterval * 2);
         this.#lastRefresh = performance.now();
         this.#refreshing = undefined;
         this.#notify();
@@ -357,7 +369,7 @@ export class DownloadRun implements LinkEvents {
   }
 
   /**
-   * When the next ask for parents is due: REFRESH_INTERVAL_MS after the last while
+   * When the next ask for parents is due: the backed-off interval after the last while
    * fewer than MAX_PARENTS are usable, and STARVING_MS after the last byte (but not
    * sooner than STARVING_MS after the last ask) in any case. Never while one is out.
    */
@@ -366,7 +378,7 @@ export class DownloadRun implements LinkEvents {
     const starvingAt = Math.max(this.#lastProgress, this.#lastRefresh) + STARVING_MS;
     let usable = 0;
     for (const link of this.#links) if (link.usable) usable++;
-    return usable < MAX_PARENTS ? Math.min(this.#lastRefresh + REFRESH_INTERVAL_MS, starvingAt) : starvingAt;
+    return usable < MAX_PARENTS ? Math.min(this.#lastRefresh + this.#refreshInterval, starvingAt) : starvingAt;
   }
 
   #bestRate(): number {

@@ -446,6 +446,28 @@ describe("PeerPieceDownloader", () => {
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
 
+  it("asks for more parents soon after it starts, then less often while the asks bring nobody new", async () => {
+    const content = new Content(taskIdOf(36), bytes(8 * PIECE, 36), PIECE);
+    const evens = content.all().filter((n) => n % 2 === 0);
+    const half = await startPeer(await tempStorage().then(async (s) => (await content.store(s, evens), s)), { peerId: "half" });
+    const whole = await startPeer(await tempStorage().then(async (s) => (await content.store(s), s)), { peerId: "whole" });
+    const { task } = await child(content);
+    const started = performance.now();
+    const at: number[] = [];
+    const moreParents = async (): Promise<ParentRef[]> => {
+      at.push(performance.now() - started);
+      return at.length < 3 ? [] : [whole.ref];
+    };
+    const outcome = await settle(downloader({ stallTimeoutMs: 10_000 }).download({ task, hostId: "c", peerId: "cp", parents: [half.ref], events: recorder().events, moreParents }));
+    expect(outcome).toEqual({ kind: "complete" });
+    // Peers that register together learn of each other only by asking again: the first ask
+    // comes well before the 1.5 s of silence that would force one.
+    expect(at[0]).toBeLessThan(1200);
+    // An ask that brought nobody doubles the wait for the next.
+    expect(at[1]! - at[0]!).toBeGreaterThan(800);
+    expect(sha256(await readAll(task))).toBe(sha256(content.data));
+  });
+
   it("takes a piece a seed is spreading through another child from that child, and other pieces from the seed", async () => {
     const content = new Content(taskIdOf(35), bytes(8 * PIECE, 35), PIECE);
     const first = [0, 1, 2, 3];

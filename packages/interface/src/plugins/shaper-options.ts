@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { byteSize } from "../units.js";
+import { byteSize } from "../units-zod.js";
 
 const positiveRate = (fallback: string) => byteSize(fallback).refine((bytes) => bytes > 0, "must be more than 0 bytes per second");
 

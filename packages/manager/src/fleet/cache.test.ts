@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig, type Clock } from "@df/interface";
+import { type Clock } from "@df/interface";
+import { parseConfig } from "@df/service-kit";
 import { managerConfigSchema } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { SchedulerClusterRow } from "../db/schema.js";

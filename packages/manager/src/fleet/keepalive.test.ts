@@ -1,7 +1,8 @@
 import "reflect-metadata";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { noopLogger, parseConfig, systemClock } from "@df/interface";
+import { noopLogger, systemClock } from "@df/interface";
+import { parseConfig } from "@df/service-kit";
 import { managerConfigSchema } from "../config.js";
 import type { Database } from "../db/database.js";
 import { DB_KINDS, openTestDatabase } from "../test-support/databases.js";

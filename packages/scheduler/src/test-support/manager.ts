@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { noopLogger, parseConfig } from "@df/interface";
+import { noopLogger } from "@df/interface";
+import { parseConfig } from "@df/service-kit";
 import { Manager, SCHEMA_VERSION, managerConfigSchema } from "@df/manager";
 import { formatAddress } from "@df/rpc";
 

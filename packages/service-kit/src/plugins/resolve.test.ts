@@ -3,10 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { hasErrorCode } from "../errors.js";
-import { createRecordingLogger } from "../logger.js";
-import { definePlugin } from "./definition.js";
-import type { Evaluator } from "./evaluator.js";
+import { hasErrorCode, createRecordingLogger, definePlugin, type Evaluator } from "@df/interface";
 import { resolvePlugin, resolvePlugins } from "./resolve.js";
 
 const constant = definePlugin({

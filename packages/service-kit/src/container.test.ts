@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inject, injectable } from "tsyringe";
 import { createServiceContainer } from "./container.js";
-import { createRecordingLogger, type Logger } from "./logger.js";
-import { Tokens } from "./tokens.js";
+import { createRecordingLogger, type Logger, Tokens } from "@df/interface";
 
 @injectable()
 class Greeter {

@@ -1,19 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DfError } from "../errors.js";
-import { noopLogger, type Logger } from "../logger.js";
-import { issueKey } from "../standard-schema.js";
-import { closestMatch } from "../suggest.js";
+import { DfError, noopLogger, type Logger, issueKey, closestMatch, isPluginDefinition, type AnyPluginDefinition, missingMembers, type PluginContext, type PluginDefinition, type PluginKind, type PluginKinds } from "@df/interface";
 import { resolvePackageEntry } from "./package-entry.js";
-import {
-  isPluginDefinition,
-  type AnyPluginDefinition,
-  missingMembers,
-  type PluginContext,
-  type PluginDefinition,
-  type PluginKind,
-  type PluginKinds,
-} from "./definition.js";
 
 /**
  * How config names a plugin: a name (`sigma`), a name with options (`[sigma, {k: 3}]`

@@ -11,8 +11,7 @@ async function loadYaml(): Promise<ParseYaml> {
   yamlParse ??= (await import("yaml")).parse;
   return yamlParse;
 }
-import { DfError } from "./errors.js";
-import { closestMatch } from "./suggest.js";
+import { DfError, closestMatch } from "@df/interface";
 
 export interface LoadConfigOptions<S extends z.ZodType> {
   /** The service's schema; its `.default()`s are the one place defaults live. */

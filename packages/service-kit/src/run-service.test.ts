@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DfError } from "./errors.js";
+import { DfError } from "@df/interface";
 import { runService } from "./run-service.js";
 
 /** A service that records what happened to it; start waits for `release` when given. */

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { parseByteSize, parseDuration } from "./units-parse.js";
 
-export { parseByteSize, parseDuration };
 
 type UnitSchema = ReturnType<typeof unitSchema>;
 

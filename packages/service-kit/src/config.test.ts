@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { loadConfig, parseConfig } from "./config.js";
-import { hasErrorCode } from "./errors.js";
-import { byteSize, duration } from "./units.js";
+import { hasErrorCode } from "@df/interface";
+import { byteSize, duration } from "@df/interface/zod";
 
 const schema = z.strictObject({
   storage: z

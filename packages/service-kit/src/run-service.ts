@@ -1,4 +1,4 @@
-import { errorMessage, isDfError } from "./errors.js";
+import { errorMessage, isDfError } from "@df/interface";
 
 /** A long-running service as its binary drives it. */
 export interface RunnableService<Started> {
