@@ -24,6 +24,8 @@ export interface ModuleRegistry {
   factory<T>(token: InjectionToken<T>, make: (resolve: Resolve) => T): void;
   /** Provides a class that names its dependencies with `@inject`, made once on first use. */
   singleton<T>(token: Injectable<T>): void;
+  /** Gets a part, for use once the module starts (parts are made on first use, when their own parts are ready). */
+  readonly resolve: Resolve;
 }
 
 /** A class that names its constructor's dependencies with `@inject`: its own token. */
@@ -143,6 +145,7 @@ export class ComposedService {
         claim(token);
         this.container.registerSingleton(token);
       },
+      resolve,
     };
   }
 }
