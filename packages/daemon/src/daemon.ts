@@ -236,10 +236,25 @@ export class Daemon {
 
     const spread = config.seedPeer.enable && config.seedPeer.spreadWindow > 0 ? new PieceSpread(config.seedPeer.spreadWindow) : undefined;
     const taskGate = config.upload.concurrencyPerTask > 0 ? { taskGate: new TaskUploadGate(config.upload.concurrencyPerTask) } : {};
-    this.#byteServer = new PieceByteServer({ storage, limiter, listen: config.upload.bytesListen, logger, ...(spread ? { spread } : {}), ...taskGate });
+    this.#byteServer = new PieceByteServer({
+      storage,
+      limiter,
+      listen: config.upload.bytesListen,
+      logger,
+      ...(spread ? { spread } : {}),
+      ...taskGate,
+      limits: {
+        headerTimeoutMs: config.upload.headerTimeout,
+        idleTimeoutMs: config.upload.idleTimeout,
+        writeTimeoutMs: config.upload.writeTimeout,
+        connectionsPerAddress: config.upload.connectionsPerAddress,
+        exemptAddresses: config.upload.connectionsPerAddressExempt,
+      },
+    });
     const bytesPort = await this.#byteServer.start();
     const byteServer = this.#byteServer;
     daemonMetrics.watchUploads(() => byteServer.served);
+    daemonMetrics.watchUploadLimits(() => byteServer.cuts);
 
     this.#uploadServer = createRpcServer({ address: config.upload.listen });
     this.#uploadServer.addService(daemonUpload.DfdaemonUploadService, {
