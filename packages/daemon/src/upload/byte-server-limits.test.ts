@@ -21,7 +21,9 @@ async function serve(content: Content, limits: ByteServerLimits, limiterOptions:
 }
 
 /** A raw connection from `localAddress` (any of 127.0.0.0/8 is loopback on Linux). */
-async function open(port: number, localAddress = "127.0.0.1"): Promise<Socket & { closedAt: Promise<number> }> {
+type Opened = Socket & { closedAt: Promise<number> };
+
+async function open(port: number, localAddress = "127.0.0.1"): Promise<Opened> {
   const socket = connect({ host: "127.0.0.1", port, localAddress });
   socket.on("error", () => {});
   onTestFinished(() => {
@@ -43,7 +45,7 @@ async function get(port: number, path: string, localAddress = "127.0.0.1") {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything the socket gets until it closes. */
-function received(socket: Socket): Promise<string> {
+function received(socket: Opened): Promise<string> {
   const parts: Buffer[] = [];
   socket.on("data", (chunk: Buffer) => parts.push(chunk));
   return socket.closedAt.then(() => Buffer.concat(parts).toString("latin1"));
