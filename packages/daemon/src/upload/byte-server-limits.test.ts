@@ -133,6 +133,17 @@ describe("the piece server's limits against slow or hostile readers", () => {
     expect(limiter.load()).toMatchObject({ uploadCount: 1, uploadFailedCount: 0 });
   });
 
+  it("does not count waits for bandwidth against the reader", async () => {
+    // 64 KiB a second in 64 KiB chunks: each chunk waits about a second for the rate
+    // limit, five write timeouts, while the reader takes every byte at once.
+    const content = new Content(taskIdOf(47), bytes(4 * 64 * 1024, 47), 4 * 64 * 1024);
+    const { server, port } = await serve(content, { writeTimeoutMs: 200 }, { concurrency: 2, rateLimit: 64 * 1024 });
+    const answer = await get(port, `/pieces/${content.taskId}/0`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.equals(content.piece(0))).toBe(true);
+    expect(server.cuts.writeTimeout).toBe(0);
+  });
+
   it("closes a connection that sends half a request line, or nothing, after the header timeout, and answers 408", async () => {
     const content = new Content(taskIdOf(43), bytes(64 * 1024, 43), 64 * 1024);
     // Uploads slower than the header timeout are not cut by it: the request is whole.

@@ -12,7 +12,6 @@ import { AddressCap } from "./address-cap.js";
 import { ChunkPool } from "./chunk-pool.js";
 import { lookupServable } from "./lookup.js";
 import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
-import { watchedWrite } from "./watched-write.js";
 
 export interface PieceByteServerOptions {
   storage: Storage;
@@ -45,7 +44,8 @@ export interface ByteServerLimits {
   idleTimeoutMs?: number;
   /**
    * An upload whose reader takes no bytes for this long is cut and its slot freed
-   * (default 30 s): about no progress at all, not a slow one (see watchedWrite). A child
+   * (default 30 s; cut one to two of them after its last byte): about no progress at all,
+   * not a slow one, which the kernel taking any byte of a pending write shows. A child
    * gives up on a silent parent within its own download.pieceTimeout (30 s).
    */
   writeTimeoutMs?: number;
@@ -136,8 +136,10 @@ export class PieceByteServer {
       },
     );
     this.#server.on("connection", (socket: Socket) => this.#accept(socket));
-    // With no server timeout set, only the keep-alive idle timeout fires this.
+    // With no server timeout set, this is the keep-alive idle timeout, or the write
+    // timeout of an answer under way (its response handles that one).
     this.#server.on("timeout", (socket: Socket) => {
+      if (this.#answering.has(socket)) return;
       this.#cuts.idleTimeout++;
       socket.destroy();
     });
@@ -258,6 +260,7 @@ export class PieceByteServer {
         ok = true;
         return;
       }
+      response.once("timeout", () => this.#writeTimedOut(response));
       // Two pooled buffers per upload at most: the next chunk is read from disk while
       // the socket takes the previous one.
       const chunkSize = Math.min(this.#chunkSize(), piece.length);
@@ -277,15 +280,12 @@ export class PieceByteServer {
           this.#pool.give(buffer);
           throw error;
         }
-        sending = this.#send(response, chunk, buffer, request.url);
+        sending = this.#send(response, chunk, buffer);
         held.sent(length);
         position += length;
       }
-      // Once the last bytes are in the kernel the child may have them and ask for its next
-      // piece at once: end and free the slot now, not once the socket has flushed them,
-      // or the slot count overshoots.
-      await sending;
-      if (response.destroyed) throw new DfError("CANCELLED", "the child closed the connection or stopped reading");
+      // The child has every byte and may ask for its next piece at once: end and free
+      // the slot now, not once the last write is flushed, or the slot count overshoots.
       response.end();
       ok = true;
       this.#served[cutThrough ? "arriving" : "held"]++;
@@ -335,16 +335,35 @@ export class PieceByteServer {
   /**
    * Writes one chunk; resolves once the socket has handed it to the kernel (the buffer
    * then goes back to the pool) or the response closed first (the buffer is dropped:
-   * a write may still hold it). A reader that takes nothing for the write timeout is
-   * cut, which closes the response and so aborts the upload.
+   * a write may still hold it). The socket's timeout runs only while the chunk is being
+   * written, so waits for disk, bandwidth or an arriving piece are not the reader's;
+   * Node holds it off while the kernel takes any of the chunk (see #writeTimedOut).
    */
-  async #send(response: ServerResponse, chunk: Buffer, buffer: Buffer, url: string | undefined): Promise<void> {
-    const outcome = await watchedWrite(response, chunk, this.#writeTimeoutMs);
-    if (outcome === "written") this.#pool.give(buffer);
-    else if (outcome === "stalled") {
-      this.#cuts.writeTimeout++;
-      this.#logger.warn("a child stopped reading a piece; cutting the upload", { url, writeTimeoutMs: this.#writeTimeoutMs });
-    }
+  #send(response: ServerResponse, chunk: Buffer, buffer: Buffer): Promise<void> {
+    const socket = response.socket;
+    socket?.setTimeout(this.#writeTimeoutMs);
+    return new Promise((resolve) => {
+      const onClose = (): void => resolve();
+      response.once("close", onClose);
+      response.write(chunk, (error) => {
+        socket?.setTimeout(0);
+        response.off("close", onClose);
+        if (!error) this.#pool.give(buffer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * A reader took no bytes for the write timeout: Node fires a socket's timeout only when
+   * the pending write made no progress at all since the last check, so this cuts a
+   * stopped reader one to two write timeouts after its last byte, never a slow one.
+   * Destroying the response frees the upload slot at once.
+   */
+  #writeTimedOut(response: ServerResponse): void {
+    this.#cuts.writeTimeout++;
+    this.#logger.warn("a child stopped reading a piece; cutting the upload", { url: response.req.url, writeTimeoutMs: this.#writeTimeoutMs });
+    response.destroy();
   }
 
   #accept(socket: Socket): void {
