@@ -45,8 +45,8 @@ export interface ByteServerLimits {
   /**
    * An upload whose reader takes no bytes for this long is cut and its slot freed
    * (default 30 s; cut one to two of them after its last byte): about no progress at all,
-   * not a slow one, which the kernel taking any byte of a pending write shows. A child
-   * gives up on a silent parent within its own download.pieceTimeout (30 s).
+   * not a slow one, which the kernel taking any byte of a pending write shows. Honest
+   * readers sharing a busy link do go seconds without progress (see upload.writeTimeout).
    */
   writeTimeoutMs?: number;
   /**
