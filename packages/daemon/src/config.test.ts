@@ -12,6 +12,34 @@ describe("daemon config", () => {
     }
   });
 
+  it("limits the piece server's connections by default, takes other limits, and names the key of a bad one", () => {
+    expect(daemonConfig().upload).toMatchObject({
+      headerTimeout: 10_000,
+      idleTimeout: 65_000,
+      writeTimeout: 30_000,
+      connectionsPerAddress: 64,
+      connectionsPerAddressExempt: ["127.0.0.0/8", "::1"],
+    });
+    const set = parseConfig(
+      daemonConfigSchema,
+      { upload: { headerTimeout: "2s", idleTimeout: "40s", writeTimeout: "1m", connectionsPerAddress: 0, connectionsPerAddressExempt: ["10.1.0.0/16"] } },
+      "dfdaemon",
+    ).upload;
+    expect(set).toMatchObject({ headerTimeout: 2000, idleTimeout: 40_000, writeTimeout: 60_000, connectionsPerAddress: 0, connectionsPerAddressExempt: ["10.1.0.0/16"] });
+    const bad: [string, unknown][] = [
+      ["headerTimeout", "0s"],
+      ["idleTimeout", "soon"],
+      ["writeTimeout", "0ms"],
+      ["connectionsPerAddress", -1],
+      ["connectionsPerAddress", 2.5],
+      ["connectionsPerAddressExempt", ["10.0.0.0/33"]],
+      ["connectionsPerAddressExempt", ["gateway"]],
+    ];
+    for (const [key, value] of bad) {
+      expect(() => parseConfig(daemonConfigSchema, { upload: { [key]: value } }, "dfdaemon"), key).toThrow(new RegExp(`upload\\.${key}`));
+    }
+  });
+
   it("sends piece announcements without a window by default, takes one up to 10 s, and names the key past that", () => {
     expect(daemonConfig().upload.announceWindow).toBe(0);
     expect(parseConfig(daemonConfigSchema, { upload: { announceWindow: "250ms" } }, "dfdaemon").upload.announceWindow).toBe(250);

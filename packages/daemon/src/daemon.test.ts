@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { lstat } from "node:fs/promises";
+import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { Storage } from "@df/storage";
 import { DEAD_SCHEDULER, startDaemon, tempDir } from "./test-support/cluster.js";
@@ -32,6 +34,23 @@ describe("Daemon lifecycle", () => {
     await a.stop();
     await a.stop();
     await expect(a.start()).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
+  });
+
+  it("takes its piece server's limits from config and counts them in its metrics", async () => {
+    const daemon = await startDaemon({
+      name: "limits",
+      scheduler: DEAD_SCHEDULER,
+      config: { upload: { connectionsPerAddress: 1, connectionsPerAddressExempt: [], headerTimeout: "200ms" } },
+    });
+    const port = Number(daemon.addresses.bytes.slice(daemon.addresses.bytes.lastIndexOf(":") + 1));
+    // One over the cap, closed at once; the other sends nothing and is closed after the header timeout.
+    const sockets = [0, 1].map(() => connect({ host: "127.0.0.1", port }).on("error", () => {}).resume());
+    const closed = await Promise.all(sockets.map((socket) => once(socket, "close").then(() => true)));
+    expect(closed).toEqual([true, true]);
+    const text = await daemon.metrics.text();
+    expect(text).toMatch(/df_daemon_upload_connections_cut_total\{[^}]*limit="per_address"[^}]*\} 1/);
+    expect(text).toMatch(/df_daemon_upload_connections_cut_total\{[^}]*limit="header_timeout"[^}]*\} 1/);
+    await daemon.stop();
   });
 
   it("creates its download socket for its user only whatever the umask, or for a configured group", async () => {

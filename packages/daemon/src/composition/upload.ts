@@ -48,10 +48,27 @@ export function byteServerModule(ctx: DaemonContext): ServiceModule {
     async start() {
       const { limiter, spread, taskGate } = resolve(UploadParts);
       const storage = resolve(DaemonTokens.Storage);
-      server = new PieceByteServer({ storage, limiter, listen: ctx.config.upload.bytesListen, logger: ctx.logger, ...(spread ? { spread } : {}), ...(taskGate ? { taskGate } : {}) });
+      const { upload } = ctx.config;
+      server = new PieceByteServer({
+        storage,
+        limiter,
+        listen: upload.bytesListen,
+        logger: ctx.logger,
+        ...(spread ? { spread } : {}),
+        ...(taskGate ? { taskGate } : {}),
+        limits: {
+          headerTimeoutMs: upload.headerTimeout,
+          idleTimeoutMs: upload.idleTimeout,
+          writeTimeoutMs: upload.writeTimeout,
+          connectionsPerAddress: upload.connectionsPerAddress,
+          exemptAddresses: upload.connectionsPerAddressExempt,
+        },
+      });
       ctx.started.bytesPort = await server.start();
       const started = server;
-      resolve(DaemonMetrics).watchUploads(() => started.served);
+      const metrics = resolve(DaemonMetrics);
+      metrics.watchUploads(() => started.served);
+      metrics.watchUploadLimits(() => started.cuts);
     },
     stop: () => server?.stop({ graceMs: 500 }),
   };

@@ -1,6 +1,7 @@
 import type { Storage } from "@df/storage";
 import type { Metrics } from "@df/telemetry";
 import type { DownloadBandwidth } from "../bandwidth.js";
+import type { ByteServerCuts } from "../upload/byte-server.js";
 
 export type PieceOrigin = "back_to_source" | "remote_peer";
 /**
@@ -69,6 +70,23 @@ export class DaemonMetrics {
       counter.inc({ state: "held" }, now.held);
       counter.inc({ state: "arriving" }, now.arriving);
     });
+  }
+
+  /** Connections the byte server closed on a limit, read at every scrape. */
+  watchUploadLimits(cuts: () => ByteServerCuts): void {
+    this.metrics.counter(
+      "df_daemon_upload_connections_cut_total",
+      "Piece-byte connections closed because a limit bit: header_timeout (no whole request in time), idle_timeout (kept alive with no request), write_timeout (the reader took no bytes), per_address (over upload.connectionsPerAddress, closed at once)",
+      ["limit"],
+      (counter) => {
+        const now = cuts();
+        counter.reset();
+        counter.inc({ limit: "header_timeout" }, now.headerTimeout);
+        counter.inc({ limit: "idle_timeout" }, now.idleTimeout);
+        counter.inc({ limit: "write_timeout" }, now.writeTimeout);
+        counter.inc({ limit: "per_address" }, now.connectionsPerAddress);
+      },
+    );
   }
 
   piece(source: PieceOrigin, bytes: number): void {

@@ -147,7 +147,7 @@ describe("the HTTP piece-byte server", () => {
     await content.store(storage);
     const limiter = new UploadLimiter({ concurrency: 10 });
     const taskGate = new TaskUploadGate(1, 10_000);
-    const server = new PieceByteServer({ storage, limiter, taskGate, listen: "127.0.0.1:0", chunkSize: 64 * 1024, sendStallMs: 300 });
+    const server = new PieceByteServer({ storage, limiter, taskGate, listen: "127.0.0.1:0", chunkSize: 64 * 1024, limits: { writeTimeoutMs: 300 } });
     const port = await server.start();
     onTestFinished(() => server.stop());
     const hostile = connect({ host: "127.0.0.1", port });

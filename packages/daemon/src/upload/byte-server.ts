@@ -1,12 +1,14 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
 import { parseAddress } from "@df/rpc";
 import type { ArrivingPiece, Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
 import type { PieceSpread } from "./spread.js";
 import type { TaskUploadGate } from "./task-gate.js";
+import { AddressCap } from "./address-cap.js";
 import { ChunkPool } from "./chunk-pool.js";
 import { lookupServable } from "./lookup.js";
 import { HEADERS, httpStatusOf, parsePiecePath } from "./piece-http.js";
@@ -23,13 +25,57 @@ export interface PieceByteServerOptions {
   logger?: Logger;
   /** Bytes read from disk and written to the socket at a time (default 1 MiB; never more than a piece). */
   chunkSize?: number;
-  /**
-   * A chunk the child has not taken within this long cuts the upload (default 30 s):
-   * a caller that stops reading must not hold a slot, least of all one of the few a
-   * task gets (see TaskUploadGate). A child cuts a silent parent sooner than this.
-   */
-  sendStallMs?: number;
+  /** Connection limits against slow or hostile readers; each has a default. */
+  limits?: ByteServerLimits;
 }
+
+/** The piece server's limits per connection (the daemon's `upload.*` config). */
+export interface ByteServerLimits {
+  /**
+   * A connection must send a whole request head within this long of opening, or of the
+   * first byte of its next request (default 10 s); else it is answered 408 and closed.
+   * A child sends its ~200-byte GET in one write as soon as it connects.
+   */
+  headerTimeoutMs?: number;
+  /**
+   * A kept-alive connection with no request is closed after this long (default 65 s).
+   * Children close theirs at 30 s (BytePool), so they are not cut under a request.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * An upload whose reader takes no bytes for this long is cut and its slot freed
+   * (default 30 s; cut one to two of them after its last byte): about no progress at all,
+   * not a slow one, which the kernel taking any byte of a pending write shows. Honest
+   * readers sharing a busy link do go seconds without progress (see upload.writeTimeout).
+   */
+  writeTimeoutMs?: number;
+  /**
+   * Open connections per remote address (default 64; 0: no cap); more are closed at once.
+   * A child opens at most 16 to one parent (PeerClientPool), 8 for one task.
+   */
+  connectionsPerAddress?: number;
+  /**
+   * Addresses and subnets the cap per address does not count (default loopback: every
+   * daemon of a one-machine cluster connects from it, and no remote host can).
+   */
+  exemptAddresses?: readonly string[];
+}
+
+/** Connections the server closed because a limit bit, by limit. */
+export interface ByteServerCuts {
+  headerTimeout: number;
+  idleTimeout: number;
+  writeTimeout: number;
+  connectionsPerAddress: number;
+}
+
+export const BYTE_SERVER_DEFAULTS = {
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 65_000,
+  writeTimeoutMs: 30_000,
+  connectionsPerAddress: 64,
+  exemptAddresses: ["127.0.0.0/8", "::1"],
+} as const;
 
 // Read from disk and written to the socket in pooled chunks; a chunk never spans two
 // pieces (bench/transfer.mjs --chunk compares sizes).
@@ -37,10 +83,10 @@ const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 /** Idle chunk buffers kept for the next uploads: two per upload, for 8 at once. */
 const POOLED_CHUNKS = 16;
 const MIN_PACED_CHUNK = 64 * 1024;
-// Children keep their connections between pieces; a long idle timeout spares them
-// reconnecting between bursts. Their pools close sooner than this (see PeerClientPool).
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-const DEFAULT_SEND_STALL_MS = 30_000;
+// Node checks request timeouts on an interval (30 s by default): often enough that a
+// timeout bites within a quarter of itself, and at most once a second.
+const MAX_TIMEOUT_CHECK_MS = 1000;
+const MIN_TIMEOUT_CHECK_MS = 50;
 
 /**
  * The piece-byte transport a host announces as its download port: a small HTTP/1.1
@@ -57,30 +103,57 @@ export class PieceByteServer {
   #port: number | undefined;
   #stopping: Promise<void> | undefined;
   readonly #served = { held: 0, arriving: 0 };
+  readonly #cuts: ByteServerCuts = { headerTimeout: 0, idleTimeout: 0, writeTimeout: 0, connectionsPerAddress: 0 };
+  readonly #writeTimeoutMs: number;
+  readonly #perAddress: AddressCap;
+  /** Sockets with an answer under way: a client error must not write into its body. */
+  readonly #answering = new WeakSet<Duplex>();
 
   constructor(options: PieceByteServerOptions) {
     this.#options = options;
     this.#logger = (options.logger ?? noopLogger).child("bytes");
     this.#pool = new ChunkPool(options.chunkSize ?? DEFAULT_CHUNK_SIZE, POOLED_CHUNKS);
-    this.#server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, noDelay: true }, (request, response) => {
-      this.#handle(request, response).catch((error: unknown) => {
-        this.#logger.warn("a piece upload failed", { error: String(error) });
-        response.destroy();
-      });
+    const limits = { ...BYTE_SERVER_DEFAULTS, ...options.limits };
+    for (const key of ["headerTimeoutMs", "idleTimeoutMs", "writeTimeoutMs"] as const) {
+      if (!(limits[key] > 0)) throw new DfError("INVALID_ARGUMENT", `the piece server's ${key} must be more than 0, got ${String(limits[key])}`);
+    }
+    this.#writeTimeoutMs = limits.writeTimeoutMs;
+    this.#perAddress = new AddressCap(limits.connectionsPerAddress, limits.exemptAddresses);
+    this.#server = createServer(
+      {
+        keepAliveTimeout: limits.idleTimeoutMs,
+        // A GET has no body: the whole request is its head.
+        headersTimeout: limits.headerTimeoutMs,
+        requestTimeout: limits.headerTimeoutMs,
+        connectionsCheckingInterval: Math.max(MIN_TIMEOUT_CHECK_MS, Math.min(MAX_TIMEOUT_CHECK_MS, limits.headerTimeoutMs / 4)),
+        noDelay: true,
+      },
+      (request, response) => {
+        this.#handle(request, response).catch((error: unknown) => {
+          this.#logger.warn("a piece upload failed", { error: String(error) });
+          response.destroy();
+        });
+      },
+    );
+    this.#server.on("connection", (socket: Socket) => this.#accept(socket));
+    // With no server timeout set, this is the keep-alive idle timeout, or the write
+    // timeout of an answer under way (its response handles that one).
+    this.#server.on("timeout", (socket: Socket) => {
+      if (this.#answering.has(socket)) return;
+      this.#cuts.idleTimeout++;
+      socket.destroy();
     });
-    this.#server.on("connection", (socket: Socket) => {
-      this.#sockets.add(socket);
-      options.limiter.connectionOpened();
-      socket.once("close", () => {
-        this.#sockets.delete(socket);
-        options.limiter.connectionClosed();
-      });
-    });
+    this.#server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(error, socket));
   }
 
   /** Pieces served whole so far: held here, or still arriving when asked for (cut-through). */
   get served(): { held: number; arriving: number } {
     return { ...this.#served };
+  }
+
+  /** Connections closed because a limit bit, by limit, so far. */
+  get cuts(): ByteServerCuts {
+    return { ...this.#cuts };
   }
 
   /** The bound port once started. */
@@ -134,6 +207,9 @@ export class PieceByteServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const socket = request.socket;
+    this.#answering.add(socket);
+    response.once("finish", () => this.#answering.delete(socket));
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.setHeader("allow", "GET, HEAD");
       this.#fail(response, new DfError("INVALID_ARGUMENT", `method ${String(request.method)} is not served; use GET`), 405);
@@ -184,6 +260,7 @@ export class PieceByteServer {
         ok = true;
         return;
       }
+      response.once("timeout", () => this.#writeTimedOut(response));
       // Two pooled buffers per upload at most: the next chunk is read from disk while
       // the socket takes the previous one.
       const chunkSize = Math.min(this.#chunkSize(), piece.length);
@@ -258,27 +335,66 @@ export class PieceByteServer {
   /**
    * Writes one chunk; resolves once the socket has handed it to the kernel (the buffer
    * then goes back to the pool) or the response closed first (the buffer is dropped:
-   * a write may still hold it).
+   * a write may still hold it). The socket's timeout runs only while the chunk is being
+   * written, so waits for disk, bandwidth or an arriving piece are not the reader's;
+   * Node holds it off while the kernel takes any of the chunk (see #writeTimedOut).
    */
   #send(response: ServerResponse, chunk: Buffer, buffer: Buffer): Promise<void> {
+    const socket = response.socket;
+    socket?.setTimeout(this.#writeTimeoutMs);
     return new Promise((resolve) => {
-      const onClose = (): void => {
-        clearTimeout(stalled);
-        resolve();
-      };
-      // Destroying closes the response, which resolves this and aborts the upload.
-      const stalled = setTimeout(() => {
-        this.#logger.warn("a child stopped reading a piece; cutting the upload", { url: response.req.url });
-        response.destroy();
-      }, this.#options.sendStallMs ?? DEFAULT_SEND_STALL_MS);
+      const onClose = (): void => resolve();
       response.once("close", onClose);
       response.write(chunk, (error) => {
-        clearTimeout(stalled);
+        socket?.setTimeout(0);
         response.off("close", onClose);
         if (!error) this.#pool.give(buffer);
         resolve();
       });
     });
+  }
+
+  /**
+   * A reader took no bytes for the write timeout: Node fires a socket's timeout only when
+   * the pending write made no progress at all since the last check, so this cuts a
+   * stopped reader one to two write timeouts after its last byte, never a slow one.
+   * Destroying the response frees the upload slot at once.
+   */
+  #writeTimedOut(response: ServerResponse): void {
+    this.#cuts.writeTimeout++;
+    this.#logger.warn("a child stopped reading a piece; cutting the upload", { url: response.req.url, writeTimeoutMs: this.#writeTimeoutMs });
+    response.destroy();
+  }
+
+  #accept(socket: Socket): void {
+    const address = socket.remoteAddress;
+    if (!this.#perAddress.admit(address)) {
+      // Closed before a byte is read: a flood costs an accept and a close per connection.
+      this.#cuts.connectionsPerAddress++;
+      if (this.#cuts.connectionsPerAddress % 1000 === 1) {
+        this.#logger.warn("refusing connections over the cap per address", { address, limit: this.#perAddress.limit, refused: this.#cuts.connectionsPerAddress });
+      }
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    this.#options.limiter.connectionOpened();
+    socket.once("close", () => {
+      this.#sockets.delete(socket);
+      this.#perAddress.release(address);
+      this.#options.limiter.connectionClosed();
+    });
+  }
+
+  /** What Node answers by default, plus the count of request timeouts. */
+  #clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    if (timedOut) this.#cuts.headerTimeout++;
+    if (socket.writable && !this.#answering.has(socket) && error.code !== "ECONNRESET") {
+      const status = timedOut ? "408 Request Timeout" : error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.write(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+    socket.destroy();
   }
 }
 

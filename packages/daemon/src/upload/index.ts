@@ -6,7 +6,7 @@
 export { createUploadHandlers, type UploadHandlers } from "./handlers.js";
 export type { UploadDeps, UploadHost } from "./context.js";
 export { UploadLimiter, type UploadLimiterOptions, type UploadLoad, type UploadSlot } from "./limiter.js";
-export { PieceByteServer, type PieceByteServerOptions } from "./byte-server.js";
+export { PieceByteServer, BYTE_SERVER_DEFAULTS, type PieceByteServerOptions, type ByteServerLimits, type ByteServerCuts } from "./byte-server.js";
 export { TaskFailures } from "./task-failures.js";
 export { PieceSpread } from "./spread.js";
 export { TaskUploadGate } from "./task-gate.js";

@@ -8,7 +8,7 @@ export interface BytePoolOptions {
   connectTimeoutMs?: number;
   /**
    * An idle connection is closed after this long (default 30 s), before the server's
-   * own keep-alive timeout (65 s) could close it under a request.
+   * own keep-alive timeout (upload.idleTimeout, 65 s) could close it under a request.
    */
   idleTimeoutMs?: number;
 }
