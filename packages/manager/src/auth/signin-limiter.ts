@@ -23,7 +23,7 @@ interface Entry {
 }
 
 // An attacker cycling through names or IPv6 addresses must not grow the map without
-// bound; past this many keys the least recently used ones are forgotten.
+// bound (see #trim).
 const MAX_KEYS = 100_000;
 
 // How long to wait when the failures so far and the sign-ins still being checked reach
@@ -58,7 +58,7 @@ export class SigninLimiter {
     }
     if (refused) return refused;
     for (const [, key] of this.#keys(name, address)) this.#entry(key, now).pending++;
-    this.#trim();
+    this.#trim(now);
     return undefined;
   }
 
@@ -112,22 +112,31 @@ export class SigninLimiter {
     ];
   }
 
-  /** The key's entry, failures older than the window dropped, moved last in the map (most recently used). */
+  /** The key's entry, failures older than the window dropped. */
   #entry(key: string, now: number): Entry {
-    const entry = this.#entries.get(key) ?? { failures: [], pending: 0, lockedUntil: 0 };
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      entry = { failures: [], pending: 0, lockedUntil: 0 };
+      this.#entries.set(key, entry);
+    }
     const since = now - this.limits.windowMs;
     while (entry.failures.length > 0 && entry.failures[0]! <= since) entry.failures.shift();
     return entry;
   }
 
-  #trim(): void {
-    // Least recently used first. Evicting a lockout this way takes MAX_KEYS sign-ins
-    // (each one a password hash, ~0.1 s of CPU) within the lockout: not a cheap attack.
+  /**
+   * Past MAX_KEYS, forgets the failure counts of keys neither locked out nor being
+   * checked, then (if that is not enough) the oldest lockouts, down to half: one sweep
+   * per MAX_KEYS / 2 new keys. Filling the map takes that many sign-ins, each a password
+   * hash (~0.1 s of CPU), so a lockout cannot cheaply be pushed out.
+   */
+  #trim(now: number): void {
+    if (this.#entries.size <= MAX_KEYS) return;
     for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= MAX_KEYS) break;
-      // A sign-in being checked keeps its entry: it is bounded by the requests in flight.
+      if (entry.pending === 0 && entry.lockedUntil <= now) this.#entries.delete(key);
+    }
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size <= MAX_KEYS / 2) break;
       if (entry.pending === 0) this.#entries.delete(key);
     }
   }
