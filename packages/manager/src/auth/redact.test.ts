@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isCredentialName, REDACTED, redactAudit, redactConfig, redactJob, redactJson, redactUrlCredentials } from "./redact.js";
+import { isCredentialName, REDACTED, redactAudit as redactAuditRow, redactConfig, redactJob, redactJson, redactUrlCredentials } from "./redact.js";
 
 describe("credential names", () => {
   it("covers the usual credential headers, parameters and config names, and leaves plain ones", () => {
@@ -66,6 +66,7 @@ describe("redacting rows", () => {
 
   it("hides config values in audits unless the row says the config was not secret, and unknown names of failed sign-ins", () => {
     const row = (resource: string, action: string, details: Record<string, unknown>) => ({ id: 1, actor: "root", action, resource, resource_id: "1", details });
+    const redactAudit = (item: ReturnType<typeof row>) => redactAuditRow(item) as { details: unknown };
     expect(redactAudit(row("configs", "create", { name: "k", value: "v", secret: true })).details).toEqual({ name: "k", value: REDACTED, secret: true });
     expect(redactAudit(row("configs", "update", { value: "v", secret: false })).details).toEqual({ value: "v", secret: false });
     // Written before configs had the flag: hidden, to be safe.
