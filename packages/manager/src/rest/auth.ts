@@ -90,7 +90,7 @@ export class Authenticator {
     }
   }
 
-  /** Counts and audits a failed sign-in (the audit row even when the answer is already decided). */
+  /** Counts a failed sign-in towards the lockouts and audits it, and any lockout it starts. */
   async #failed(name: string, address: string, user: UserRow | undefined, reason: "wrong-credentials" | "user-disabled"): Promise<void> {
     this.counters.failed(reason);
     const locked = this.limiter.fail(name, address);

@@ -4,7 +4,8 @@ import type { Manager } from "../manager.js";
 import { DB_KINDS, ROOT_PASSWORD, restClient, signin, startTestManager, testDatabaseUrl } from "../test-support/databases.js";
 
 const REDACTED = "<redacted>";
-const LOCKOUT_MS = 1500;
+// Long enough that a loaded machine still sees the lockout in force between two requests.
+const LOCKOUT_MS = 3000;
 
 // Issue 14 item 7: what a guest may not read, sign-in limits, tokens minted by tokens, deep JSON.
 describe.each(DB_KINDS)("the manager's trust rules on %s", (kind) => {
@@ -112,9 +113,9 @@ describe.each(DB_KINDS)("the manager's trust rules on %s", (kind) => {
     // Locked: even the right password, from anywhere, is refused without being checked.
     for (const address of ["127.0.0.1", "127.0.0.2"]) {
       const locked = await signinFrom(address, "victim", "victim-password");
-      expect(locked).toMatchObject({ status: 429, body: { code: "RESOURCE_EXHAUSTED", message: expect.stringMatching(/^too many failed sign-ins for this user: try again in [12] s$/) } });
+      expect(locked).toMatchObject({ status: 429, body: { code: "RESOURCE_EXHAUSTED", message: expect.stringMatching(/^too many failed sign-ins for this user: try again in [1-3] s$/) } });
       expect(Number(locked.retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(Number(locked.retryAfter)).toBeLessThanOrEqual(2);
+      expect(Number(locked.retryAfter)).toBeLessThanOrEqual(3);
     }
     // Someone else signs in as usual.
     expect((await signinFrom("127.0.0.1", "reader", "reader-password")).status).toBe(200);
@@ -198,7 +199,7 @@ describe.each(DB_KINDS)("the manager's trust rules on %s", (kind) => {
   it("locks out an address that fails for many names, and only that address", async () => {
     for (let i = 1; i <= 6; i++) expect((await signinFrom("127.0.0.2", `nobody-${i}`, "guess")).status).toBe(401);
     const locked = await signinFrom("127.0.0.2", "root", ROOT_PASSWORD);
-    expect(locked).toMatchObject({ status: 429, body: { message: expect.stringMatching(/^too many failed sign-ins for this address: try again in [12] s$/) } });
+    expect(locked).toMatchObject({ status: 429, body: { message: expect.stringMatching(/^too many failed sign-ins for this address: try again in [1-3] s$/) } });
     expect((await signinFrom("127.0.0.1", "root", ROOT_PASSWORD)).status).toBe(200);
     const locks = (await audits(root, "signin-locked")).filter((a) => a.details["scope"] === "address");
     expect(locks[0]?.details).toMatchObject({ name: "nobody-6", address: "127.0.0.2", known: false });

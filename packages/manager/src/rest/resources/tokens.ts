@@ -34,15 +34,21 @@ const DAY_MS = 86_400_000;
 
 /** Revokes every token below `id` (created by it, or by one it created, …); their IDs. */
 async function revokeDescendants(tx: Tx, id: number): Promise<number[]> {
-  const result = await sql<{ id: number }>`
-    with recursive below (id) as (
-      select id from personal_access_tokens where parent_id = ${id}
-      union
-      select t.id from personal_access_tokens t join below b on t.parent_id = b.id)
-    update personal_access_tokens set revoked = true, updated_at = now()
-    where id in (select id from below) and not revoked
-    returning id`.execute(tx);
-  return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  const revoked: number[] = [];
+  // Again until none is left: a token minted under one of them while the first pass
+  // waited for its row lock committed after the pass's snapshot; the next pass sees it.
+  for (;;) {
+    const result = await sql<{ id: number }>`
+      with recursive below (id) as (
+        select id from personal_access_tokens where parent_id = ${id}
+        union
+        select t.id from personal_access_tokens t join below b on t.parent_id = b.id)
+      update personal_access_tokens set revoked = true, updated_at = now()
+      where id in (select id from below) and not revoked
+      returning id`.execute(tx);
+    if (result.rows.length === 0) return revoked.sort((a, b) => a - b);
+    revoked.push(...result.rows.map((r) => Number(r.id)));
+  }
 }
 
 /** `/api/v1/personal-access-tokens`: a user's own tokens (root: everyone's); the secret is shown once. */
