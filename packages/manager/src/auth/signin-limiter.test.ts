@@ -89,5 +89,10 @@ describe("SigninLimiter", () => {
       quiet.succeed(`user-${i}`, `10.0.0.${i}`);
     }
     expect(quiet.size).toBe(0);
+    // Refused sign-ins from ever new addresses add nothing.
+    for (let i = 0; i < 3; i++) failOnce(quiet, "alice", "10.1.1.1");
+    const before = quiet.size;
+    for (let i = 0; i < 50; i++) expect(quiet.begin("alice", `fd00::${i}`)).toMatchObject({ scope: "user" });
+    expect(quiet.size).toBe(before);
   });
 });

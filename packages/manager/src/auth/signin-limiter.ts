@@ -52,7 +52,10 @@ export class SigninLimiter {
     const now = this.now();
     let refused: Lockout | undefined;
     for (const [scope, key, max] of this.#keys(name, address)) {
-      const entry = this.#entry(key, now);
+      // Looked at, not added: a refused sign-in leaves nothing behind.
+      const entry = this.#entries.get(key);
+      if (!entry) continue;
+      this.#prune(entry, now);
       const retryAfterMs = entry.lockedUntil > now ? entry.lockedUntil - now : entry.failures.length + entry.pending >= max ? BUSY_RETRY_MS : 0;
       if (retryAfterMs > (refused?.retryAfterMs ?? 0)) refused = { scope, retryAfterMs };
     }
@@ -119,9 +122,14 @@ export class SigninLimiter {
       entry = { failures: [], pending: 0, lockedUntil: 0 };
       this.#entries.set(key, entry);
     }
+    this.#prune(entry, now);
+    return entry;
+  }
+
+  /** Drops failures older than the window. */
+  #prune(entry: Entry, now: number): void {
     const since = now - this.limits.windowMs;
     while (entry.failures.length > 0 && entry.failures[0]! <= since) entry.failures.shift();
-    return entry;
   }
 
   /**
