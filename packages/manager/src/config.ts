@@ -61,6 +61,20 @@ export const managerConfigSchema = z.strictObject({
       sessionTtl: duration("24h"),
       /** Longest lifetime a personal access token may ask for. */
       maxTokenTtl: duration("365d"),
+      /**
+       * Failed sign-ins counted per user name and per client address (this manager
+       * process's own count): `maxFailuresPerUser` (or `maxFailuresPerAddress`) within
+       * `window` lock that user (or address) out for `lockout`, answered 429.
+       */
+      signin: z
+        .strictObject({
+          maxFailuresPerUser: z.number().int().min(1).max(1000).default(5),
+          // Higher than per user: many users may sign in from behind one NAT or proxy.
+          maxFailuresPerAddress: z.number().int().min(1).max(10_000).default(20),
+          window: duration("15m"),
+          lockout: duration("15m"),
+        })
+        .prefault({}),
     })
     .prefault({}),
   jobs: z
@@ -79,6 +93,8 @@ export const managerConfigSchema = z.strictObject({
     .strictObject({
       /** Largest request body accepted; bigger ones get 413. */
       bodyLimit: byteSize("1MiB"),
+      /** Deepest nesting of arrays and objects in a JSON body; deeper ones get 400. */
+      maxJsonDepth: z.number().int().min(4).max(1000).default(32),
       /** Largest `per_page`. */
       maxPerPage: z.number().int().min(1).max(10_000).default(1000),
     })

@@ -137,6 +137,20 @@ export const MIGRATIONS: Record<string, Migration> = {
       for (const statement of statements) await statement.execute(db);
     },
   },
+  "0002_secrets_and_token_parents": {
+    async up(db) {
+      const statements = [
+        // Guests read a secret config's value as <redacted>. Existing configs named like a
+        // credential become secret; this is the rule of auth/redact.ts as it stood then.
+        sql`alter table configs add column secret boolean not null default false`,
+        sql`update configs set secret = true where name ~* 'auth|cookie|token|secret|passw|pwd|key|credential|signature|session|^sig$'`,
+        // The token that minted a token: revoking a token revokes every token below it.
+        sql`alter table personal_access_tokens add column parent_id bigint references personal_access_tokens (id) on delete cascade`,
+        sql`create index personal_access_tokens_parent on personal_access_tokens (parent_id) where parent_id is not null`,
+      ];
+      for (const statement of statements) await statement.execute(db);
+    },
+  },
 };
 
 /** The newest migration's name: the schema version a database must reach. */

@@ -164,6 +164,8 @@ export interface PersonalAccessTokensTable {
   expires_at: Timestamp;
   revoked: Generated<boolean>;
   user_id: number;
+  /** The personal access token that created this one; null when a session did. */
+  parent_id: ColumnType<number | null, number | null | undefined, number | null>;
   last_used_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -173,6 +175,8 @@ export interface ConfigsTable {
   id: Generated<number>;
   name: string;
   value: string;
+  /** The value is shown only to root. */
+  secret: Generated<boolean>;
   bio: Generated<string>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { DfError } from "@df/interface";
 import { hashPassword, hashToken, newToken, verifyPassword } from "../auth/secrets.js";
+import type { Lockout, LockScope, SigninLimiter } from "../auth/signin-limiter.js";
 import { KNOWN_DEFAULT_PASSWORDS } from "../config.js";
 import type { Database, Tx } from "../db/database.js";
 import type { UserRow } from "../db/schema.js";
@@ -8,15 +9,35 @@ import type { Principal } from "./context.js";
 
 const unauthenticated = (message: string, reason: string) => new DfError("UNAUTHENTICATED", message, { reason });
 
+/** The audit actor of what nobody signed in did. */
+const ANONYMOUS = "anonymous";
+
+function lockedOut({ scope, retryAfterMs }: Lockout): DfError {
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  const who = scope === "user" ? "this user" : "this address";
+  return new DfError("RESOURCE_EXHAUSTED", `too many failed sign-ins for ${who}: try again in ${seconds} s`, {
+    reason: "signin-locked",
+    details: { scope, retryAfterSeconds: seconds },
+  });
+}
+
 // Verifying against this when the user does not exist keeps sign-in time independent of
 // whether the name is known.
 let dummyHash: Promise<string> | undefined;
+
+/** What sign-in reports besides its answer: failures and lockouts (Prometheus counters). */
+export interface SigninCounters {
+  failed(reason: "wrong-credentials" | "user-disabled" | "locked-out"): void;
+  lockedOut(scope: LockScope): void;
+}
 
 /** Sign-in, sessions, personal access tokens and the initial root user. */
 export class Authenticator {
   constructor(
     private readonly database: Database,
     private readonly sessionTtlMs: number,
+    private readonly limiter: SigninLimiter,
+    private readonly counters: SigninCounters,
   ) {}
 
   /** Creates the root user on an empty database; an existing one keeps its password. */
@@ -32,20 +53,54 @@ export class Authenticator {
     return Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
-  /** Password → session token. Unknown user, wrong password and disabled user are all 401. */
-  async signin(name: string, password: string): Promise<{ token: string; expiresAt: Date; user: UserRow }> {
-    const user = await this.database.run((db) => db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst());
-    const ok = await verifyPassword(password, user?.password_hash ?? (await (dummyHash ??= hashPassword("not a password"))));
-    if (!user || !ok) throw unauthenticated("wrong user name or password", "wrong-credentials");
-    if (user.state !== "enabled") throw unauthenticated(`user ${user.name} is disabled`, "user-disabled");
-    const token = newToken("session");
-    const expiresAt = new Date(Date.now() + this.sessionTtlMs);
+  /**
+   * Password → session token. Unknown user, wrong password and disabled user are all
+   * 401, and audited with the name and address (never the password); a user or address
+   * locked out after too many failures is 429 before any password is checked, so a
+   * lockout cannot be used to go on guessing.
+   */
+  async signin(name: string, password: string, address: string): Promise<{ token: string; expiresAt: Date; user: UserRow }> {
+    const lockout = this.limiter.begin(name, address);
+    if (lockout) {
+      this.counters.failed("locked-out");
+      throw lockedOut(lockout);
+    }
+    let decided = false;
+    try {
+      const user = await this.database.run((db) => db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst());
+      const ok = await verifyPassword(password, user?.password_hash ?? (await (dummyHash ??= hashPassword("not a password"))));
+      if (!user || !ok || user.state !== "enabled") {
+        const reason = !user || !ok ? "wrong-credentials" : "user-disabled";
+        decided = true;
+        await this.#failed(name, address, user, reason);
+        throw reason === "wrong-credentials" ? unauthenticated("wrong user name or password", reason) : unauthenticated(`user ${user!.name} is disabled`, reason);
+      }
+      decided = true;
+      this.limiter.succeed(name, address);
+      const token = newToken("session");
+      const expiresAt = new Date(Date.now() + this.sessionTtlMs);
+      await this.database.transaction(async (tx) => {
+        await tx.deleteFrom("sessions").where("expires_at", "<", sql<Date>`now()`).execute();
+        await tx.insertInto("sessions").values({ token_hash: hashToken(token), user_id: user.id, expires_at: expiresAt }).execute();
+        await audit(tx, user.name, "signin", "users", user.id, { address });
+      });
+      return { token, expiresAt, user };
+    } finally {
+      if (!decided) this.limiter.abandon(name, address);
+    }
+  }
+
+  /** Counts a failed sign-in towards the lockouts and audits it, and any lockout it starts. */
+  async #failed(name: string, address: string, user: UserRow | undefined, reason: "wrong-credentials" | "user-disabled"): Promise<void> {
+    this.counters.failed(reason);
+    const locked = this.limiter.fail(name, address);
+    for (const scope of locked) this.counters.lockedOut(scope);
+    const target = user ? user.id : "";
+    const known = user !== undefined;
     await this.database.transaction(async (tx) => {
-      await tx.deleteFrom("sessions").where("expires_at", "<", sql<Date>`now()`).execute();
-      await tx.insertInto("sessions").values({ token_hash: hashToken(token), user_id: user.id, expires_at: expiresAt }).execute();
-      await audit(tx, user.name, "signin", "users", user.id, {});
+      await audit(tx, ANONYMOUS, "signin-failed", "users", target, { name, address, known, reason });
+      for (const scope of locked) await audit(tx, ANONYMOUS, "signin-locked", "users", target, { name, address, known, scope });
     });
-    return { token, expiresAt, user };
   }
 
   async signout(principal: Principal): Promise<void> {
@@ -71,7 +126,7 @@ export class Authenticator {
       if (!row) throw unauthenticated("the session token is not valid (signed out or never issued)", "invalid-token");
       if (row.expires_at.getTime() <= Date.now()) throw unauthenticated("the session has expired: sign in again", "token-expired");
       if (row.state !== "enabled") throw unauthenticated(`user ${row.name} is disabled`, "user-disabled");
-      return { userId: row.id, name: row.name, role: row.role, via: "session", tokenHash };
+      return { userId: row.id, name: row.name, role: row.role, via: "session", expiresAt: row.expires_at, tokenHash };
     }
     if (token.startsWith("dfp_")) {
       const row = await this.database.run((db) =>
@@ -91,7 +146,7 @@ export class Authenticator {
           db.updateTable("personal_access_tokens").set({ last_used_at: sql<Date>`now()` }).where("id", "=", row.token_id).execute(),
         );
       }
-      return { userId: row.id, name: row.name, role: row.role, via: "token", scopes: row.scopes, tokenHash };
+      return { userId: row.id, name: row.name, role: row.role, via: "token", scopes: row.scopes, tokenId: row.token_id, expiresAt: row.expires_at, tokenHash };
     }
     throw unauthenticated("unknown token format", "invalid-token");
   }

@@ -11,6 +11,10 @@ export interface Principal {
   via: "session" | "token";
   /** For personal access tokens: what the token may reach. */
   scopes?: readonly string[];
+  /** For personal access tokens: the token's row. */
+  tokenId?: number;
+  /** When the session or token stops working. */
+  expiresAt: Date;
   tokenHash: string;
 }
 
@@ -51,5 +55,10 @@ export interface Route {
   /** The response is a page of `response` items. */
   list?: boolean;
   status?: number;
+  /**
+   * What callers other than root see of one item of the answer (each item of a list):
+   * secrets hidden. The server applies it, so a handler cannot forget to.
+   */
+  redact?(item: unknown): unknown;
   handler(ctx: RequestContext): Promise<Reply>;
 }

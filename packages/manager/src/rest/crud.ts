@@ -36,6 +36,10 @@ export interface CrudDefinition<T extends CrudTable, C extends z.ZodType = z.Zod
   changed?(): void;
   /** Drop these fields from audit details. */
   secret?: readonly string[];
+  /** Fields of the row as written to add to a create's or update's audit details. */
+  auditRow?(row: RowOf<T>): Record<string, unknown>;
+  /** What callers other than root see of one output item (`Route.redact`). */
+  redact?(item: unknown): unknown;
 }
 
 /** Rows go out as they are read. */
@@ -83,6 +87,7 @@ function withoutSecrets(input: unknown, secret: readonly string[] = []): Record<
 /** List, get, create, update and delete for one table, with validation and audit. */
 export function crudRoutes<T extends CrudTable, C extends z.ZodType, U extends z.ZodType, Out>(def: CrudDefinition<T, C, U, Out>, deps: CrudDeps): Route[] {
   const base = `/api/v1/${def.resource}`;
+  const redact = def.redact ? { redact: def.redact } : {};
   const routes: Route[] = [
     {
       method: "GET",
@@ -90,6 +95,7 @@ export function crudRoutes<T extends CrudTable, C extends z.ZodType, U extends z
       access: "read",
       resource: def.resource,
       summary: `List ${def.noun}s`,
+      ...redact,
       tag: def.tag,
       list: true,
       response: def.output,
@@ -110,6 +116,7 @@ export function crudRoutes<T extends CrudTable, C extends z.ZodType, U extends z
       access: "read",
       resource: def.resource,
       summary: `Get a ${def.noun}`,
+      ...redact,
       tag: def.tag,
       response: def.output,
       async handler(ctx) {
@@ -160,7 +167,7 @@ export function crudRoutes<T extends CrudTable, C extends z.ZodType, U extends z
           const inserted = await insertRow(tx, def.table, await toInsert(input, tx, ctx.principal!));
           const id = inserted.id;
           await def.afterWrite?.(tx, id, input);
-          await audit(tx, ctx.principal!.name, "create", def.resource, id, withoutSecrets(input, def.secret));
+          await audit(tx, ctx.principal!.name, "create", def.resource, id, { ...withoutSecrets(input, def.secret), ...def.auditRow?.(inserted) });
           return (await def.decorate(tx, [inserted]))[0]!;
         });
         def.changed?.();
@@ -190,7 +197,7 @@ export function crudRoutes<T extends CrudTable, C extends z.ZodType, U extends z
           const updated = Object.keys(changes).length ? await updateRow(tx, def.table, id, changes) : current;
           if (!updated) throw notFound(def.noun, id);
           await def.afterWrite?.(tx, id, input);
-          await audit(tx, ctx.principal!.name, "update", def.resource, id, withoutSecrets(input, def.secret));
+          await audit(tx, ctx.principal!.name, "update", def.resource, id, { ...withoutSecrets(input, def.secret), ...def.auditRow?.(updated) });
           return (await def.decorate(tx, [updated]))[0]!;
         });
         def.changed?.();

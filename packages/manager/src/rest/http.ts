@@ -56,8 +56,11 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-/** Reads a JSON body of at most `limit` bytes: 413 beyond, 400 when it is not JSON. */
-export async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Reads a JSON body of at most `limit` bytes nested at most `maxDepth` arrays and
+ * objects deep: 413 beyond the size, 400 beyond the depth or when it is not JSON.
+ */
+export async function readJson(request: IncomingMessage, limit: number, maxDepth: number): Promise<unknown> {
   const tooLarge = () =>
     new DfError("RESOURCE_EXHAUSTED", `the request body is larger than ${limit} bytes`, { reason: "body-too-large", details: { limit } });
   const declared = Number(request.headers["content-length"] ?? NaN);
@@ -74,11 +77,52 @@ export async function readJson(request: IncomingMessage, limit: number): Promise
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     throw new DfError("INVALID_ARGUMENT", `the request body must be application/json, got ${type}`, { reason: "unsupported-media-type" });
   }
+  const text = Buffer.concat(chunks).toString("utf8");
+  // Checked before parsing: every later step (validation, audit, the database's jsonb)
+  // walks the value recursively, and a deep enough one overflows a stack there (a 500).
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    throw new DfError("INVALID_ARGUMENT", `the request body is nested more than ${maxDepth} levels deep`, {
+      reason: "json-too-deep",
+      details: { maxDepth },
+    });
+  }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(text);
   } catch (error) {
     throw new DfError("INVALID_ARGUMENT", `the request body is not valid JSON: ${(error as Error).message}`, { cause: error, reason: "invalid-json" });
   }
+}
+
+const OPEN_OBJECT = 0x7b; // {
+const OPEN_ARRAY = 0x5b; // [
+const CLOSE_OBJECT = 0x7d; // }
+const CLOSE_ARRAY = 0x5d; // ]
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c; // \
+
+/**
+ * How deep arrays and objects nest in JSON text, brackets inside strings not counted;
+ * stops counting once past `stopAbove`. Not a validator: JSON.parse judges the rest.
+ */
+export function jsonDepth(text: string, stopAbove: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAbove) return deepest;
+      }
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
+  }
+  return deepest;
 }
 
 /** Validates with a zod schema; the first problem becomes a 400 naming the field. */

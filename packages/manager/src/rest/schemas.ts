@@ -175,9 +175,15 @@ export const applicationOut = z.object({
   ...timestamps,
 });
 
-export const configCreate = z.strictObject({ name, value: text(64 * 1024), bio: text().optional() });
+export const configCreate = z.strictObject({
+  name,
+  value: text(64 * 1024),
+  /** Only root sees the value (others read `<redacted>`); default: true when the name looks like a credential. */
+  secret: z.boolean().optional(),
+  bio: text().optional(),
+});
 export const configUpdate = configCreate.partial();
-export const configOut = z.object({ id, name: z.string(), value: z.string(), bio: z.string(), ...timestamps });
+export const configOut = z.object({ id, name: z.string(), value: z.string(), secret: z.boolean(), bio: z.string(), ...timestamps });
 
 export const JOB_TYPES = ["preheat", "sync_peers", "get_task", "delete_task"] as const;
 const httpUrl = z
@@ -281,7 +287,7 @@ export const tokenCreate = z.strictObject({
   name,
   bio: text().optional(),
   scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length),
-  /** When the token stops working (default: 30 days from now). */
+  /** When the token stops working (default: 30 days from now); a token created by a token expires no later than it. */
   expires_at: z.iso.datetime({ offset: true }).optional(),
 });
 export const tokenOut = z.object({
@@ -292,6 +298,8 @@ export const tokenOut = z.object({
   expires_at: z.iso.datetime(),
   revoked: z.boolean(),
   user_id: id,
+  /** The token that created this one (revoking it revokes this one); null when created from a sign-in. */
+  parent_id: id.nullable(),
   last_used_at: z.iso.datetime().nullable(),
   ...timestamps,
 });

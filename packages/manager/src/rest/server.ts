@@ -10,6 +10,7 @@ import { ConsoleAssets, isConsolePath } from "../console/static.js";
 import { FleetCache } from "../fleet/cache.js";
 import type { JobRunner } from "../jobs.js";
 import { ManagerTokens } from "../tokens.js";
+import { SigninLimiter } from "../auth/signin-limiter.js";
 import { Authenticator } from "./auth.js";
 import type { Principal, RequestContext, Route } from "./context.js";
 import { errorBody, readJson, sendJson } from "./http.js";
@@ -39,7 +40,19 @@ export class RestServer {
     @inject(FleetCache) cache: FleetCache,
     @inject(Tokens.Logger) private readonly logger: Logger,
   ) {
-    this.auth = new Authenticator(database, config.auth.sessionTtl);
+    const { signin } = config.auth;
+    const limiter = new SigninLimiter({
+      maxFailuresPerUser: signin.maxFailuresPerUser,
+      maxFailuresPerAddress: signin.maxFailuresPerAddress,
+      windowMs: signin.window,
+      lockoutMs: signin.lockout,
+    });
+    const failures = metrics.counter("df_manager_signin_failures_total", "Failed sign-ins by reason (wrong-credentials, user-disabled, locked-out)", ["reason"]);
+    const lockouts = metrics.counter("df_manager_signin_lockouts_total", "Sign-in lockouts begun, by what is locked out (user, address)", ["scope"]);
+    this.auth = new Authenticator(database, config.auth.sessionTtl, limiter, {
+      failed: (reason) => failures.inc({ reason }),
+      lockedOut: (scope) => lockouts.inc({ scope }),
+    });
     this.routes = buildRoutes({
       database,
       auth: this.auth,
@@ -108,11 +121,12 @@ export class RestServer {
       label = route.path;
       const principal = route.access === "public" ? undefined : await this.auth.authenticate(request.headers.authorization);
       if (principal) authorize(route, principal);
-      const body = route.method === "POST" || route.method === "PATCH" ? await readJson(request, this.config.rest.bodyLimit) : undefined;
+      const { bodyLimit, maxJsonDepth } = this.config.rest;
+      const body = route.method === "POST" || route.method === "PATCH" ? await readJson(request, bodyLimit, maxJsonDepth) : undefined;
       const ctx: RequestContext = { request, params, query: Object.fromEntries(url.searchParams), body, principal };
       const reply = await route.handler(ctx);
       status = reply.status ?? 200;
-      sendJson(response, status, status === 204 ? undefined : reply.body, reply.headers);
+      sendJson(response, status, status === 204 ? undefined : redacted(route, principal, reply.body), reply.headers);
     } catch (error) {
       const { status: errorStatus, body } = errorBody(error);
       status = errorStatus;
@@ -126,8 +140,7 @@ export class RestServer {
         });
       }
       if (!response.headersSent) {
-        // An unread body would otherwise keep the connection busy: close it after a 413.
-        sendJson(response, status, body, status === 413 ? { connection: "close" } : {});
+        sendJson(response, status, body, errorHeaders(error, status));
       } else response.destroy();
     } finally {
       this.#requests.inc({ method, route: label, status: String(status) });
@@ -157,6 +170,19 @@ export class RestServer {
     sendJson(response, ok ? 200 : 503, ok ? { status: "ok" } : { code: "UNAVAILABLE", message: "the database is unavailable" });
     return ok ? 200 : 503;
   }
+}
+
+/** The answer as `principal` may see it: as it is for root, through the route's `redact` for anyone else. */
+function redacted(route: Route, principal: Principal | undefined, body: unknown): unknown {
+  if (!route.redact || body === undefined || principal?.role === "root") return body;
+  return Array.isArray(body) ? body.map((item) => route.redact!(item)) : route.redact(body);
+}
+
+function errorHeaders(error: unknown, status: number): Record<string, string> {
+  // An unread body would otherwise keep the connection busy: close it after a 413.
+  if (status === 413) return { connection: "close" };
+  const retryAfter = isDfError(error) ? error.details?.["retryAfterSeconds"] : undefined;
+  return typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : {};
 }
 
 function authorize(route: Route, principal: Principal): void {

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { z } from "zod";
+import { redactAudit } from "../../auth/redact.js";
 import type { Route } from "../context.js";
 import { pageOf, pageReply } from "../crud.js";
 import type { RouteDeps } from "../deps.js";
@@ -22,6 +23,7 @@ export function auditRoutes(deps: RouteDeps): Route[] {
       list: true,
       response: s.auditOut,
       query: auditFilters,
+      redact: redactAudit,
       async handler(ctx) {
         const { page, perPage, offset } = pageOf(ctx.query, deps.maxPerPage);
         const filters = validate(auditFilters, ctx.query, "query");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactJob } from "../../auth/redact.js";
 import type { JobRow } from "../../db/schema.js";
 import { jobFromRow } from "../../jobs.js";
 import { audit } from "../auth.js";
@@ -22,6 +23,7 @@ export function jobRoutes(deps: RouteDeps): Route[] {
     body: s.jobCreate,
     response: s.jobOut,
     status: 201,
+    redact: redactJob,
     async handler(ctx) {
       const input = validate(s.jobCreate, ctx.body ?? {}, "body");
       const row: JobRow = await database.transaction(async (tx) => {
@@ -59,6 +61,7 @@ export function jobRoutes(deps: RouteDeps): Route[] {
       filters: z.object({ type: z.enum(s.JOB_TYPES).optional(), state: z.enum(["PENDING", "RUNNING", "SUCCESS", "FAILURE"]).optional() }),
       decorate: asRead,
       toJson: (row) => row,
+      redact: redactJob,
     },
     deps,
   );

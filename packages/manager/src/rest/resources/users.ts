@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { sql } from "kysely";
 import { z } from "zod";
 import { DfError } from "@df/interface";
@@ -15,6 +16,15 @@ import { defined, forbidden } from "./common.js";
 /** A user as the API shows it: never the password hash. */
 function userJson(row: UserRow) {
   return { id: row.id, name: row.name, email: row.email, role: row.role, state: row.state, created_at: row.created_at, updated_at: row.updated_at };
+}
+
+/**
+ * The address a sign-in comes from: the TCP peer's (an IPv4 one without its `::ffff:`
+ * prefix). X-Forwarded-For is not read: any client could set it to escape its lockout.
+ */
+function clientAddress(request: IncomingMessage): string {
+  const address = request.socket.remoteAddress ?? "unknown";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
 function selfOrRoot(principal: Principal, userId: number): void {
@@ -69,13 +79,13 @@ export function userRoutes(deps: RouteDeps): Route[] {
       method: "POST",
       path: "/api/v1/users/signin",
       access: "public",
-      summary: "Sign in with a password; returns a bearer session token",
+      summary: "Sign in with a password; returns a bearer session token (429 with Retry-After after too many failures)",
       tag: "users",
       body: s.signin,
       response: s.signinOut,
       async handler(ctx) {
         const input = validate(s.signin, ctx.body ?? {}, "body");
-        const { token, expiresAt, user } = await deps.auth.signin(input.name, input.password);
+        const { token, expiresAt, user } = await deps.auth.signin(input.name, input.password, clientAddress(ctx.request));
         return { body: { token, token_type: "Bearer", expires_at: expiresAt.toISOString(), user: userJson(user) } };
       },
     },
