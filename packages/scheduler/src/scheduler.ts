@@ -1,22 +1,23 @@
 import "reflect-metadata";
-import { networkInterfaces } from "node:os";
-import { isIP } from "node:net";
-import { DfError, Tokens, systemClock, type Clock, type Logger } from "@df/interface";
-import { createServiceContainer, resolvePlugins, type DependencyContainer } from "@df/service-kit";
-import { createRpcServer, formatAddress, parseListen, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
-import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
+import { DfError, systemClock, type Clock, type Logger } from "@df/interface";
+import { formatAddress, type Address } from "@df/rpc";
+import { ComposedService, resolvePlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
+import { Metrics } from "@df/telemetry";
+import {
+  coreModule,
+  gcModule,
+  managerLinkModule,
+  metricsEndpointModule,
+  schedulerServiceModule,
+  type SchedulerContext,
+} from "./composition/modules.js";
 import type { SchedulerConfig } from "./config.js";
 import { LiveScheduling } from "./manager/live-config.js";
-import { ManagerLink } from "./manager/manager-link.js";
-import { collectGarbage } from "./resource/gc.js";
+import type { ManagerLink } from "./manager/manager-link.js";
 import { Resources } from "./resource/resources.js";
-import { Announcements, type AnnouncementEvents, type AnnouncementOptions } from "./service/announcements.js";
-import { schedulerHandlers } from "./service/handlers.js";
-import { Preheater } from "./service/preheat.js";
-import { PreheatGate } from "./service/preheat-gate.js";
+import type { AnnouncementEvents, AnnouncementOptions } from "./service/announcements.js";
 import { RpcSeedPeerTrigger } from "./service/seed-trigger.js";
 import type { SeedPeerFetcher, SeedPeerTrigger } from "./service/types.js";
-import { SchedulerTokens } from "./tokens.js";
 
 /** Evaluators shipped with df, by the names config uses. */
 export const BUILTIN_EVALUATORS = {
@@ -37,38 +38,38 @@ export interface SchedulerDeps {
   managerRetry?: { initialMs?: number; maxMs?: number };
 }
 
+/** The scheduler's modules in start order; they stop in reverse (the manager link first). */
+function schedulerModules(ctx: SchedulerContext): ServiceModule[] {
+  return [coreModule(ctx), ...metricsEndpointModule(ctx), gcModule(ctx), schedulerServiceModule(ctx), ...managerLinkModule(ctx)];
+}
+
 /**
  * One scheduler: its own child container, resources, evaluators, gRPC service, GC loop
  * and metrics. Many can run in one process.
  */
 export class Scheduler {
-  readonly container: DependencyContainer;
   readonly resources: Resources;
   readonly metrics: Metrics;
   /** The scheduling values in force: the config's, as the manager's dynamic config overrides them. */
   readonly live: LiveScheduling;
-  #managerLink: ManagerLink | undefined;
-  #server: RpcServer | undefined;
-  #metricsServer: MetricsServer | undefined;
-  #gcTimer: NodeJS.Timeout | undefined;
-  #address: Address | undefined;
-  #ownTrigger: RpcSeedPeerTrigger | undefined;
+  readonly #context: SchedulerContext;
+  readonly #service: ComposedService;
+  #starting: Promise<Address> | undefined;
+  #stopping: Promise<void> | undefined;
 
   private constructor(
     readonly config: SchedulerConfig,
-    private readonly deps: SchedulerDeps,
-    container: DependencyContainer,
-    metrics: Metrics,
-    live: LiveScheduling,
+    context: SchedulerContext,
   ) {
-    this.container = container;
-    this.metrics = metrics;
-    this.live = live;
-    this.resources = container.resolve(Resources);
+    this.#context = context;
+    this.resources = context.resources;
+    this.metrics = context.metrics;
+    this.live = context.live;
+    this.#service = new ComposedService(schedulerModules(context));
+    this.#registerGauges();
   }
 
   static async create(config: SchedulerConfig, deps: SchedulerDeps): Promise<Scheduler> {
-    const container = createServiceContainer();
     const logger = deps.logger;
     const evaluators = await resolvePlugins(config.scheduling.evaluators, {
       kind: "evaluator",
@@ -85,23 +86,22 @@ export class Scheduler {
       seedPeerFailedTimeoutMs: s.seedPeerFailedTimeout,
       registerDelayBaseMs: s.registerDelayBase,
     };
-    const live = new LiveScheduling(s, options);
-    const ownTrigger = new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger"));
-    container.registerInstance(Tokens.Logger, logger);
-    container.registerInstance(Tokens.Clock, deps.clock ?? systemClock);
-    container.registerInstance(Tokens.Evaluators, evaluators);
-    container.registerInstance(SchedulerTokens.Config, config);
-    container.registerInstance(Resources, new Resources({ allowCycles: s.allowCycles }));
-    // Read every round, so a limit the manager changes applies from the next one.
-    container.registerInstance(SchedulerTokens.SelectionLimits, () => live.limits);
-    container.registerInstance(SchedulerTokens.Random, Math.random);
-    container.registerInstance(SchedulerTokens.AnnouncementOptions, options);
-    container.registerInstance(SchedulerTokens.SeedPeerTrigger, deps.seedPeerTrigger ?? ownTrigger);
-    container.registerInstance(SchedulerTokens.AnnouncementEvents, Scheduler.#events(metrics, logger));
-    const instance = new Scheduler(config, deps, container, metrics, live);
-    instance.#ownTrigger = ownTrigger;
-    instance.#registerGauges();
-    return instance;
+    return new Scheduler(config, {
+      config,
+      logger,
+      clock: deps.clock ?? systemClock,
+      metrics,
+      live: new LiveScheduling(s, options),
+      options,
+      evaluators,
+      resources: new Resources({ allowCycles: s.allowCycles }),
+      events: Scheduler.#events(metrics, logger),
+      ownTrigger: new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger")),
+      ...(deps.seedPeerTrigger ? { seedPeerTrigger: deps.seedPeerTrigger } : {}),
+      ...(deps.seedPeerFetcher ? { seedPeerFetcher: deps.seedPeerFetcher } : {}),
+      ...(deps.managerRetry ? { managerRetry: deps.managerRetry } : {}),
+      started: {},
+    });
   }
 
   static #events(metrics: Metrics, logger: Logger): AnnouncementEvents {
@@ -140,97 +140,48 @@ export class Scheduler {
     );
   }
 
-  get address(): Address {
-    if (!this.#address) throw new DfError("FAILED_PRECONDITION", "the scheduler has not started: call start() first");
-    return this.#address;
+  get container(): DependencyContainer {
+    return this.#service.container;
   }
 
-  async start(): Promise<Address> {
-    const logger = this.deps.logger;
-    const clock = this.deps.clock ?? systemClock;
-    const announcements = this.container.resolve(Announcements);
-    this.#server = createRpcServer({ address: this.config.listen });
-    const preheater = new Preheater(this.resources, this.deps.seedPeerFetcher ?? this.#ownTrigger!, logger.child("preheat"));
-    const preheatGate = new PreheatGate({
-      allowedCallers: this.config.preheat.allowedCallers,
-      managerAddresses: this.config.manager.addresses,
-      logger: logger.child("preheat"),
+  get address(): Address {
+    if (!this.#context.started.address) throw new DfError("FAILED_PRECONDITION", "the scheduler has not started: call start() first");
+    return this.#context.started.address;
+  }
+
+  start(): Promise<Address> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<Address> {
+    await this.#service.start();
+    const address = this.address;
+    this.#context.logger.info("scheduler started", {
+      listen: formatAddress(address),
+      ...(this.metricsUrl ? { metrics: this.metricsUrl } : {}),
     });
-    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger, preheater, preheatGate));
-    this.#address = await this.#server.start();
-    if (this.config.metricsListen) {
-      const [host, port] = parseListen(this.config.metricsListen, "metricsListen");
-      this.#metricsServer = await serveMetrics(this.metrics, { host, port });
-    }
-    const gcOptions = {
-      peerTtlMs: this.config.gc.peerTtl,
-      pieceDownloadTimeoutMs: this.config.gc.pieceDownloadTimeout,
-      hostMissedAnnounces: this.config.gc.hostMissedAnnounces,
-      defaultAnnounceIntervalMs: this.config.gc.defaultAnnounceInterval,
-    };
-    this.#gcTimer = setInterval(() => {
-      const result = collectGarbage(this.resources, clock.now(), gcOptions, logger.child("gc"));
-      if (result.hosts + result.peers + result.tasks > 0) logger.info("gc", { ...result });
-    }, this.config.gc.interval);
-    this.#gcTimer.unref();
-    if (this.config.manager.addresses.length > 0) this.#startManagerLink(this.#address, clock);
-    logger.info("scheduler started", {
-      listen: formatAddress(this.#address),
-      ...(this.#metricsServer ? { metrics: this.#metricsServer.url } : {}),
-    });
-    return this.#address;
+    return address;
   }
 
   get metricsUrl(): string | undefined {
-    return this.#metricsServer?.url;
+    return this.#context.started.metricsUrl;
   }
 
   /** The link to the manager, when `manager.addresses` is set and the scheduler started. */
   get managerLink(): ManagerLink | undefined {
-    return this.#managerLink;
+    return this.#context.started.managerLink;
   }
 
-  #startManagerLink(address: Address, clock: Clock): void {
-    if (address.kind !== "tcp") {
-      this.deps.logger.warn("not registering with the manager: it needs a TCP listen address peers can reach", { listen: this.config.listen });
-      return;
-    }
-    this.#managerLink = new ManagerLink({
-      config: this.config,
-      advertise: { ip: advertisedIp(this.config, address.host), port: address.port },
-      live: this.live,
-      resources: this.resources,
-      clock,
-      logger: this.deps.logger,
-      metrics: this.metrics,
-      ...(this.deps.managerRetry ? { retry: this.deps.managerRetry } : {}),
-    });
-    this.#managerLink.start();
-  }
-
-  async stop(): Promise<void> {
-    // Leave the manager first, so it stops handing this scheduler out.
-    await this.#managerLink?.stop();
-    if (this.#gcTimer) clearInterval(this.#gcTimer);
-    await this.#server?.stop({ graceMs: 1000 });
-    await this.#metricsServer?.close();
-    this.#ownTrigger?.close();
-    this.container.dispose();
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#starting?.catch(() => {});
+      try {
+        await this.#service.stop();
+      } finally {
+        await this.#service.container.dispose();
+      }
+    })();
+    return this.#stopping;
   }
 }
-
-/**
- * `host.advertiseIp`; else the listen host when it names one interface; else (a wildcard
- * listen) this machine's first non-internal IPv4 address, so that peers on other hosts
- * can reach the address the manager hands out; loopback only on a machine with none.
- */
-function advertisedIp(config: SchedulerConfig, listenHost: string): string {
-  if (config.host.advertiseIp) return config.host.advertiseIp;
-  const wildcard = listenHost === "" || listenHost === "0.0.0.0" || listenHost === "::";
-  if (!wildcard && isIP(listenHost)) return listenHost;
-  const external = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i !== undefined && i.family === "IPv4" && !i.internal);
-  return external?.address ?? "127.0.0.1";
-}
-
