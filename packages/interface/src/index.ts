@@ -2,7 +2,7 @@
  * @packageDocumentation
  * The contracts of df: what plugin authors and df's own services depend on. Plugin
  * interfaces (evaluators, traffic shapers, source clients), `definePlugin`, DI tokens,
- * the error type, units and lifecycle. Importing it loads no dependency: zod schemas
+ * the error type and units. Importing it loads no dependency: zod schemas
  * for options are in `@df/interface/zod`; the config loader, the plugin resolver, the
  * service runner and the DI container are in `@df/service-kit`, for services.
  *
@@ -13,7 +13,6 @@
 export * from "./errors.js";
 export * from "./abort.js";
 export * from "./logger.js";
-export * from "./lifecycle.js";
 export * from "./map-bounded.js";
 export * from "./tokens.js";
 export * from "./units-parse.js";
