@@ -14,6 +14,7 @@ import {
 import { createRpcServer, formatAddress, parseListen, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
 import { Metrics, serveMetrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "./config.js";
+import { CallGuard } from "./limits/call-guard.js";
 import { LiveScheduling } from "./manager/live-config.js";
 import { ManagerLink } from "./manager/manager-link.js";
 import { collectGarbage } from "./resource/gc.js";
@@ -99,7 +100,7 @@ export class Scheduler {
     container.registerInstance(Tokens.Clock, deps.clock ?? systemClock);
     container.registerInstance(Tokens.Evaluators, evaluators);
     container.registerInstance(SchedulerTokens.Config, config);
-    container.registerInstance(Resources, new Resources({ allowCycles: s.allowCycles }));
+    container.registerInstance(Resources, new Resources({ allowCycles: s.allowCycles }, config.limits));
     // Read every round, so a limit the manager changes applies from the next one.
     container.registerInstance(SchedulerTokens.SelectionLimits, () => live.limits);
     container.registerInstance(SchedulerTokens.Random, Math.random);
@@ -164,7 +165,13 @@ export class Scheduler {
       managerAddresses: this.config.manager.addresses,
       logger: logger.child("preheat"),
     });
-    this.#server.addService(schedulerRpc.SchedulerService, schedulerHandlers(this.resources, announcements, clock, logger, preheater, preheatGate));
+    const refusals = this.metrics.counter("df_scheduler_limit_rejections_total", "Calls refused by a limit, by the config key (limits.*) or rule", ["limit"]);
+    const guard = new CallGuard(this.resources, this.config.limits, (limit) => {
+      refusals.inc({ limit });
+      logger.debug("call refused by a limit", { limit });
+    });
+    const handlers = schedulerHandlers(this.resources, announcements, clock, logger, preheater, preheatGate, guard);
+    this.#server.addService(schedulerRpc.SchedulerService, handlers);
     this.#address = await this.#server.start();
     if (this.config.metricsListen) {
       const [host, port] = parseListen(this.config.metricsListen, "metricsListen");
