@@ -14,7 +14,7 @@
 // what the limit buys. Each phase runs `--rounds` times on a fresh scheduler and the
 // medians are printed.
 //
-//   node packages/scheduler/bench/announce-flood.mjs [--short] [--seconds=10] [--rounds=3]
+//   node packages/scheduler/bench/announce-flood.mjs [--short] [--seconds=10] [--rounds=3] [--nice-flooder]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -27,6 +27,9 @@ const short = args.includes("--short");
 const seconds = option("seconds", short ? 3 : 10);
 const rounds = option("rounds", short ? 1 : 3);
 const concurrency = option("flood-concurrency", 64);
+// The flooder at the lowest CPU priority stands for an attacker on another machine: its
+// own work then no longer takes this machine's cores from the scheduler at equal share.
+const niceFlooder = args.includes("--nice-flooder");
 const here = fileURLToPath(new URL(".", import.meta.url));
 
 const host = (id, ip = "127.0.0.1") => common.Host.create({ id, hostname: id, ip, port: 4000, downloadPort: 4001, concurrentUploadLimit: 1000 });
@@ -150,7 +153,7 @@ async function phase(name, { flooding, env = {} }) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const flooder = flooding
-    ? track(spawn(process.execPath, [fileURLToPath(import.meta.url), "--flooder", scheduler.address, String(seconds * 1000 + 1000), `--flood-concurrency=${concurrency}`], {
+    ? track(spawn(niceFlooder ? "nice" : process.execPath, [...(niceFlooder ? ["-n", "19", process.execPath] : []), fileURLToPath(import.meta.url), "--flooder", scheduler.address, String(seconds * 1000 + 1000), `--flood-concurrency=${concurrency}`], {
         stdio: ["ignore", "pipe", "inherit"],
       }))
     : undefined;
@@ -220,7 +223,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const fmt = (v, digits = 1) => (v === undefined ? "-" : v.toFixed(digits));
-console.log(`\nhonest AnnounceHost + AnnouncePeer register every 10 ms from 127.0.0.2; flood from 127.0.0.1 with ${concurrency} calls in flight; ${seconds} s per phase, median of ${rounds} round(s)`);
+console.log(`\nhonest AnnounceHost + AnnouncePeer register every 10 ms from 127.0.0.2; flood from 127.0.0.1 with ${concurrency} calls in flight${niceFlooder ? " (nice 19)" : ""}; ${seconds} s per phase, median of ${rounds} round(s)`);
 console.log("phase                            honest p50 ms  p99 ms  host p99  register p99  honest failed  flood accepted/s  flood refused/s  scheduler CPU (cores)");
 for (const [name, list] of Object.entries(results)) {
   const m = (key) => median(list.map((r) => r[key]));
