@@ -1,4 +1,5 @@
 import { limitsSchema, type SchedulerLimits } from "../config.js";
+import type { Host } from "../resource/host.js";
 import type { Resources } from "../resource/resources.js";
 import { AnnounceRate } from "./announce-rate.js";
 import { HostAdmission } from "./host-admission.js";
@@ -16,6 +17,16 @@ export class CallGuard {
   ) {
     this.admission = new HostAdmission(resources, limits);
     this.rate = new AnnounceRate(limits);
+  }
+
+  /**
+   * Counts one announce against the caller's budget. A seed peer the manager lists,
+   * calling from its own address, is exempt: it registers for every task this scheduler
+   * triggers on it, so its rate is the cluster's rate of new tasks.
+   */
+  announce(caller: string, call: string, host: Host | undefined): void {
+    if (host?.listedByManager && host.boundAddress === caller) return;
+    this.rate.take(caller, call);
   }
 
   /** Counts `error` if a limit refused the call; returns it for rethrowing. */

@@ -149,7 +149,7 @@ describe("the scheduler with a manager", () => {
     const timer = setInterval(() => void beat(), INTERVAL / 2);
     cleanups.push(() => clearInterval(timer), () => stream.cancel());
     // No seed may join on its own say-so: only the manager's list counts.
-    const scheduler = await startScheduler(grpc, { configRefreshInterval: 100 }, { maxSelfDeclaredSeeds: 0 });
+    const scheduler = await startScheduler(grpc, { configRefreshInterval: 100 }, { maxSelfDeclaredSeeds: 0, announceRate: 0.01, announceBurst: 2 });
     await waitFor(() => scheduler.resources.hosts.has("127.0.0.7-seed-x-seed"), 3000, "the seed host known");
     expect(scheduler.resources.hosts.get("127.0.0.7-seed-x-seed")?.info).toMatchObject({ type: "seed", port: 4100, downloadPort: 4105 });
     expect(scheduler.resources.seedHostFor("any-task")?.id).toBe("127.0.0.7-seed-x-seed");
@@ -167,7 +167,8 @@ describe("the scheduler with a manager", () => {
       code: "PERMISSION_DENIED",
       message: expect.stringMatching(/limits\.maxSelfDeclaredSeeds = 0/),
     });
-    await unary(fromSeed, "announceHost", announce("127.0.0.7-seed-x-seed"));
+    // It registers for every task it is triggered for: its announces are not rate limited.
+    for (let i = 0; i < 4; i++) await unary(fromSeed, "announceHost", announce("127.0.0.7-seed-x-seed"));
     expect(scheduler.resources.hosts.get("127.0.0.7-seed-x-seed")).toMatchObject({ listedByManager: true, boundAddress: "127.0.0.7" });
     expect([...scheduler.resources.seedHosts.keys()]).toEqual(["127.0.0.7-seed-x-seed"]);
   });

@@ -62,7 +62,7 @@ export function schedulerHandlers(
     announceHost: (request, context) =>
       guard.counted(() => {
         const caller = callerAddress(context.peer);
-        guard.rate.take(caller, "AnnounceHost");
+        guard.announce(caller, "AnnounceHost", resources.hosts.get(request.host?.id ?? ""));
         checkHost(request.host, limits);
         guard.admission.announce(hostInfoFromProto(request.host, request.intervalMs), caller, clock.now());
         return scheduler.AnnounceHostResponse.create();
@@ -88,14 +88,13 @@ export function schedulerHandlers(
           }
           switch (event.$case) {
             case "register": {
-              guard.rate.take(caller, "AnnouncePeer register");
+              guard.announce(caller, "AnnouncePeer register", guard.admission.owned(request.hostId, caller, "AnnouncePeer"));
               checkIds(request, guard);
               checkDownload(event.value.download, limits);
               const registering = downloadFromProto(event.value.download);
               if (!request.hostId || !request.taskId || !request.peerId) {
                 throw new DfError("INVALID_ARGUMENT", "register needs host_id, task_id and peer_id");
               }
-              guard.admission.owned(request.hostId, caller, "AnnouncePeer");
               download = registering;
               peerId = request.peerId;
               yield toResponse(request, await announcements.register(request.hostId, request.taskId, request.peerId, download, context.signal));
@@ -108,7 +107,7 @@ export function schedulerHandlers(
               announcements.backToSourceStarted(request.peerId);
               break;
             case "reschedule": {
-              guard.rate.take(caller, "AnnouncePeer reschedule");
+              guard.announce(caller, "AnnouncePeer reschedule", resources.peers.get(request.peerId)?.host);
               const listed = event.value.candidateParents.map((p) => p.id);
               yield toResponse(
                 request,
@@ -191,10 +190,9 @@ export function schedulerHandlers(
 
     announceTask: (request, context) => guard.counted(() => {
       const caller = callerAddress(context.peer);
-      guard.rate.take(caller, "AnnounceTask");
+      guard.announce(caller, "AnnounceTask", guard.admission.owned(request.hostId, caller, "AnnounceTask"));
       checkIds(request, guard);
       checkDownload(request.download, limits);
-      guard.admission.owned(request.hostId, caller, "AnnounceTask");
       const host = resources.host(request.hostId);
       const download = downloadFromProto(request.download);
       if (!request.pieceLength && request.contentLength > 0) {
