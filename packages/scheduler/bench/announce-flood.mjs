@@ -32,6 +32,7 @@ const concurrency = option("flood-concurrency", 64);
 const niceFlooder = args.includes("--nice-flooder");
 const here = fileURLToPath(new URL(".", import.meta.url));
 
+const HONEST_HOSTS = 50;
 const host = (id, ip = "127.0.0.1") => common.Host.create({ id, hostname: id, ip, port: 4000, downloadPort: 4001, concurrentUploadLimit: 1000 });
 const download = (url) => common.Download.create({ url });
 
@@ -140,7 +141,8 @@ async function phase(name, { flooding, env = {} }) {
   const client = createRpcClient(s.SchedulerClient, forwarder.address);
   // A task with one holder, so that each honest register is answered with a parent.
   await unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host("holder"), intervalMs: 60_000 }));
-  await unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host("honest"), intervalMs: 60_000 }));
+  // Honest registers rotate over many hosts, as a fleet's would: the scheduler damps a host's overlapping registers.
+  for (let h = 0; h < HONEST_HOSTS; h++) await unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host(`honest-${h}`), intervalMs: 60_000 }));
   await unary(
     client,
     "announceTask",
@@ -148,8 +150,8 @@ async function phase(name, { flooding, env = {} }) {
   );
   // Warm up the scheduler's code paths before anything is timed.
   for (let i = 0; i < 100; i++) {
-    await register(client, "honest", "shared", `warm-${i}`, "http://o/shared");
-    await unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host("honest"), intervalMs: 60_000 }));
+    await register(client, `honest-${i % HONEST_HOSTS}`, "shared", `warm-${i}`, "http://o/shared");
+    await unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host(`honest-${i % HONEST_HOSTS}`), intervalMs: 60_000 }));
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const flooder = flooding
@@ -171,8 +173,8 @@ async function phase(name, { flooding, env = {} }) {
     const kind = i % 2 === 0 ? "host" : "register";
     const call =
       kind === "host"
-        ? unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host("honest"), intervalMs: 60_000 }))
-        : register(client, "honest", "shared", `honest-${name}-${i}`, "http://o/shared");
+        ? unary(client, "announceHost", s.AnnounceHostRequest.create({ host: host(`honest-${i % HONEST_HOSTS}`), intervalMs: 60_000 }))
+        : register(client, `honest-${i % HONEST_HOSTS}`, "shared", `honest-${name}-${i}`, "http://o/shared");
     inFlight.push(call.then(() => latencies[kind].push(performance.now() - started), (error) => failures.push(`${kind}: ${error.code ?? ""} ${error.message}`)));
     const wait = started + 10 - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
