@@ -54,4 +54,27 @@ describe("scheduler config", () => {
     });
     expect(config.manager).toMatchObject({ addresses: ["127.0.0.1:65003"], keepAliveInterval: 1000 });
   });
+
+  it("has a limit for each resource a caller can make the scheduler hold, and names the key of a bad one", () => {
+    expect(schedulerConfigSchema.parse({}).limits).toEqual({
+      maxHosts: 100_000,
+      maxTasks: 100_000,
+      maxPeers: 1_000_000,
+      maxPeersPerTask: 20_000,
+      maxTaskSize: 2 ** 40,
+      maxPieceCount: 262_144,
+      maxStringLength: 1024,
+      maxUrlLength: 8192,
+      maxHeaderBytes: 16_384,
+      maxListLength: 256,
+      maxSelfDeclaredSeeds: 64,
+      announceRate: 200,
+      announceBurst: 400,
+      maxCallers: 100_000,
+    });
+    expect(parseConfig(schedulerConfigSchema, { limits: { maxHosts: 10, announceRate: 0.5 } }, "scheduler").limits).toMatchObject({ maxHosts: 10, announceRate: 0.5, maxTasks: 100_000 });
+    expect(() => parseConfig(schedulerConfigSchema, { limits: { maxHosts: 0 } }, "scheduler")).toThrow(/limits\.maxHosts/);
+    expect(() => parseConfig(schedulerConfigSchema, { limits: { announceRate: -1 } }, "scheduler")).toThrow(/limits\.announceRate/);
+    expect(() => parseConfig(schedulerConfigSchema, { limits: { maxHost: 5 } }, "scheduler")).toThrow(/limits\.maxHost: unknown key/);
+  });
 });

@@ -12,6 +12,49 @@ const managerAddress = z.string().superRefine((value, ctx) => {
 });
 
 /**
+ * What one scheduler takes from its callers, so that a hostile or broken one cannot
+ * exhaust it. A refusal names the key to raise; each is counted in
+ * df_scheduler_limit_rejections_total{limit="<key>"}.
+ */
+export const limitsSchema = z.strictObject({
+  /** Hosts known at once (announced, or seed peers listed by the manager). */
+  maxHosts: z.number().int().min(1).default(100_000),
+  /** Tasks known at once. */
+  maxTasks: z.number().int().min(1).default(100_000),
+  /** Peers known at once, over all tasks. */
+  maxPeers: z.number().int().min(1).default(1_000_000),
+  /** Peers of one task. */
+  maxPeersPerTask: z.number().int().min(1).default(20_000),
+  /** Largest task, in bytes (1 TiB). */
+  maxTaskSize: z.number().int().min(0).default(2 ** 40),
+  /** Most pieces of one task: 1 TiB at the smallest piece length the daemons use (4 MiB). */
+  maxPieceCount: z.number().int().min(1).default(262_144),
+  /** Longest ID, hostname, IP, IDC, location, tag, application, digest, query parameter key or header name (bytes, UTF-8). */
+  maxStringLength: z.number().int().min(64).default(1024),
+  /** Longest URL (bytes). */
+  maxUrlLength: z.number().int().min(256).default(8192),
+  /** Request headers of one download, names and values summed (bytes). */
+  maxHeaderBytes: z.number().int().min(1024).default(16_384),
+  /** Most entries of a list or map field (request headers, filtered query parameters). */
+  maxListLength: z.number().int().min(1).default(256),
+  /**
+   * Seed peers that announce themselves as such without the manager listing them
+   * (ListSeedPeers). Seeds the manager lists do not count; with no manager every
+   * seed is self-declared.
+   */
+  maxSelfDeclaredSeeds: z.number().int().min(0).default(64),
+  /**
+   * Announces (AnnounceHost, AnnounceTask, and an AnnouncePeer register or reschedule)
+   * each caller address may make per second, as a token bucket: a sustained rate and
+   * the burst after a quiet spell. IPv6 callers count per /64.
+   */
+  announceRate: z.number().positive().default(200),
+  announceBurst: z.number().int().min(1).default(400),
+  /** Caller addresses whose announce buckets are kept at once; idle ones are dropped first. */
+  maxCallers: z.number().int().min(1).default(100_000),
+});
+
+/**
  * The scheduler's config, defaults included: the one place they live. Timings follow
  * reference §4 (defaults of the upstream scheduler) unless a comment says otherwise.
  */
@@ -112,6 +155,7 @@ export const schedulerConfigSchema = z.strictObject({
       seedPeerTriggerTimeout: duration("10s"),
     })
     .prefault({}),
+  limits: limitsSchema.prefault({}),
   gc: z
     .strictObject({
       interval: duration("10s"),
@@ -124,3 +168,4 @@ export const schedulerConfigSchema = z.strictObject({
 });
 
 export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;
+export type SchedulerLimits = z.output<typeof limitsSchema>;

@@ -94,7 +94,7 @@ export class Scheduler {
       live: new LiveScheduling(s, options),
       options,
       evaluators,
-      resources: new Resources({ allowCycles: s.allowCycles }),
+      resources: new Resources({ allowCycles: s.allowCycles }, config.limits),
       events: Scheduler.#events(metrics, logger),
       ownTrigger: new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger")),
       ...(deps.seedPeerTrigger ? { seedPeerTrigger: deps.seedPeerTrigger } : {}),

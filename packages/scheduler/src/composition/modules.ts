@@ -5,6 +5,7 @@ import { createRpcServer, parseListen, scheduler as schedulerRpc, type Address, 
 import type { Resolve, ServiceModule } from "@df/service-kit";
 import { serveMetrics, type Metrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
+import { CallGuard } from "../limits/call-guard.js";
 import type { LiveScheduling } from "../manager/live-config.js";
 import { ManagerLink } from "../manager/manager-link.js";
 import { collectGarbage } from "../resource/gc.js";
@@ -111,8 +112,13 @@ export function schedulerServiceModule(ctx: SchedulerContext): ServiceModule {
       const { config, logger } = ctx;
       const preheater = new Preheater(ctx.resources, ctx.seedPeerFetcher ?? ctx.ownTrigger, logger.child("preheat"));
       const preheatGate = new PreheatGate({ allowedCallers: config.preheat.allowedCallers, managerAddresses: config.manager.addresses, logger: logger.child("preheat") });
+      const refusals = ctx.metrics.counter("df_scheduler_limit_rejections_total", "Calls refused by a limit, by the config key (limits.*) or rule", ["limit"]);
+      const guard = new CallGuard(ctx.resources, config.limits, (limit) => {
+        refusals.inc({ limit });
+        logger.debug("call refused by a limit", { limit });
+      });
       server = createRpcServer({ address: config.listen });
-      server.addService(schedulerRpc.SchedulerService, schedulerHandlers(ctx.resources, resolve(Announcements), ctx.clock, logger, preheater, preheatGate));
+      server.addService(schedulerRpc.SchedulerService, schedulerHandlers(ctx.resources, resolve(Announcements), ctx.clock, logger, preheater, preheatGate, guard));
       ctx.started.address = await server.start();
     },
     stop: () => server?.stop({ graceMs: 1000 }),

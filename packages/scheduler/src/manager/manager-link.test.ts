@@ -1,11 +1,12 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { noopLogger } from "@df/interface";
-import { bidiStream, manager as m, managerClient, scheduler as s, createRpcClient, unary, type ManagerRpc } from "@df/rpc";
+import { bidiStream, common as c, manager as m, managerClient, scheduler as s, createRpcClient, unary, type ManagerRpc } from "@df/rpc";
 import { schedulerConfigSchema, type SchedulerConfig } from "../config.js";
 import { Scheduler } from "../scheduler.js";
 import { SchedulerTokens } from "../tokens.js";
 import { rootToken, startManager, waitFor } from "../test-support/manager.js";
+import { fromSource } from "../test-support/source-address.js";
 
 const INTERVAL = 200;
 const cleanups: Array<() => unknown> = [];
@@ -28,13 +29,18 @@ async function managerOn(grpcListen?: string) {
   return { ...started, client };
 }
 
-async function startScheduler(managerAddress: string, overrides: Partial<SchedulerConfig["manager"]> = {}): Promise<Scheduler> {
+async function startScheduler(
+  managerAddress: string,
+  overrides: Partial<SchedulerConfig["manager"]> = {},
+  limits: Partial<SchedulerConfig["limits"]> = {},
+): Promise<Scheduler> {
   const config = schedulerConfigSchema.parse({
     listen: "127.0.0.1:0",
     metricsListen: "",
     log: { level: "silent" },
     host: { hostname: "sched-test" },
     manager: { addresses: [managerAddress], keepAliveInterval: INTERVAL, configRefreshInterval: "1m", ...overrides },
+    limits,
   });
   const scheduler = await Scheduler.create(config, { logger: noopLogger, managerRetry: { initialMs: 50, maxMs: 200 } });
   await scheduler.start();
@@ -142,9 +148,28 @@ describe("the scheduler with a manager", () => {
     await beat();
     const timer = setInterval(() => void beat(), INTERVAL / 2);
     cleanups.push(() => clearInterval(timer), () => stream.cancel());
-    const scheduler = await startScheduler(grpc, { configRefreshInterval: 100 });
+    // No seed may join on its own say-so: only the manager's list counts.
+    const scheduler = await startScheduler(grpc, { configRefreshInterval: 100 }, { maxSelfDeclaredSeeds: 0, announceRate: 0.01, announceBurst: 2 });
     await waitFor(() => scheduler.resources.hosts.has("127.0.0.7-seed-x-seed"), 3000, "the seed host known");
     expect(scheduler.resources.hosts.get("127.0.0.7-seed-x-seed")?.info).toMatchObject({ type: "seed", port: 4100, downloadPort: 4105 });
     expect(scheduler.resources.seedHostFor("any-task")?.id).toBe("127.0.0.7-seed-x-seed");
+
+    // The listed seed is bound to the manager's IP for it: it may announce itself from there, nobody else may.
+    const port = scheduler.address.kind === "tcp" ? scheduler.address.port : 0;
+    const announce = (id: string) =>
+      s.AnnounceHostRequest.create({ host: { id, type: c.HostType.SEED, hostname: "seed-x", ip: "127.0.0.7", port: 4100, downloadPort: 4105 }, intervalMs: 1000 });
+    const local = createRpcClient(s.SchedulerClient, `127.0.0.1:${port}`);
+    const forwarder = await fromSource({ host: "127.0.0.1", port }, "127.0.0.7");
+    const fromSeed = createRpcClient(s.SchedulerClient, forwarder.address);
+    cleanups.push(() => local.close(), () => fromSeed.close(), () => forwarder.close());
+    await expect(unary(local, "announceHost", announce("127.0.0.7-seed-x-seed"))).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+    await expect(unary(local, "announceHost", announce("self-declared-seed"))).rejects.toMatchObject({
+      code: "PERMISSION_DENIED",
+      message: expect.stringMatching(/limits\.maxSelfDeclaredSeeds = 0/),
+    });
+    // It registers for every task it is triggered for: its announces are not rate limited.
+    for (let i = 0; i < 4; i++) await unary(fromSeed, "announceHost", announce("127.0.0.7-seed-x-seed"));
+    expect(scheduler.resources.hosts.get("127.0.0.7-seed-x-seed")).toMatchObject({ listedByManager: true, boundAddress: "127.0.0.7" });
+    expect([...scheduler.resources.seedHosts.keys()]).toEqual(["127.0.0.7-seed-x-seed"]);
   });
 });

@@ -5,6 +5,7 @@ import type { Metrics } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
 import type { Resources } from "../resource/resources.js";
 import { hostInfoFromProto } from "../service/convert.js";
+import { callerAddress } from "../limits/caller.js";
 import type { LiveScheduling } from "./live-config.js";
 
 export interface ManagerLinkOptions {
@@ -168,7 +169,10 @@ export class ManagerLink {
       const id = hostId(seed.ip, seed.hostname, { seed: true });
       // A seed that announced itself here carries live load figures: keep those.
       const known = resources.hosts.get(id);
-      if (known && !this.#learned.has(known.info)) continue;
+      if (known && !this.#learned.has(known.info)) {
+        known.listedByManager = true;
+        continue;
+      }
       const host = common.Host.create({
         id,
         type: common.HostType.SEED,
@@ -183,7 +187,10 @@ export class ManagerLink {
       // Listed again: kept here for gc.hostMissedAnnounces more pulls, like a host that announces.
       const info = hostInfoFromProto(host, config.manager.configRefreshInterval);
       this.#learned.add(info);
-      resources.upsertHost(info, now);
+      const learned = resources.upsertHost(info, now);
+      learned.listedByManager = true;
+      // Until the seed announces itself, calls naming it must come from the IP the manager has for it.
+      learned.boundAddress ??= callerAddress(seed.ip);
       if (!known) this.#logger.info("seed peer learned from the manager", { hostId: id, address: `${seed.ip}:${seed.port}` });
     }
   }

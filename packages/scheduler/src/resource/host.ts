@@ -43,6 +43,14 @@ export class Host implements HostView {
   assignedTxBandwidth = 0;
   uploadContentLength = 0;
   updatedAt: number;
+  /**
+   * The caller address this host first announced from (or, for a seed the manager
+   * lists, the IP the manager has for it): only calls from there may update, use or
+   * delete it. Undefined until then.
+   */
+  boundAddress: string | undefined;
+  /** The manager lists this host as a seed peer of the cluster (ListSeedPeers). */
+  listedByManager = false;
 
   constructor(info: HostInfo, now: number) {
     this.info = info;

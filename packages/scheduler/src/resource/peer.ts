@@ -29,6 +29,8 @@ export class Peer implements PeerView {
   updatedAt: number;
   /** When the peer last finished a piece; stalls are measured from here. */
   pieceUpdatedAt: number;
+  /** Set when the peer holds every piece without having reported them one by one (dfcache import). */
+  #allFinished: number | undefined;
 
   constructor(
     readonly id: string,
@@ -49,7 +51,13 @@ export class Peer implements PeerView {
   }
 
   get finishedPieceCount(): number {
-    return this.finishedPieces.size;
+    return this.#allFinished ?? this.finishedPieces.size;
+  }
+
+  /** The peer holds all `pieceCount` pieces: counted, not listed, so a large task costs nothing here. */
+  finishAll(pieceCount: number): void {
+    this.#allFinished = pieceCount;
+    this.finishedPieces.clear();
   }
 
   get pieceCosts(): readonly number[] {
@@ -57,7 +65,7 @@ export class Peer implements PeerView {
   }
 
   finishPiece(number: number, costMs: number, now: number): void {
-    this.finishedPieces.add(number);
+    if (this.#allFinished === undefined) this.finishedPieces.add(number);
     if (Number.isFinite(costMs) && costMs >= 0) this.costs.push(costMs);
     this.pieceUpdatedAt = now;
     this.updatedAt = now;

@@ -103,7 +103,8 @@ export class Announcements {
 
   async reschedule(peerId: string, blockedParentIds: readonly string[], disableBackToSource: boolean, signal?: AbortSignal): Promise<ScheduleResponse> {
     const peer = this.#peer(peerId);
-    for (const id of blockedParentIds) peer.blockedParents.add(id);
+    // Only peers of the task can be parents: other IDs would only grow the set.
+    for (const id of blockedParentIds) if (peer.task.dag.has(id)) peer.blockedParents.add(id);
     for (const parent of peer.task.parentsOf(peer)) peer.blockedParents.add(parent.id);
     peer.touch(this.clock.now());
     return this.#schedule(peer, disableBackToSource, signal);

@@ -1,6 +1,10 @@
 import { DfError, noopLogger, type Clock, type Logger } from "@df/interface";
-import { pieceCount as countPieces } from "@df/piece";
 import { scheduler, type ServiceHandlers } from "@df/rpc";
+import { CallGuard } from "../limits/call-guard.js";
+import { callerAddress } from "../limits/caller.js";
+import { checkedPieceCount } from "../limits/content.js";
+import { checkDownload, checkHost, checkString } from "../limits/fields.js";
+import { checkPieceNumber } from "../limits/piece-number.js";
 import type { Peer } from "../resource/peer.js";
 import type { Resources } from "../resource/resources.js";
 import type { Announcements } from "./announcements.js";
@@ -31,7 +35,19 @@ function toResponse(request: Request, response: ScheduleResponse): Response {
   }
 }
 
-/** The Scheduler gRPC service: the wire around Resources and Announcements. */
+/** Failure descriptions are only logged; a long one is cut rather than refused. */
+const DESCRIPTION_LOG_LENGTH = 1024;
+
+function checkIds(request: { hostId: string; taskId: string; peerId?: string }, guard: CallGuard): void {
+  checkString(request.hostId, "host_id", guard.limits);
+  checkString(request.taskId, "task_id", guard.limits);
+  checkString(request.peerId, "peer_id", guard.limits);
+}
+
+/**
+ * The Scheduler gRPC service: the wire around Resources and Announcements, behind the
+ * guard's limits (field lengths, sizes, caps, announce rates, the host binding).
+ */
 export function schedulerHandlers(
   resources: Resources,
   announcements: Announcements,
@@ -39,16 +55,23 @@ export function schedulerHandlers(
   logger: Logger = noopLogger,
   preheater?: Preheater,
   preheatGate?: PreheatGate,
+  guard: CallGuard = new CallGuard(resources),
 ): ServiceHandlers<scheduler.SchedulerService> {
+  const { limits } = guard;
   return {
-    announceHost(request) {
-      resources.upsertHost(hostInfoFromProto(request.host, request.intervalMs), clock.now());
-      return scheduler.AnnounceHostResponse.create();
-    },
+    announceHost: (request, context) =>
+      guard.counted(() => {
+        const caller = callerAddress(context.peer);
+        guard.announce(caller, "AnnounceHost", resources.hosts.get(request.host?.id ?? ""));
+        checkHost(request.host, limits);
+        guard.admission.announce(hostInfoFromProto(request.host, request.intervalMs), caller, clock.now());
+        return scheduler.AnnounceHostResponse.create();
+      }),
 
     async *announcePeer(requests, context) {
       let download: DownloadRequest | undefined;
       let peerId: string | undefined;
+      const caller = callerAddress(context.peer);
       try {
         for await (const request of requests) {
           const event = request.request;
@@ -56,13 +79,24 @@ export function schedulerHandlers(
           if (!download && event.$case !== "register") {
             throw new DfError("FAILED_PRECONDITION", `the first message of AnnouncePeer must be register, got ${event.$case}`);
           }
+          // One stream is one peer: a report naming another peer (someone else's) is refused.
+          if (download && request.peerId !== peerId) {
+            throw new DfError("PERMISSION_DENIED", `this AnnouncePeer stream registered peer ${peerId}; a message for peer ${request.peerId} must come on that peer's own stream`, {
+              reason: "peer-binding",
+              details: { peerId: request.peerId },
+            });
+          }
           switch (event.$case) {
             case "register": {
-              download = downloadFromProto(event.value.download);
-              peerId = request.peerId;
+              guard.announce(caller, "AnnouncePeer register", guard.admission.owned(request.hostId, caller, "AnnouncePeer"));
+              checkIds(request, guard);
+              checkDownload(event.value.download, limits);
+              const registering = downloadFromProto(event.value.download);
               if (!request.hostId || !request.taskId || !request.peerId) {
                 throw new DfError("INVALID_ARGUMENT", "register needs host_id, task_id and peer_id");
               }
+              download = registering;
+              peerId = request.peerId;
               yield toResponse(request, await announcements.register(request.hostId, request.taskId, request.peerId, download, context.signal));
               break;
             }
@@ -73,6 +107,7 @@ export function schedulerHandlers(
               announcements.backToSourceStarted(request.peerId);
               break;
             case "reschedule": {
+              guard.announce(caller, "AnnouncePeer reschedule", resources.peers.get(request.peerId)?.host);
               const listed = event.value.candidateParents.map((p) => p.id);
               yield toResponse(
                 request,
@@ -86,6 +121,7 @@ export function schedulerHandlers(
             case "pieceBackToSourceFinished": {
               const piece = event.value.piece;
               if (!piece) throw new DfError("INVALID_ARGUMENT", `${event.$case}.piece is required`);
+              checkPieceNumber(piece.number, resources.peers.get(request.peerId), limits);
               announcements.pieceFinished(request.peerId, {
                 number: piece.number,
                 length: piece.length,
@@ -101,17 +137,19 @@ export function schedulerHandlers(
               announcements.pieceFailed(request.peerId, event.value.pieceNumber, undefined, true);
               break;
             case "downloadFinished":
-              announcements.peerFinished(request.peerId, event.value);
+            case "backToSourceFinished": {
+              const pieceCount = checkedPieceCount(event.value, limits, event.$case);
+              announcements.peerFinished(request.peerId, { ...event.value, pieceCount });
               break;
-            case "backToSourceFinished":
-              announcements.peerFinished(request.peerId, event.value);
-              break;
+            }
             case "downloadFailed":
             case "backToSourceFailed":
-              announcements.peerFailed(request.peerId, event.value.description);
+              announcements.peerFailed(request.peerId, event.value.description.slice(0, DESCRIPTION_LOG_LENGTH));
               break;
           }
         }
+      } catch (error) {
+        throw guard.observe(error);
       } finally {
         // A peer whose stream ends before it finished can serve nobody: drop it so no child
         // is handed a parent that is gone. A finished peer stays to serve others.
@@ -131,10 +169,13 @@ export function schedulerHandlers(
       return scheduler.StatPeerResponse.create({ peer: peerToProto(peer) });
     },
 
-    deletePeer(request) {
-      announcements.leave(request.peerId);
-      return scheduler.DeletePeerResponse.create();
-    },
+    deletePeer: (request, context) =>
+      guard.counted(() => {
+        const peer = resources.peers.get(request.peerId);
+        if (peer) guard.admission.owned(peer.host.id, callerAddress(context.peer), "DeletePeer");
+        announcements.leave(request.peerId);
+        return scheduler.DeletePeerResponse.create();
+      }),
 
     statTask(request) {
       const task = resources.tasks.get(request.taskId);
@@ -147,12 +188,17 @@ export function schedulerHandlers(
       return scheduler.StatTaskResponse.create({ task: taskToProto(task) });
     },
 
-    announceTask(request) {
+    announceTask: (request, context) => guard.counted(() => {
+      const caller = callerAddress(context.peer);
+      guard.announce(caller, "AnnounceTask", guard.admission.owned(request.hostId, caller, "AnnounceTask"));
+      checkIds(request, guard);
+      checkDownload(request.download, limits);
       const host = resources.host(request.hostId);
       const download = downloadFromProto(request.download);
       if (!request.pieceLength && request.contentLength > 0) {
         throw new DfError("INVALID_ARGUMENT", "announce_task needs piece_length for a non-empty task");
       }
+      const pieceCount = checkedPieceCount(request, limits, "AnnounceTask");
       const now = clock.now();
       const task = resources.taskOrCreate(
         request.taskId,
@@ -175,31 +221,33 @@ export function schedulerHandlers(
           );
         }
       } else {
-        task.setContent(request.contentLength, request.pieceLength, request.pieceCount || countPieces(request.contentLength, request.pieceLength || 1));
+        task.setContent(request.contentLength, request.pieceLength, pieceCount);
         task.contentDigest = digest;
       }
       task.contentDigest ??= digest;
       const peer = resources.peerOrCreate(request.peerId, task, host, { now });
       if (peer.fsm.can("register-normal")) peer.fsm.fire("register-normal");
       if (!peer.fsm.is("succeeded")) peer.fsm.fire("download-succeeded");
-      for (let n = 0; n < task.totalPieceCount; n++) peer.finishedPieces.add(n);
+      peer.finishAll(task.totalPieceCount);
       if (task.fsm.can("download")) task.fsm.fire("download");
       if (task.fsm.can("download-succeeded")) task.fsm.fire("download-succeeded");
       return scheduler.AnnounceTaskResponse.create();
-    },
+    }),
 
-    deleteTask(request) {
-      const host = resources.hosts.get(request.hostId);
+    deleteTask: (request, context) => guard.counted(() => {
+      const host = guard.admission.owned(request.hostId, callerAddress(context.peer), "DeleteTask");
       for (const peerId of host ? [...host.peers] : []) {
         if (resources.peers.get(peerId)?.task.id === request.taskId) announcements.leave(peerId);
       }
       return scheduler.DeleteTaskResponse.create();
-    },
+    }),
 
-    deleteHost(request) {
-      resources.deleteHost(request.hostId);
-      return scheduler.DeleteHostResponse.create();
-    },
+    deleteHost: (request, context) =>
+      guard.counted(() => {
+        guard.admission.owned(request.hostId, callerAddress(context.peer), "DeleteHost");
+        resources.deleteHost(request.hostId);
+        return scheduler.DeleteHostResponse.create();
+      }),
 
     async preheatTask(request, context) {
       if (!preheater) throw new DfError("UNIMPLEMENTED", "this scheduler has no seed peer fetcher; preheat is not available");
