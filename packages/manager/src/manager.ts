@@ -90,7 +90,6 @@ export class Manager {
     const env = deps.env ?? process.env;
     const rootPassword = checkRootPassword(config.auth.rootPassword ?? env["DF_MANAGER_ROOT_PASSWORD"]);
     const searcher = await resolveSearcher(config.searcher, deps.configDir);
-    let manager: Manager | undefined;
     const context: ManagerContext = {
       config,
       logger: deps.logger,
@@ -100,10 +99,11 @@ export class Manager {
       rootPassword,
       ...(deps.jobRunner ? { jobRunner: deps.jobRunner } : {}),
       ...(deps.memoryTemplateFile ? { memoryTemplateFile: deps.memoryTemplateFile } : {}),
-      container: () => manager!.container,
+      // Read when a job runner is made from the container, after the manager exists.
+      container: () => manager.container,
       started: {},
     };
-    manager = new Manager(config, deps, context);
+    const manager = new Manager(config, deps, context);
     return manager;
   }
 
