@@ -151,6 +151,11 @@ export const schedulerConfigSchema = z.strictObject({
       registerDelayBase: duration("30ms"),
       /** A seed peer that failed a task is not asked again for this long. */
       seedPeerFailedTimeout: duration("30m"),
+      /**
+       * Distinct hosts that must get wrong bytes from a parent before it is blocked for
+       * the whole task; one report blocks it for that child only.
+       */
+      badContentReporters: z.number().int().min(1).max(100).default(2),
       /** How long the scheduler waits for a seed peer to accept a trigger. */
       seedPeerTriggerTimeout: duration("10s"),
     })

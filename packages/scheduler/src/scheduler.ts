@@ -85,6 +85,7 @@ export class Scheduler {
       backToSourceLimit: s.backToSourceLimit,
       seedPeerFailedTimeoutMs: s.seedPeerFailedTimeout,
       registerDelayBaseMs: s.registerDelayBase,
+      badContentReporters: s.badContentReporters,
     };
     return new Scheduler(config, {
       config,
@@ -109,6 +110,7 @@ export class Scheduler {
     const rounds = metrics.histogram("df_scheduler_schedule_rounds", "Rounds a scheduling answer took", { buckets: [1, 2, 3, 4, 5] });
     const seeds = metrics.counter("df_scheduler_seed_peer_triggers_total", "Seed peer triggers by outcome", ["outcome"]);
     const more = metrics.counter("df_scheduler_more_parents_total", "More-parents requests, by whether any new parent was found", ["outcome"]);
+    const blocked = metrics.counter("df_scheduler_parents_blocked_total", "Parents blocked for a whole task: several hosts got wrong bytes from them");
     return {
       onSchedule(peer, response, count) {
         decisions.inc({ kind: response.kind });
@@ -118,6 +120,9 @@ export class Scheduler {
       onMoreParents(peer, added) {
         more.inc({ outcome: added.length > 0 ? "added" : "none" });
         logger.debug("more parents", { peerId: peer.id, taskId: peer.task.id, added: added.map((p) => p.id) });
+      },
+      onParentBlocked() {
+        blocked.inc();
       },
       onSeedTrigger(task, seed, outcome) {
         seeds.inc({ outcome });

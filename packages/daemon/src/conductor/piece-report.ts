@@ -1,3 +1,4 @@
+import type { DfError } from "@df/interface";
 import { common } from "@df/rpc";
 import type { PeerEvent } from "../scheduler-link/session.js";
 import type { PieceInfo } from "./events.js";
@@ -27,4 +28,13 @@ export function pieceReport(piece: PieceInfo): PeerEvent {
   return piece.traffic === "back-to-source"
     ? { $case: "pieceBackToSourceFinished", value: { piece: reported } }
     : { $case: "pieceFinished", value: { piece: reported } };
+}
+
+/**
+ * Whether a failed piece means the parent served wrong bytes (its digest or length did
+ * not match), as opposed to a slow, busy or refusing parent: the scheduler blocks a
+ * parent several hosts report so for the whole task.
+ */
+export function isBadContent(error: DfError, temporary: boolean): boolean {
+  return !temporary && error.code === "DATA_LOSS" && (error.reason === "piece-digest-mismatch" || error.reason === "piece-length-mismatch");
 }

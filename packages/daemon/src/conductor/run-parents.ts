@@ -1,6 +1,7 @@
 import { toDfError, type DfError, type Logger } from "@df/interface";
 import type { ParentRef, PieceDownloadOutcome } from "../transfer/types.js";
 import { learnMetadata } from "./parent-metadata.js";
+import { isBadContent } from "./piece-report.js";
 import type { RunContext, RunPhase } from "./phase.js";
 
 export type ParentRoundResult =
@@ -71,7 +72,7 @@ export async function downloadFromParents(
           pieceFailed(number, parentId, error, temporary) {
             ctx.metrics.pieceFailed();
             logger.debug("piece from parent failed", { piece: number, parentId, temporary, error: error.message });
-            run.report({ $case: "pieceFailed", value: { pieceNumber: number, parentId, temporary, description: error.message } });
+            run.report({ $case: "pieceFailed", value: { pieceNumber: number, parentId, temporary, description: error.message, badContent: isBadContent(error, temporary) } });
           },
         },
       });

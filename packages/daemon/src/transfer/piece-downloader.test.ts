@@ -3,6 +3,7 @@ import { daemonUpload } from "@df/rpc";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { PeerClientPool } from "./peer-client-pool.js";
 import { PeerPieceDownloader, type PeerPieceDownloaderOptions } from "./piece-downloader.js";
+import { isBadContent } from "../conductor/piece-report.js";
 import { PieceSpread } from "../upload/spread.js";
 import {
   Content,
@@ -207,10 +208,12 @@ describe("PeerPieceDownloader", () => {
     const good = await startPeer(goodStorage, { peerId: "good-parent" });
     const { task } = await child(content);
     const seen = recorder();
+    const badContent: boolean[] = [];
     const events = {
       pieceFinished: seen.events.pieceFinished,
-      pieceFailed: (...args: Parameters<typeof seen.events.pieceFailed>) => {
-        seen.events.pieceFailed(...args);
+      pieceFailed: (number: number, parentId: string, error: DfError, temporary: boolean) => {
+        seen.events.pieceFailed(number, parentId, error, temporary);
+        badContent.push(isBadContent(error, temporary));
         void Promise.all(content.all().filter((n) => n % 2 === 1).map((n) => content.write(goodTask, n)));
       },
     };
@@ -219,6 +222,9 @@ describe("PeerPieceDownloader", () => {
     expect(liar.served()).toBeGreaterThan(0);
     expect(seen.failed.length).toBeGreaterThan(0);
     for (const failure of seen.failed) expect(failure).toMatchObject({ parentId: "bad-parent", code: "DATA_LOSS", temporary: false });
+    // What the scheduler is told: wrong bytes, which can block the parent for the whole task.
+    expect(badContent.length).toBeGreaterThan(0);
+    expect(badContent.every(Boolean)).toBe(true);
     expect(seen.finished.every((piece) => piece.parentId === "good-parent")).toBe(true);
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });

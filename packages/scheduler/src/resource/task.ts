@@ -52,6 +52,10 @@ export class Task<P extends TaskPeer = TaskPeer> {
    * import of the same cache ID with other bytes can be refused rather than mixed.
    */
   contentDigest: string | undefined;
+  /** Parents that served wrong bytes, blocked for every peer of the task (see reportBadContent). */
+  readonly blockedParents = new Set<string>();
+  /** Hosts that reported each parent for wrong bytes, until it is blocked. */
+  readonly #badContentReporters = new Map<string, Set<string>>();
   /** When a seed peer was last asked to fetch this task, and whether it failed. */
   seedTriggeredAt: number | undefined;
   seedFailedAt: number | undefined;
@@ -93,9 +97,25 @@ export class Task<P extends TaskPeer = TaskPeer> {
   /** True when some peer that is not blocked holds the whole task. */
   hasAvailablePeer(blocked: ReadonlySet<string> = new Set()): boolean {
     for (const peer of this.dag.values()) {
-      if (peer.state === "succeeded" && !blocked.has(peer.id)) return true;
+      if (peer.state === "succeeded" && !blocked.has(peer.id) && !this.blockedParents.has(peer.id)) return true;
     }
     return false;
+  }
+
+  /**
+   * Host `reporter` got wrong bytes from parent `parentId`. Once `threshold` distinct
+   * hosts did, the parent is blocked for the whole task; returns true when this report
+   * blocked it.
+   */
+  reportBadContent(parentId: string, reporter: string, threshold: number): boolean {
+    if (this.blockedParents.has(parentId)) return false;
+    let reporters = this.#badContentReporters.get(parentId);
+    if (!reporters) this.#badContentReporters.set(parentId, (reporters = new Set()));
+    reporters.add(reporter);
+    if (reporters.size < threshold) return false;
+    this.#badContentReporters.delete(parentId);
+    this.blockedParents.add(parentId);
+    return true;
   }
 
   addPeer(peer: P): void {
@@ -147,6 +167,10 @@ export class Task<P extends TaskPeer = TaskPeer> {
 
   parentsOf(child: P): P[] {
     return this.dag.parents(child.id).flatMap((id) => this.dag.get(id) ?? []);
+  }
+
+  childrenOf(parent: P): P[] {
+    return this.dag.children(parent.id).flatMap((id) => this.dag.get(id) ?? []);
   }
 
   #release(parent: P, child: P): void {

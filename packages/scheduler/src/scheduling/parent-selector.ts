@@ -69,7 +69,7 @@ export class ParentSelector {
   }
 
   #rejection(parent: Peer, child: Peer): FilterReason | undefined {
-    if (child.blockedParents.has(parent.id)) return "blocked";
+    if (child.blockedParents.has(parent.id) || child.task.blockedParents.has(parent.id)) return "blocked";
     if (parent.host.info.disableShared) return "not-shared";
     if (parent.host.id === child.host.id) return "same-host";
     // A normal peer with no parent of its own, that neither fetches from the source nor

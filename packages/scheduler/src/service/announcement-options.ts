@@ -12,6 +12,12 @@ export interface AnnouncementOptions {
   seedPeerFailedTimeoutMs: number;
   /** Base of the per-host register delay that damps thundering herds (reference 30 ms; 0 disables). */
   registerDelayBaseMs: number;
+  /**
+   * Distinct hosts that must report a parent for wrong bytes before it is blocked for the
+   * whole task (one report blocks it for the reporter only, so a single lying child
+   * cannot cut a good parent off from everyone).
+   */
+  badContentReporters?: number;
 }
 
 export const DEFAULT_ANNOUNCEMENT_OPTIONS: AnnouncementOptions = {
@@ -26,5 +32,7 @@ export interface AnnouncementEvents {
   /** A more-parents request was answered with `added` (possibly none). */
   onMoreParents?(peer: Peer, added: readonly Peer[]): void;
   onSeedTrigger?(task: Task<Peer>, seed: Host, outcome: "started" | "failed", error?: unknown): void;
+  /** A parent was blocked for the whole task: hosts of several peers got wrong bytes from it. */
+  onParentBlocked?(task: Task<Peer>, parent: Peer): void;
 }
 

@@ -119,6 +119,29 @@ describe("Announcements", () => {
     expect(other.kind === "normal-task" && other.parents.map((p) => p.id).sort()).toEqual(["p1", "p2", "p3"]);
   });
 
+  it("blocks a parent for the whole task once hosts of two children got wrong bytes from it, not after one", async () => {
+    const { announcements, resources } = setup();
+    for (const id of ["h4", "h5"]) resources.upsertHost(info(id), Date.now());
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    await announcements.register("h3", "t", "p3", download());
+    const task = resources.tasks.get("t")!;
+    // One child's word is not enough: it could be lying about a good parent.
+    announcements.pieceFailed("p2", 0, "p1", false, true);
+    expect(task.blockedParents.has("p1")).toBe(false);
+    const before = await announcements.register("h4", "t", "p4", download());
+    expect(before.kind === "normal-task" && before.parents.map((p) => p.id)).toContain("p1");
+    // The same host again does not count twice; a second host does.
+    announcements.pieceFailed("p2", 1, "p1", false, true);
+    expect(task.blockedParents.has("p1")).toBe(false);
+    announcements.pieceFailed("p3", 0, "p1", false, true);
+    expect(task.blockedParents.has("p1")).toBe(true);
+    expect(task.dag.children("p1")).toEqual([]);
+    const after = await announcements.register("h5", "t", "p5", download());
+    expect(after.kind === "normal-task" ? after.parents.map((p) => p.id) : []).not.toContain("p1");
+  });
+
   it("keeps a parent that failed a piece temporarily, counting the failure against its host", async () => {
     const { announcements, resources } = setup();
     await announcements.register("h1", "t", "p1", download());

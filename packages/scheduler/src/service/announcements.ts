@@ -145,7 +145,7 @@ export class Announcements {
    * task leaves its children only the origin. Otherwise it stops being this child's
    * parent and is blocked for it from now on.
    */
-  pieceFailed(peerId: string, pieceNumber: number, parentId: string | undefined, temporary: boolean): void {
+  pieceFailed(peerId: string, pieceNumber: number, parentId: string | undefined, temporary: boolean, badContent = false): void {
     const peer = this.#peer(peerId);
     peer.touch(this.clock.now());
     if (!parentId) return;
@@ -155,7 +155,16 @@ export class Announcements {
       peer.blockedParents.add(parentId);
       if (parent) peer.task.deleteEdge(parent, peer);
     }
-    this.logger.debug("piece failed", { peerId, pieceNumber, parentId, temporary });
+    // Only a peer of this task on another host can vouch for a parent of this task.
+    if (badContent && parent && parent.task === peer.task && parent.host.id !== peer.host.id) {
+      const task = peer.task;
+      if (task.reportBadContent(parentId, peer.host.id, this.options.badContentReporters ?? 2)) {
+        for (const child of task.childrenOf(parent)) task.deleteEdge(parent, child);
+        this.events.onParentBlocked?.(task, parent);
+        this.logger.warn("a parent that served wrong bytes to several hosts is blocked for the task", { taskId: task.id, parentId, hostId: parent.host.id });
+      }
+    }
+    this.logger.debug("piece failed", { peerId, pieceNumber, parentId, temporary, badContent });
   }
 
   peerFinished(peerId: string, content: { contentLength: number; pieceCount: number; pieceLength?: number }): void {

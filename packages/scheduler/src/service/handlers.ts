@@ -131,7 +131,7 @@ export function schedulerHandlers(
               break;
             }
             case "pieceFailed":
-              announcements.pieceFailed(request.peerId, event.value.pieceNumber, event.value.parentId || undefined, event.value.temporary);
+              announcements.pieceFailed(request.peerId, event.value.pieceNumber, event.value.parentId || undefined, event.value.temporary, event.value.badContent);
               break;
             case "pieceBackToSourceFailed":
               announcements.pieceFailed(request.peerId, event.value.pieceNumber, undefined, true);

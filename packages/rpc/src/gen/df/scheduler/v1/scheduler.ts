@@ -187,6 +187,11 @@ export interface DownloadPieceFailedRequest {
    */
   temporary: boolean;
   description: string;
+  /**
+   * The bytes failed their digest: the parent served wrong content. The scheduler stops
+   * handing out, for the whole task, a parent that hosts of several callers reported so.
+   */
+  badContent: boolean;
 }
 
 export interface DownloadPieceBackToSourceFailedRequest {
@@ -1726,7 +1731,7 @@ export const DownloadPieceBackToSourceFinishedRequest: MessageFns<DownloadPieceB
 };
 
 function createBaseDownloadPieceFailedRequest(): DownloadPieceFailedRequest {
-  return { pieceNumber: 0, parentId: "", temporary: false, description: "" };
+  return { pieceNumber: 0, parentId: "", temporary: false, description: "", badContent: false };
 }
 
 export const DownloadPieceFailedRequest: MessageFns<DownloadPieceFailedRequest> = {
@@ -1742,6 +1747,9 @@ export const DownloadPieceFailedRequest: MessageFns<DownloadPieceFailedRequest> 
     }
     if (message.description !== "") {
       writer.uint32(34).string(message.description);
+    }
+    if (message.badContent !== false) {
+      writer.uint32(40).bool(message.badContent);
     }
     return writer;
   },
@@ -1791,6 +1799,14 @@ export const DownloadPieceFailedRequest: MessageFns<DownloadPieceFailedRequest> 
             message.description = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.badContent = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1817,6 +1833,11 @@ export const DownloadPieceFailedRequest: MessageFns<DownloadPieceFailedRequest> 
         : "",
       temporary: isSet(object.temporary) ? globalThis.Boolean(object.temporary) : false,
       description: isSet(object.description) ? globalThis.String(object.description) : "",
+      badContent: isSet(object.badContent)
+        ? globalThis.Boolean(object.badContent)
+        : isSet(object.bad_content)
+        ? globalThis.Boolean(object.bad_content)
+        : false,
     };
   },
 
@@ -1834,6 +1855,9 @@ export const DownloadPieceFailedRequest: MessageFns<DownloadPieceFailedRequest> 
     if (message.description !== "") {
       obj.description = message.description;
     }
+    if (message.badContent !== false) {
+      obj.badContent = message.badContent;
+    }
     return obj;
   },
 
@@ -1846,6 +1870,7 @@ export const DownloadPieceFailedRequest: MessageFns<DownloadPieceFailedRequest> 
     message.parentId = object.parentId ?? "";
     message.temporary = object.temporary ?? false;
     message.description = object.description ?? "";
+    message.badContent = object.badContent ?? false;
     return message;
   },
 };
