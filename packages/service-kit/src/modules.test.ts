@@ -55,6 +55,17 @@ describe("ComposedService", () => {
     expect(() => service.resolve(Greeter)).toThrow("the service needs Greeter, which no module of this service registers");
   });
 
+  it("hands each module's start the parts of the modules before it", async () => {
+    let heard = "";
+    const service = new ComposedService([
+      { name: "greeting", register: (r) => r.value(Greeting, "hi") },
+      { name: "listener", start: (resolve) => void (heard = resolve(Greeting)) },
+      { name: "asker", start: (resolve) => void resolve(Name) },
+    ]);
+    await expect(service.start()).rejects.toThrow("module asker needs test.Name, which no module of this service registers");
+    expect(heard).toBe("hi");
+  });
+
   it("starts in list order and stops in reverse", async () => {
     const events: string[] = [];
     const service = new ComposedService([recorder(events, "a"), recorder(events, "b"), recorder(events, "c")]);

@@ -12,7 +12,8 @@ export interface ServiceModule {
   readonly name: string;
   /** Puts this module's parts in the container: values, or factories made on first use. */
   register?(registry: ModuleRegistry): void;
-  start?(): void | Promise<void>;
+  /** Starts the module; `resolve` gets the parts it needs (made now, from modules started before). */
+  start?(resolve: Resolve): void | Promise<void>;
   stop?(): void | Promise<void>;
 }
 
@@ -24,7 +25,7 @@ export interface ModuleRegistry {
   factory<T>(token: InjectionToken<T>, make: (resolve: Resolve) => T): void;
   /** Provides a class that names its dependencies with `@inject`, made once on first use. */
   singleton<T>(token: Injectable<T>): void;
-  /** Gets a part, for use once the module starts (parts are made on first use, when their own parts are ready). */
+  /** Gets a part later, e.g. from a callback (parts are made on first use, when their own parts are ready). */
   readonly resolve: Resolve;
 }
 
@@ -85,7 +86,7 @@ export class ComposedService {
   async start(): Promise<void> {
     for (const module of this.#modules) {
       try {
-        await module.start?.();
+        await module.start?.((token) => this.resolve(token, `module ${module.name}`));
       } catch (error) {
         // Thrown as it is: its code says what went wrong (a bad listen address is a config error).
         await this.stop().catch(() => {});

@@ -1,4 +1,4 @@
-import type { Resolve, ServiceModule } from "@df/service-kit";
+import type { ServiceModule } from "@df/service-kit";
 import { startHandBack, type HandBack } from "../cache/hand-back.js";
 import { TaskConductor } from "../conductor/conductor.js";
 import { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
@@ -10,15 +10,13 @@ import type { DaemonContext } from "./context.js";
  * running downloads end (their clients get UNAVAILABLE) while the servers still answer.
  */
 export function conductorModule(): ServiceModule {
-  let resolve!: Resolve;
   let conductor: TaskConductor | undefined;
   return {
     name: "conductor",
     register(r) {
-      resolve = r.resolve;
       r.singleton(TaskConductor);
     },
-    start() {
+    start(resolve) {
       conductor = resolve(TaskConductor);
     },
     stop: () => conductor?.stop(),
@@ -27,14 +25,10 @@ export function conductorModule(): ServiceModule {
 
 /** Tasks announced to a fallback scheduler go to their owner again once it is back. */
 export function handBackModule(ctx: DaemonContext): ServiceModule {
-  let resolve!: Resolve;
   let handBack: HandBack | undefined;
   return {
     name: "hand-back",
-    register(r) {
-      resolve = r.resolve;
-    },
-    start() {
+    start(resolve) {
       handBack = startHandBack({
         conductor: resolve(TaskConductor),
         storage: resolve(DaemonTokens.Storage),

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createRpcServer, daemonDownload, type RpcServer } from "@df/rpc";
-import type { Resolve, ServiceModule } from "@df/service-kit";
+import type { ServiceModule } from "@df/service-kit";
 import { TaskConductor } from "../conductor/conductor.js";
 import { downloadServiceHandlers } from "../download-service/handlers.js";
 import { groupId } from "../group.js";
@@ -12,14 +12,10 @@ import type { DaemonContext } from "./context.js";
 /** The download service on the local socket, for dfget and dfcache. */
 export function downloadServiceModule(ctx: DaemonContext): ServiceModule {
   const { config, host, logger } = ctx;
-  let resolve!: Resolve;
   let server: RpcServer | undefined;
   return {
     name: "download-service",
-    register(r) {
-      resolve = r.resolve;
-    },
-    async start() {
+    async start(resolve) {
       const socket = path.resolve(config.download.socket);
       await mkdir(path.dirname(socket), { recursive: true });
       const gid = config.download.socketGroup === undefined ? undefined : await groupId(config.download.socketGroup);

@@ -1,4 +1,4 @@
-import type { Resolve, ServiceModule } from "@df/service-kit";
+import type { ServiceModule } from "@df/service-kit";
 import { HostAnnouncer } from "../scheduler-link/announcer.js";
 import { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
 import { SchedulerDiscovery } from "../scheduler-link/scheduler-discovery.js";
@@ -12,14 +12,12 @@ import type { DaemonContext } from "./context.js";
 export function discoveryModule(ctx: DaemonContext): ServiceModule[] {
   const { config, logger } = ctx;
   if (config.manager.addresses.length === 0) return [];
-  let resolve!: Resolve;
   let discovery: SchedulerDiscovery | undefined;
   return [
     {
       name: "scheduler-discovery",
       register(r) {
-        resolve = r.resolve;
-        r.factory(SchedulerDiscovery, () => {
+        r.factory(SchedulerDiscovery, (resolve) => {
           discovery = new SchedulerDiscovery({
             config,
             host: ctx.host,
@@ -41,7 +39,7 @@ export function discoveryModule(ctx: DaemonContext): ServiceModule[] {
           return discovery;
         });
       },
-      start: () => resolve(SchedulerDiscovery).start(),
+      start: (resolve) => resolve(SchedulerDiscovery).start(),
       stop: () => discovery?.stop(),
     },
   ];
@@ -49,15 +47,13 @@ export function discoveryModule(ctx: DaemonContext): ServiceModule[] {
 
 /** Announces the host to the schedulers once its servers listen; on stop, leaves them. */
 export function announcerModule(): ServiceModule {
-  let resolve!: Resolve;
   let started: HostAnnouncer | undefined;
   return {
     name: "announcer",
     register(r) {
-      resolve = r.resolve;
       r.singleton(HostAnnouncer);
     },
-    async start() {
+    async start(resolve) {
       const announcer = resolve(HostAnnouncer);
       const limiter = resolve(UploadLimiter);
       announcer.setLoad(() => limiter.load());

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { DfError } from "@df/interface";
-import type { Resolve, ServiceModule } from "@df/service-kit";
+import type { ServiceModule } from "@df/service-kit";
 import { Storage } from "@df/storage";
 import { DaemonMetrics } from "../conductor/metrics.js";
 import { DaemonTokens } from "../tokens.js";
@@ -9,17 +9,15 @@ import type { DaemonContext } from "./context.js";
 /** The store: opened before every part that holds data, closed cleanly after them (so a restart need not re-verify pieces). */
 export function storageModule(ctx: DaemonContext): ServiceModule {
   let storage: Storage | undefined;
-  let resolve!: Resolve;
   return {
     name: "storage",
     register(r) {
-      resolve = r.resolve;
       r.factory(DaemonTokens.Storage, () => {
         if (!storage) throw new DfError("FAILED_PRECONDITION", "the daemon has not started");
         return storage;
       });
     },
-    async start() {
+    async start(resolve) {
       const { gc } = ctx.config.storage;
       storage = await Storage.open({
         dir: path.resolve(ctx.config.storage.dir),

@@ -8,16 +8,12 @@ import type { DaemonContext } from "./context.js";
 /** The download bandwidth (traffic shaper, total limit): started before any download, stopped after them. */
 export function bandwidthModule(ctx: DaemonContext): ServiceModule {
   const { bandwidth } = ctx;
-  let watch!: () => void;
   return {
     name: "bandwidth",
-    register(r) {
-      r.value(DaemonTokens.Bandwidth, bandwidth);
-      watch = () => r.resolve(DaemonMetrics).watchBandwidth(bandwidth);
-    },
-    start() {
+    register: (r) => r.value(DaemonTokens.Bandwidth, bandwidth),
+    start(resolve) {
       bandwidth.start();
-      watch();
+      resolve(DaemonMetrics).watchBandwidth(bandwidth);
     },
     stop: () => bandwidth.stop(),
   };

@@ -1,7 +1,7 @@
 import type { InjectionToken } from "tsyringe";
 import { DfError } from "@df/interface";
 import { createRpcServer, daemonUpload, formatAddress, type RpcServer } from "@df/rpc";
-import type { Resolve, ServiceModule } from "@df/service-kit";
+import type { ServiceModule } from "@df/service-kit";
 import { TaskConductor } from "../conductor/conductor.js";
 import { DaemonMetrics } from "../conductor/metrics.js";
 import { triggerHandlers } from "../download-service/upload-handlers.js";
@@ -38,14 +38,10 @@ export function uploadPartsModule(ctx: DaemonContext): ServiceModule {
 
 /** The piece-byte server children fetch bytes from. */
 export function byteServerModule(ctx: DaemonContext): ServiceModule {
-  let resolve!: Resolve;
   let server: PieceByteServer | undefined;
   return {
     name: "byte-server",
-    register(r) {
-      resolve = r.resolve;
-    },
-    async start() {
+    async start(resolve) {
       const { limiter, spread, taskGate } = resolve(UploadParts);
       const storage = resolve(DaemonTokens.Storage);
       const { upload } = ctx.config;
@@ -77,14 +73,10 @@ export function byteServerModule(ctx: DaemonContext): ServiceModule {
 /** The upload gRPC service: piece metadata for children, and the scheduler's triggers. */
 export function uploadServiceModule(ctx: DaemonContext): ServiceModule {
   const { config, host, logger } = ctx;
-  let resolve!: Resolve;
   let server: RpcServer | undefined;
   return {
     name: "upload-service",
-    register(r) {
-      resolve = r.resolve;
-    },
-    async start() {
+    async start(resolve) {
       const { limiter, failures, spread, taskGate } = resolve(UploadParts);
       const conductor = resolve(TaskConductor);
       const announcer = resolve(HostAnnouncer);

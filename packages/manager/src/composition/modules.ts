@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { DfError, systemClock, Tokens, type Clock, type Logger } from "@df/interface";
 import { createRpcServer, parseListen, type Address, type RpcServer } from "@df/rpc";
-import type { DependencyContainer, Resolve, ServiceModule } from "@df/service-kit";
+import type { DependencyContainer, ServiceModule } from "@df/service-kit";
 import { serveMetrics, type Metrics, type MetricsServer } from "@df/telemetry";
 import type { ManagerConfig } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
@@ -115,13 +115,9 @@ export function jobRunnerModule(ctx: ManagerContext): ServiceModule {
 
 /** The default clusters and the root user, then the gauges that read them. */
 export function fleetSetupModule(ctx: ManagerContext): ServiceModule {
-  let resolve!: Resolve;
   return {
     name: "fleet-setup",
-    register(r) {
-      resolve = r.resolve;
-    },
-    async start() {
+    async start(resolve) {
       const store = resolve(FleetStore);
       await store.seedDefaults();
       if (await resolve(RestServer).auth.ensureRoot(ctx.rootPassword)) ctx.logger.info("root user created");
@@ -139,14 +135,10 @@ export function fleetSetupModule(ctx: ManagerContext): ServiceModule {
 
 /** Records the peers that list schedulers, in batches; flushed on stop. */
 export function peerRecorderModule(): ServiceModule {
-  let resolve!: Resolve;
   let peers: PeerRecorder | undefined;
   return {
     name: "peer-recorder",
-    register(r) {
-      resolve = r.resolve;
-    },
-    start() {
+    start(resolve) {
       peers = resolve(PeerRecorder);
       peers.start();
     },
@@ -156,14 +148,10 @@ export function peerRecorderModule(): ServiceModule {
 
 /** The fleet gRPC service for schedulers and seed peers. */
 export function grpcModule(ctx: ManagerContext): ServiceModule {
-  let resolve!: Resolve;
   let server: RpcServer | undefined;
   return {
     name: "fleet-grpc",
-    register(r) {
-      resolve = r.resolve;
-    },
-    async start() {
+    async start(resolve) {
       const fleet = resolve(FleetService);
       const listCounter = ctx.metrics.counter("df_manager_list_schedulers_total", "ListSchedulers answers by outcome", ["outcome"]);
       fleet.events = { onListSchedulers: (outcome) => listCounter.inc({ outcome }) };
@@ -177,14 +165,10 @@ export function grpcModule(ctx: ManagerContext): ServiceModule {
 
 /** The REST API and the web console. */
 export function restModule(ctx: ManagerContext): ServiceModule {
-  let resolve!: Resolve;
   let rest: RestServer | undefined;
   return {
     name: "rest",
-    register(r) {
-      resolve = r.resolve;
-    },
-    async start() {
+    async start(resolve) {
       rest = resolve(RestServer);
       ctx.started.rest = await rest.start();
     },
@@ -194,14 +178,10 @@ export function restModule(ctx: ManagerContext): ServiceModule {
 
 /** Marks members that stop keeping alive inactive; first to stop, so nobody is marked inactive by our own shutdown. */
 export function keepAliveModule(ctx: ManagerContext): ServiceModule {
-  let resolve!: Resolve;
   let tracker: KeepAliveTracker | undefined;
   return {
     name: "keepalive",
-    register(r) {
-      resolve = r.resolve;
-    },
-    start() {
+    start(resolve) {
       tracker = resolve(KeepAliveTracker);
       const inactive = ctx.metrics.counter("df_manager_members_inactive_total", "Members marked inactive by this manager", ["kind", "reason"]);
       tracker.events = { onInactive: (kind, _id, reason) => inactive.inc({ kind, reason }) };

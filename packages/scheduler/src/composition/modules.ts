@@ -2,7 +2,7 @@ import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { Tokens, type Clock, type Evaluator, type Logger } from "@df/interface";
 import { createRpcServer, parseListen, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
-import type { Resolve, ServiceModule } from "@df/service-kit";
+import type { ServiceModule } from "@df/service-kit";
 import { serveMetrics, type Metrics, type MetricsServer } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
 import { CallGuard } from "../limits/call-guard.js";
@@ -100,15 +100,13 @@ export function gcModule(ctx: SchedulerContext): ServiceModule {
 
 /** The Scheduler gRPC service peers announce to. */
 export function schedulerServiceModule(ctx: SchedulerContext): ServiceModule {
-  let resolve!: Resolve;
   let server: RpcServer | undefined;
   return {
     name: "scheduler-service",
     register(r) {
-      resolve = r.resolve;
       r.singleton(Announcements);
     },
-    async start() {
+    async start(resolve) {
       const { config, logger } = ctx;
       const preheater = new Preheater(ctx.resources, ctx.seedPeerFetcher ?? ctx.ownTrigger, logger.child("preheat"));
       const preheatGate = new PreheatGate({ allowedCallers: config.preheat.allowedCallers, managerAddresses: config.manager.addresses, logger: logger.child("preheat") });
