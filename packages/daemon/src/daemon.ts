@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { DfError, type Logger } from "@df/interface";
-import type { ManagerMembership } from "@df/rpc";
-import { ComposedService, type BuiltinPlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
+import { parseListen, type ManagerMembership } from "@df/rpc";
+import { ComposedService, metricsEndpointModule, type BuiltinPlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import type { Storage } from "@df/storage";
 import { Metrics } from "@df/telemetry";
 import { DownloadBandwidth } from "./bandwidth.js";
@@ -11,7 +11,7 @@ import type { DaemonContext } from "./composition/context.js";
 import { conductorModule, handBackModule } from "./composition/conductor.js";
 import { coreModule, schedulerClientsModule } from "./composition/core.js";
 import { downloadServiceModule } from "./composition/download-service.js";
-import { membershipModule, metricsEndpointModule } from "./composition/membership.js";
+import { membershipModule } from "./composition/membership.js";
 import { announcerModule, discoveryModule } from "./composition/scheduler-link.js";
 import { storageModule } from "./composition/storage.js";
 import { bandwidthModule, transferModule } from "./composition/transfer.js";
@@ -58,7 +58,7 @@ function daemonModules(ctx: DaemonContext): ServiceModule[] {
   return [
     coreModule(ctx),
     schedulerClientsModule(ctx),
-    ...metricsEndpointModule(ctx),
+    ...metricsEndpointModule(ctx.metrics, metricsListenOf(ctx.config.metricsListen), (url) => (ctx.started.metricsUrl = url)),
     storageModule(ctx),
     bandwidthModule(ctx),
     transferModule(ctx),
@@ -72,6 +72,13 @@ function daemonModules(ctx: DaemonContext): ServiceModule[] {
     handBackModule(ctx),
     ...membershipModule(ctx),
   ];
+}
+
+/** `metricsListen` as host and port, or undefined when empty (no endpoint). */
+function metricsListenOf(listen: string): { host: string; port: number } | undefined {
+  if (!listen) return undefined;
+  const [host, port] = parseListen(listen, "metricsListen");
+  return { host, port };
 }
 
 /**
@@ -183,17 +190,7 @@ export class Daemon {
    * re-verify pieces). Safe to call more than once, and after a failed start.
    */
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
+    this.#stopping ??= this.#service.close().finally(() => this.#logger.info("dfdaemon stopped", { hostId: this.host.id }));
     return this.#stopping;
-  }
-
-  async #stop(): Promise<void> {
-    await this.#starting?.catch(() => {});
-    try {
-      await this.#service.stop();
-    } finally {
-      await this.#service.container.dispose();
-      this.#logger.info("dfdaemon stopped", { hostId: this.host.id });
-    }
   }
 }

@@ -2,8 +2,8 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DfError, type Clock, type Logger } from "@df/interface";
-import { formatAddress, type Address } from "@df/rpc";
-import { ComposedService, type DependencyContainer, type ServiceModule } from "@df/service-kit";
+import { formatAddress, parseListen, type Address } from "@df/rpc";
+import { ComposedService, metricsEndpointModule, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import { Metrics } from "@df/telemetry";
 import {
   coreModule,
@@ -12,7 +12,6 @@ import {
   grpcModule,
   jobRunnerModule,
   keepAliveModule,
-  metricsEndpointModule,
   peerRecorderModule,
   restModule,
   type ManagerContext,
@@ -47,11 +46,18 @@ export function databaseUrlOf(config: ManagerConfig): string {
   return config.database.url ?? `pglite://${join(config.dataDir, "db")}`;
 }
 
+/** `metricsListen` as host and port (any interface when it names only a port), or undefined when empty. */
+function metricsListenOf(listen: string): { host: string; port: number } | undefined {
+  if (!listen) return undefined;
+  const [host, port] = parseListen(listen, "metricsListen", "0.0.0.0");
+  return { host, port };
+}
+
 /** The manager's modules in start order; they stop in reverse (keepalive tracking first, the database last). */
 function managerModules(ctx: ManagerContext): ServiceModule[] {
   return [
     coreModule(ctx),
-    ...metricsEndpointModule(ctx),
+    ...metricsEndpointModule(ctx.metrics, metricsListenOf(ctx.config.metricsListen), (url) => (ctx.started.metricsUrl = url)),
     databaseModule(ctx, databaseUrlOf(ctx.config)),
     jobRunnerModule(ctx),
     fleetSetupModule(ctx),
@@ -73,7 +79,6 @@ export class Manager {
   readonly #service: ComposedService;
   #addresses: ManagerAddresses | undefined;
   #starting: Promise<ManagerAddresses> | undefined;
-  #stopping: Promise<void> | undefined;
 
   private constructor(
     readonly config: ManagerConfig,
@@ -151,14 +156,6 @@ export class Manager {
 
   /** Stops serving, flushes what is pending and closes the database. Safe to call twice. */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      await this.#starting?.catch(() => {});
-      try {
-        await this.#service.stop();
-      } finally {
-        await this.#service.container.dispose();
-      }
-    })();
-    return this.#stopping;
+    return this.#service.close();
   }
 }

@@ -1,13 +1,12 @@
 import "reflect-metadata";
 import { DfError, systemClock, type Clock, type Logger } from "@df/interface";
-import { formatAddress, type Address } from "@df/rpc";
-import { ComposedService, resolvePlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
+import { formatAddress, parseListen, type Address } from "@df/rpc";
+import { ComposedService, metricsEndpointModule, resolvePlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import { Metrics } from "@df/telemetry";
 import {
   coreModule,
   gcModule,
   managerLinkModule,
-  metricsEndpointModule,
   schedulerServiceModule,
   type SchedulerContext,
 } from "./composition/modules.js";
@@ -38,9 +37,17 @@ export interface SchedulerDeps {
   managerRetry?: { initialMs?: number; maxMs?: number };
 }
 
+/** `metricsListen` as host and port, or undefined when empty (no endpoint). */
+function metricsListenOf(listen: string): { host: string; port: number } | undefined {
+  if (!listen) return undefined;
+  const [host, port] = parseListen(listen, "metricsListen");
+  return { host, port };
+}
+
 /** The scheduler's modules in start order; they stop in reverse (the manager link first). */
 function schedulerModules(ctx: SchedulerContext): ServiceModule[] {
-  return [coreModule(ctx), ...metricsEndpointModule(ctx), gcModule(ctx), schedulerServiceModule(ctx), ...managerLinkModule(ctx)];
+  const metrics = metricsEndpointModule(ctx.metrics, metricsListenOf(ctx.config.metricsListen), (url) => (ctx.started.metricsUrl = url));
+  return [coreModule(ctx), ...metrics, gcModule(ctx), schedulerServiceModule(ctx), ...managerLinkModule(ctx)];
 }
 
 /**
@@ -55,7 +62,6 @@ export class Scheduler {
   readonly #context: SchedulerContext;
   readonly #service: ComposedService;
   #starting: Promise<Address> | undefined;
-  #stopping: Promise<void> | undefined;
 
   private constructor(
     readonly config: SchedulerConfig,
@@ -179,14 +185,6 @@ export class Scheduler {
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      await this.#starting?.catch(() => {});
-      try {
-        await this.#service.stop();
-      } finally {
-        await this.#service.container.dispose();
-      }
-    })();
-    return this.#stopping;
+    return this.#service.close();
   }
 }

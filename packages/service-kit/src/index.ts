@@ -12,3 +12,4 @@ export * from "./service-cli.js";
 export * from "./plugins/resolve.js";
 export * from "./plugins/entry-schema.js";
 export * from "./modules.js";
+export * from "./metrics-endpoint.js";

@@ -87,6 +87,21 @@ describe("ComposedService", () => {
     expect(events).toEqual(["start a", "start b", "stop b", "stop a"]);
   });
 
+  it("closes once: waits for a start in progress, stops what started, then disposes the container", async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const service = new ComposedService([recorder(events, "a"), recorder(events, "slow", { start: () => gate.then(() => void events.push("start slow")) })]);
+    const starting = service.start();
+    const closing = service.close();
+    expect(service.close()).toBe(closing);
+    release();
+    await starting;
+    await closing;
+    expect(events).toEqual(["start a", "start slow", "stop slow", "stop a"]);
+    expect(() => service.container.resolve(Greeting)).toThrow();
+  });
+
   it("stops every module even when some fail, and throws the first failure", async () => {
     const events: string[] = [];
     const service = new ComposedService([

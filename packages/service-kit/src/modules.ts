@@ -42,6 +42,8 @@ export class ComposedService {
   readonly #modules: readonly ServiceModule[];
   readonly #owners = new Map<InjectionToken<unknown>, string>();
   #started: ServiceModule[] = [];
+  #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
 
   /** Registers every module; one token registered twice throws, naming both modules. */
   constructor(modules: readonly ServiceModule[], container: DependencyContainer = createServiceContainer()) {
@@ -82,8 +84,29 @@ export class ComposedService {
     return this.#owners.get(token);
   }
 
-  /** Starts the modules in order; when one fails, stops those already started, in reverse, and throws. */
-  async start(): Promise<void> {
+  /** Starts the modules in order, once; when one fails, stops those already started, in reverse, and throws. */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  /**
+   * Stops the service for good, once, whether it started, failed to start or is still
+   * starting (that start settles first): the modules in reverse, then the container.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#starting?.catch(() => {});
+      try {
+        await this.stop();
+      } finally {
+        await this.container.dispose();
+      }
+    })();
+    return this.#closing;
+  }
+
+  async #start(): Promise<void> {
     for (const module of this.#modules) {
       try {
         await module.start?.((token) => this.resolve(token, `module ${module.name}`));

@@ -1,6 +1,4 @@
-import { parseListen } from "@df/rpc";
 import type { ServiceModule } from "@df/service-kit";
-import { serveMetrics, type MetricsServer } from "@df/telemetry";
 import { seedPeerMembership } from "../scheduler-link/seed-membership.js";
 import type { DaemonContext } from "./context.js";
 
@@ -16,23 +14,6 @@ export function membershipModule(ctx: DaemonContext): ServiceModule[] {
         ctx.started.membership.start();
       },
       stop: () => ctx.started.membership?.stop(),
-    },
-  ];
-}
-
-/** Prometheus /metrics, when `metricsListen` is set: up first, down last. */
-export function metricsEndpointModule(ctx: DaemonContext): ServiceModule[] {
-  if (!ctx.config.metricsListen) return [];
-  let server: MetricsServer | undefined;
-  return [
-    {
-      name: "metrics-endpoint",
-      async start() {
-        const [metricsHost, metricsPort] = parseListen(ctx.config.metricsListen, "metricsListen");
-        server = await serveMetrics(ctx.metrics, { host: metricsHost, port: metricsPort });
-        ctx.started.metricsUrl = server.url;
-      },
-      stop: () => server?.close(),
     },
   ];
 }

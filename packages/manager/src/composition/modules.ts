@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { DfError, systemClock, Tokens, type Clock, type Logger } from "@df/interface";
-import { createRpcServer, parseListen, type Address, type RpcServer } from "@df/rpc";
+import { createRpcServer, type Address, type RpcServer } from "@df/rpc";
 import type { DependencyContainer, ServiceModule } from "@df/service-kit";
-import { serveMetrics, type Metrics, type MetricsServer } from "@df/telemetry";
+import type { Metrics } from "@df/telemetry";
 import type { ManagerConfig } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
 import { FleetCache } from "../fleet/cache.js";
@@ -50,23 +50,6 @@ export function coreModule(ctx: ManagerContext): ServiceModule {
       r.singleton(RestServer);
     },
   };
-}
-
-/** Prometheus /metrics, when `metricsListen` is set. */
-export function metricsEndpointModule(ctx: ManagerContext): ServiceModule[] {
-  if (!ctx.config.metricsListen) return [];
-  let server: MetricsServer | undefined;
-  return [
-    {
-      name: "metrics-endpoint",
-      async start() {
-        const [host, port] = parseListen(ctx.config.metricsListen, "metricsListen", "0.0.0.0");
-        server = await serveMetrics(ctx.metrics, { host, port });
-        ctx.started.metricsUrl = server.url;
-      },
-      stop: () => server?.close(),
-    },
-  ];
 }
 
 /** The database, opened (and migrated) before anything reads it, closed after everything. */

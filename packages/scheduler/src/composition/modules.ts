@@ -1,9 +1,9 @@
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { Tokens, type Clock, type Evaluator, type Logger } from "@df/interface";
-import { createRpcServer, parseListen, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
+import { createRpcServer, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
 import type { ServiceModule } from "@df/service-kit";
-import { serveMetrics, type Metrics, type MetricsServer } from "@df/telemetry";
+import type { Metrics } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
 import { CallGuard } from "../limits/call-guard.js";
 import type { LiveScheduling } from "../manager/live-config.js";
@@ -55,23 +55,6 @@ export function coreModule(ctx: SchedulerContext): ServiceModule {
     },
     stop: () => ctx.ownTrigger.close(),
   };
-}
-
-/** Prometheus /metrics, when `metricsListen` is set. */
-export function metricsEndpointModule(ctx: SchedulerContext): ServiceModule[] {
-  if (!ctx.config.metricsListen) return [];
-  let server: MetricsServer | undefined;
-  return [
-    {
-      name: "metrics-endpoint",
-      async start() {
-        const [host, port] = parseListen(ctx.config.metricsListen, "metricsListen");
-        server = await serveMetrics(ctx.metrics, { host, port });
-        ctx.started.metricsUrl = server.url;
-      },
-      stop: () => server?.close(),
-    },
-  ];
 }
 
 /** Drops hosts, peers and tasks that went silent or finished long ago, every `gc.interval`. */
