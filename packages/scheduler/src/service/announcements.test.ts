@@ -142,6 +142,19 @@ describe("Announcements", () => {
     expect(after.kind === "normal-task" ? after.parents.map((p) => p.id) : []).not.toContain("p1");
   });
 
+  it("counts reports of wrong bytes by the address hosts announced from: two hosts of one caller are one reporter", async () => {
+    const { announcements, resources } = setup();
+    await announcements.register("h1", "t", "p1", download());
+    announcements.backToSourceStarted("p1");
+    await announcements.register("h2", "t", "p2", download());
+    await announcements.register("h3", "t", "p3", download());
+    resources.hosts.get("h2")!.boundAddress = "10.0.0.66";
+    resources.hosts.get("h3")!.boundAddress = "10.0.0.66";
+    announcements.pieceFailed("p2", 0, "p1", false, true);
+    announcements.pieceFailed("p3", 0, "p1", false, true);
+    expect(resources.tasks.get("t")!.blockedParents.has("p1")).toBe(false);
+  });
+
   it("keeps a parent that failed a piece temporarily, counting the failure against its host", async () => {
     const { announcements, resources } = setup();
     await announcements.register("h1", "t", "p1", download());

@@ -155,10 +155,13 @@ export class Announcements {
       peer.blockedParents.add(parentId);
       if (parent) peer.task.deleteEdge(parent, peer);
     }
-    // Only a peer of this task on another host can vouch for a parent of this task.
+    // Only a peer of this task on another host can vouch for a parent of this task, and
+    // reporters count by the address their host announced from: one caller may announce
+    // many hosts, and must not block a good parent for everyone on its own.
     if (badContent && parent && parent.task === peer.task && parent.host.id !== peer.host.id) {
       const task = peer.task;
-      if (task.reportBadContent(parentId, peer.host.id, this.options.badContentReporters ?? 2)) {
+      const reporter = peer.host.boundAddress ?? peer.host.id;
+      if (task.reportBadContent(parentId, reporter, this.options.badContentReporters ?? 2)) {
         for (const child of task.childrenOf(parent)) task.deleteEdge(parent, child);
         this.events.onParentBlocked?.(task, parent);
         this.logger.warn("a parent that served wrong bytes to several hosts is blocked for the task", { taskId: task.id, parentId, hostId: parent.host.id });
