@@ -1,5 +1,6 @@
 import { DfError } from "@df/interface";
 import { common, sizeScopeToProto } from "@df/rpc";
+import { CREDENTIAL_HEADERS } from "@df/piece";
 import type { HostInfo } from "../resource/host.js";
 import type { Peer } from "../resource/peer.js";
 import type { PeerState } from "../resource/states.js";
@@ -122,7 +123,7 @@ export function taskToProto(task: Task): common.Task {
     ...(task.info.tag ? { tag: task.info.tag } : {}),
     ...(task.info.application ? { application: task.info.application } : {}),
     filteredQueryParams: [...task.info.filteredQueryParams],
-    requestHeader: { ...task.info.header },
+    requestHeader: withoutCredentials(task.info.header),
     ...(task.contentLength !== undefined ? { contentLength: task.contentLength } : {}),
     ...(task.pieceLength !== undefined ? { pieceLength: task.pieceLength } : {}),
     ...(task.contentLength !== undefined ? { pieceCount: task.totalPieceCount } : {}),
@@ -132,4 +133,15 @@ export function taskToProto(task: Task): common.Task {
     hasAvailablePeer: task.hasAvailablePeer(),
     updatedAt: new Date(task.updatedAt),
   });
+}
+
+/**
+ * A task's request headers as StatTask answers them: anyone on the network may ask, so
+ * the credentials its first peer fetched with are left out (the task ID already keeps
+ * private content apart; the headers are for the seed peers the scheduler triggers).
+ */
+export function withoutCredentials(header: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(header)) if (!CREDENTIAL_HEADERS.includes(name.toLowerCase())) kept[name] = value;
+  return kept;
 }
