@@ -95,6 +95,13 @@ describe("DestinationPolicy", () => {
     expect(policy.refusal("100.100.100.200")).toBe("shared (carrier-grade NAT)");
     expect(policy.refusal("fe80::1")).toBe("link-local");
     expect(policy.refusal("224.0.0.1")).toBe("multicast");
+    // IPv6 forms that carry an IPv4 address a gateway may forward to.
+    expect(policy.refusal("64:ff9b::a9fe:a9fe")).toBe("reserved (NAT64)");
+    expect(policy.refusal("64:ff9b:1::a00:1")).toBe("reserved (NAT64)");
+    expect(policy.refusal("2002:7f00:1::")).toBe("reserved (6to4)");
+    expect(policy.refusal("::7f00:1")).toBe("reserved (IPv4-compatible)");
+    expect(policy.refusal("::ffff:0:7f00:1")).toBe("reserved (IPv4-translated)");
+    expect(policy.refusal("::1")).toBe("loopback");
   });
 
   it("allows the listed ranges and names only", () => {

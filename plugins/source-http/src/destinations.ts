@@ -21,6 +21,13 @@ const REFUSED: ReadonlyArray<readonly [range: string, kind: string]> = [
   ["224.0.0.0/4", "multicast"],
   ["240.0.0.0/4", "reserved"],
   ["::/128", "unspecified"],
+  // Ranges that carry an IPv4 address a gateway or relay may forward to: IPv4-compatible
+  // and SIIT-translated forms, NAT64 (which reaches in-VPC and metadata addresses) and 6to4.
+  ["::/96", "reserved (IPv4-compatible)"],
+  ["::ffff:0:0:0/96", "reserved (IPv4-translated)"],
+  ["64:ff9b::/96", "reserved (NAT64)"],
+  ["64:ff9b:1::/48", "reserved (NAT64)"],
+  ["2002::/16", "reserved (6to4)"],
   ["::1/128", "loopback"],
   ["fc00::/7", "private (unique local)"],
   ["fe80::/10", "link-local"],

@@ -13,8 +13,10 @@ describe("credential names", () => {
 });
 
 describe("redactUrlCredentials", () => {
-  it("hides a URL's password and credential-named query parameters, and keeps other URLs byte for byte", () => {
-    expect(redactUrlCredentials("https://bob:hunter2@example.com/a")).toBe("https://bob:redacted@example.com/a");
+  it("hides a URL's user name and password and credential-named query parameters, and keeps other URLs byte for byte", () => {
+    expect(redactUrlCredentials("https://bob:hunter2@example.com/a")).toBe("https://redacted:redacted@example.com/a");
+    // A token is often the user name alone.
+    expect(redactUrlCredentials("https://ghp_TOKEN@github.com/x.tgz")).toBe("https://redacted@github.com/x.tgz");
     expect(redactUrlCredentials("https://s3.example.com/b/o?X-Amz-Signature=abc&X-Amz-Expires=60&token=t1")).toBe(
       "https://s3.example.com/b/o?X-Amz-Signature=redacted&X-Amz-Expires=60&token=redacted",
     );
@@ -35,7 +37,7 @@ describe("redactJson", () => {
       password: null,
     };
     expect(redactJson(input)).toEqual({
-      urls: ["https://u:redacted@h/x", "https://h/y"],
+      urls: ["https://redacted:redacted@h/x", "https://h/y"],
       headers: { Authorization: REDACTED, "X-Api-Key": REDACTED, Accept: "*/*", Cookie: REDACTED },
       nested: [{ auth: REDACTED, token: REDACTED, keep: "me" }],
       secret: true,

@@ -27,8 +27,10 @@ export function redactUrlCredentials(text: string): string {
     return text;
   }
   let changed = false;
-  if (url.password) {
-    url.password = "redacted";
+  // A token is often the user name alone (https://ghp_TOKEN@github.com/…).
+  if (url.password || url.username) {
+    if (url.username) url.username = "redacted";
+    if (url.password) url.password = "redacted";
     changed = true;
   }
   for (const name of new Set(url.searchParams.keys())) {

@@ -68,7 +68,7 @@ describe.each(DB_KINDS)("the manager's trust rules on %s", (kind) => {
 
     const guestJob = await call("GET", `/api/v1/jobs/${job.body.id}`, { token: guest });
     expect(guestJob.body.args).toEqual({
-      urls: ["https://bob:redacted@example.com/a?X-Amz-Signature=redacted&v=1"],
+      urls: ["https://redacted:redacted@example.com/a?X-Amz-Signature=redacted&v=1"],
       headers: { Authorization: REDACTED, "X-Api-Key": REDACTED, Accept: "*/*" },
       scope: "single_seed_peer",
     });

@@ -10,6 +10,7 @@ import type { Task } from "../resource/task.js";
 import { ParentSelector } from "../scheduling/parent-selector.js";
 import { SchedulerTokens } from "../tokens.js";
 import { addMoreParents, scheduleParents } from "../scheduling/schedule.js";
+import { rateKey } from "../limits/caller.js";
 import type { AnnouncementEvents, AnnouncementOptions } from "./announcement-options.js";
 import { taskInfoFor } from "./task-info.js";
 import type { DownloadRequest, PieceReport, ScheduleResponse, SeedPeerTrigger } from "./types.js";
@@ -151,16 +152,17 @@ export class Announcements {
     if (!parentId) return;
     const parent = this.resources.peers.get(parentId);
     parent?.host.recordUploadFailure();
-    if (!temporary) {
+    // Only a peer of this task is remembered: a made-up ID would grow the set for nothing.
+    if (!temporary && parent && parent.task === peer.task) {
       peer.blockedParents.add(parentId);
-      if (parent) peer.task.deleteEdge(parent, peer);
+      peer.task.deleteEdge(parent, peer);
     }
     // Only a peer of this task on another host can vouch for a parent of this task, and
     // reporters count by the address their host announced from: one caller may announce
     // many hosts, and must not block a good parent for everyone on its own.
     if (badContent && parent && parent.task === peer.task && parent.host.id !== peer.host.id) {
       const task = peer.task;
-      const reporter = peer.host.boundAddress ?? peer.host.id;
+      const reporter = peer.host.boundAddress === undefined ? peer.host.id : rateKey(peer.host.boundAddress);
       if (task.reportBadContent(parentId, reporter, this.options.badContentReporters ?? 2)) {
         for (const child of task.childrenOf(parent)) task.deleteEdge(parent, child);
         this.events.onParentBlocked?.(task, parent);

@@ -131,6 +131,7 @@ export function schedulerHandlers(
               break;
             }
             case "pieceFailed":
+              checkString(event.value.parentId, "piece_failed.parent_id", guard.limits);
               announcements.pieceFailed(request.peerId, event.value.pieceNumber, event.value.parentId || undefined, event.value.temporary, event.value.badContent);
               break;
             case "pieceBackToSourceFailed":
