@@ -25,9 +25,13 @@ let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "df-e2e-stalls-"));
   origin = await startOriginServer({ uploadBytesPerSecond: RATE });
-  // No seed: the first peer fetches from the origin and is then the second peer's only parent.
-  cluster = await startCluster({ dir: join(dir, "cluster"), peers: 2, seed: false, env });
 }, 60_000);
+
+/** No seed: the first peer fetches from the origin and is then the second peer's only parent. */
+async function start(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cluster> {
+  cluster = await startCluster({ dir: join(dir, "cluster"), peers: 2, seed: false, env: { ...env, ...extraEnv } });
+  return cluster;
+}
 
 afterEach(async () => {
   await cluster?.stop();
@@ -56,7 +60,7 @@ const fileDigest = async (path: string) => createHash("sha256").update(await rea
 
 describe("P2P stalls", () => {
   it("a parent stopped for 20 s costs seconds, not the stop: its pieces go to the origin", async () => {
-    const [parent, child] = cluster.peers;
+    const [parent, child] = (await start()).peers;
     const calm = publish("/calm.bin", 21);
     const stopped = publish("/stopped.bin", 22);
     for (const file of [calm, stopped]) {
@@ -92,4 +96,33 @@ describe("P2P stalls", () => {
       process.kill(pid, "SIGCONT");
     }
   }, 120_000);
+
+  it("an origin that stalls on every request fails within download.sourceStallTimeout and says the origin sent nothing", async () => {
+    const [peer] = (await start({ DF_DAEMON_DOWNLOAD__SOURCE_STALL_TIMEOUT: "6s" })).peers;
+    origin.publish("/stuck.bin", { seed: 23, size: SIZE }, { stallAt: 1 * MiB });
+    const started = performance.now();
+    const result = await dfget([origin.url("/stuck.bin"), "-O", join(dir, "stuck.bin"), "--endpoint", peer!.socket, "--no-progress"]);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`origin stalled on every request: dfget ended after ${seconds.toFixed(1)} s with: ${result.stderr.trim()}`);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/the origin 127\.0\.0\.1:\d+ sent nothing for 6(\.\d)? s/);
+    // 6 s of silence, plus the scheduler's rounds before it sends the peer to the source.
+    expect(seconds).toBeLessThan(15);
+    // Each silent request was asked again on a new connection meanwhile.
+    expect(origin.stats("/stuck.bin").gets).toBeGreaterThan(4);
+  }, 60_000);
+
+  it("an origin request that stalls once is asked again on a new connection and the download completes", async () => {
+    const [peer] = (await start({ DF_DAEMON_DOWNLOAD__SOURCE_STALL_TIMEOUT: "6s" })).peers;
+    const file = publish("/once.bin", 24);
+    origin.publish("/once.bin", { seed: 24, size: SIZE }, { stallAt: 1 * MiB, stallTimes: 1 });
+    const started = performance.now();
+    const result = await dfget([file.url, "-O", join(dir, "once.bin"), "--endpoint", peer!.socket, "--no-progress"]);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`origin stalled once: ${seconds.toFixed(1)} s for ${(SIZE / MiB).toFixed(0)} MiB at ${RATE / MiB} MiB/s`);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await fileDigest(join(dir, "once.bin"))).toBe(file.digest);
+    // 5 s at the origin's rate, 2 s before the stuck request is cut, the scheduler's rounds.
+    expect(seconds).toBeLessThan(14);
+  }, 60_000);
 });
