@@ -60,6 +60,17 @@ const IDLE_FLOOR_MS = 2000;
 const FIRST_BYTE_MS = 5000;
 /** Read size the idle window is scaled by: a request is stuck after ~16 reads' worth of silence. */
 const IDLE_READS_BYTES = 16 * 64 * 1024;
+/** A parent is stuck after this many times the longest pause it recently made between bytes. */
+const IDLE_GAP_FACTOR = 3;
+/** Silence after which a parent is asked whether it is alive (see ParentLink.probe), and how long it has to answer. */
+const PROBE_AFTER_MS = 1000;
+const PROBE_TIMEOUT_MS = 1000;
+/**
+ * The idle window of a parent that answered a probe during its silence: alive, so its
+ * silence is queueing or a congested link (a TCP flow backing off after drops can
+ * pause for seconds), not a stop. Cut after this all the same, capped by pieceTimeout.
+ */
+const ALIVE_IDLE_MS = 10_000;
 /**
  * While fewer than MAX_PARENTS are usable, new parents are asked of the scheduler first
  * this soon, then, each time an ask brings none, twice as late up to REFRESH_INTERVAL_MS.
@@ -125,6 +136,7 @@ export class DownloadRun implements LinkEvents {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #refreshing: Promise<void> | undefined;
+  #lastWatchAt = performance.now();
   #lastRefresh = performance.now();
   #refreshInterval = REFRESH_FIRST_MS;
 
@@ -330,12 +342,21 @@ export class DownloadRun implements LinkEvents {
    * their turn, and a waiting request is queued, not stuck.
    */
   #watchSilence(now: number): void {
+    // A loop that woke late (this host was busy) has not read what its sockets hold yet:
+    // timers run before I/O, so silence seen now may be our own. Judge on a timely tick.
+    const late = now - this.#lastWatchAt > 2 * WATCH_TICK_MS;
+    this.#lastWatchAt = now;
+    if (late) return;
     for (const attempt of this.#inflight.values()) {
       if (!attempt.sent || attempt.abort.signal.aborted) continue;
       // Its own last byte, or its parent's since it was sent.
-      const lastByte = Math.max(attempt.lastByteAt, attempt.link.lastByteAt);
-      const limit = this.#idleLimit(attempt.link);
-      if (now - lastByte < limit) continue;
+      const { link } = attempt;
+      const lastByte = Math.max(attempt.lastByteAt, link.lastByteAt);
+      const silence = now - lastByte;
+      if (silence >= PROBE_AFTER_MS) link.probe(this.#task.id, PROBE_TIMEOUT_MS);
+      let limit = this.#idleLimit(link, now);
+      if (link.answeredAt > lastByte) limit = Math.max(limit, Math.min(this.#settings.pieceTimeoutMs, ALIVE_IDLE_MS));
+      if (silence < limit) continue;
       attempt.abort.abort(
         new DfError(
           "DEADLINE_EXCEEDED",
@@ -348,12 +369,14 @@ export class DownloadRun implements LinkEvents {
 
   /**
    * How long `link` may go without a byte while asked: scaled to its per-request pace,
+   * or to the longest pause it recently made between bytes (IDLE_GAP_FACTOR times),
    * within [IDLE_FLOOR_MS, pieceTimeoutMs]; FIRST_BYTE_MS until it sent any.
    */
-  #idleLimit(link: ParentLink): number {
+  #idleLimit(link: ParentLink, now: number): number {
     const ceiling = this.#settings.pieceTimeoutMs;
-    if (link.rate === undefined) return Math.min(ceiling, link.received > 0 ? IDLE_FLOOR_MS : FIRST_BYTE_MS);
-    return Math.min(ceiling, Math.max(IDLE_FLOOR_MS, IDLE_READS_BYTES / perRequestRate(link)));
+    if (link.received === 0) return Math.min(ceiling, FIRST_BYTE_MS);
+    const paced = link.rate === undefined ? 0 : IDLE_READS_BYTES / perRequestRate(link);
+    return Math.min(ceiling, Math.max(IDLE_FLOOR_MS, paced, IDLE_GAP_FACTOR * link.recentGap(now)));
   }
 
   /**
