@@ -23,6 +23,23 @@ describe("Dag", () => {
     expect(() => dag.addEdge("d", "a")).toThrow(/close a cycle/);
   });
 
+  it("lists every vertex a vertex reaches, itself excluded, in one walk: the peers that may not be its parents", () => {
+    const dag = chain("a", "b", "c", "d");
+    dag.addVertex("e", "e");
+    dag.addVertex("x", "x");
+    dag.addEdge("b", "e");
+    expect(dag.descendants("b")).toEqual(new Set(["c", "d", "e"]));
+    expect(dag.descendants("d")).toEqual(new Set());
+    expect(dag.descendants("missing")).toEqual(new Set());
+    for (const id of ["a", "b", "c", "d", "e", "x"]) {
+      const below = dag.descendants("a");
+      expect(below.has(id), id).toBe(id !== "a" && !dag.canAddEdge(id, "a") && id !== "x");
+    }
+    const cyclic = chainWith({ allowCycles: true }, "p", "q");
+    cyclic.addEdge("q", "p");
+    expect(cyclic.descendants("p")).toEqual(new Set(["q"]));
+  });
+
   it("stays acyclic when allowCycles is false, as by default", () => {
     const dag = chainWith({ allowCycles: false }, "a", "b", "c");
     expect(dag.canAddEdge("b", "a")).toBe(false);

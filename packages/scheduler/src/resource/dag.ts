@@ -22,6 +22,10 @@ export class Dag<V = unknown> {
     this.#allowCycles = options.allowCycles ?? false;
   }
 
+  get allowsCycles(): boolean {
+    return this.#allowCycles;
+  }
+
   get size(): number {
     return this.#vertices.size;
   }
@@ -84,6 +88,25 @@ export class Dag<V = unknown> {
     const child = this.#vertices.get(childId);
     if (!parent || !child || parent.children.has(childId)) return false;
     return this.#allowCycles || !this.#reaches(childId, parentId);
+  }
+
+  /**
+   * Every vertex `id` reaches along child edges (itself excluded): in an acyclic graph,
+   * the peers that may not become its parents. One walk, for a caller that checks many
+   * candidates at once instead of walking once per candidate.
+   */
+  descendants(id: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [id];
+    while (stack.length > 0) {
+      for (const child of this.#vertices.get(stack.pop()!)?.children ?? []) {
+        if (child !== id && !seen.has(child)) {
+          seen.add(child);
+          stack.push(child);
+        }
+      }
+    }
+    return seen;
   }
 
   addEdge(parentId: string, childId: string): void {
