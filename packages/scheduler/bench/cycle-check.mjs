@@ -3,6 +3,7 @@
 // every other peer is below it). Before: one walk of its subtree per sampled candidate
 // (40, filterParentLimit's default); after: one walk (Dag.descendants) for the whole
 // sample. Both in this script, medians of many rounds. Run after `pnpm build`.
+import { performance } from "node:perf_hooks";
 import { Dag } from "../dist/resource/dag.js";
 
 const short = process.argv.includes("--short");
