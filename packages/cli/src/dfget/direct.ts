@@ -43,7 +43,7 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
         verifier?.update(chunk);
         written += chunk.length;
         progress.advance(chunk.length, "origin");
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        if (!out.write(chunk)) await drained(out);
       }
       verifier?.verify();
       if (writeError) throw writeError;
@@ -62,4 +62,28 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Resolves on 'drain', rejects on 'error' or 'close': a reader that closed the pipe
+ * (EPIPE) never drains, and waiting only for 'drain' left nothing to keep the process
+ * alive, so it exited 0 with the download unfinished.
+ */
+function drained(out: Writable): Promise<void> {
+  if (out.destroyed) return Promise.reject(out.errored ?? new Error("the output was closed"));
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      out.off("drain", onDrain);
+      out.off("error", onError);
+      out.off("close", onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(out.errored ?? new Error("the output was closed"));
+    out.on("drain", onDrain);
+    out.on("error", onError);
+    out.on("close", onClose);
+  });
 }
