@@ -1,0 +1,107 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
+import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const MiB = 2 ** 20;
+const UNAVAILABLE = 6;
+const TIMEOUT = 124;
+const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+let origin: OriginServer;
+/** An origin whose uplink gives 1 MiB/s to everyone together. */
+let slowOrigin: OriginServer;
+let cluster: Cluster;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "df-e2e-human-"));
+  origin = await startOriginServer();
+  slowOrigin = await startOriginServer({ uploadBytesPerSecond: MiB, chunkBytes: 64 * 1024 });
+  cluster = await startCluster({ dir: join(dir, "cluster"), peers: 1, seed: false });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await origin?.close();
+  await slowOrigin?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const socket = () => cluster.peers[0]!.socket;
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("dfget's output for people", () => {
+  it("blames the origin, not the daemon, when the origin refuses connections, and does not try it again directly", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/file.bin`;
+    const result = await dfget([url, "-O", join(dir, "refused.bin"), "--endpoint", socket()], { timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(UNAVAILABLE);
+    expect(result.stderr).toMatch(/^dfget: the origin 127\.0\.0\.1:\d+ refused the connection; check the URL and that the server is up$/m);
+    expect(result.stderr).not.toMatch(/no dfdaemon answers|downloading directly|DownloadTask/);
+    // The detail is there when asked for.
+    const debug = await dfget([url, "-O", join(dir, "refused.bin"), "--endpoint", socket(), "--log-level", "debug"], { timeoutMs: 60_000 });
+    expect(debug.code).toBe(UNAVAILABLE);
+    expect(debug.stderr).toMatch(/dfget: debug: \[UNAVAILABLE\/connection\] HEAD http:\/\/127\.0\.0\.1:\d+\/file\.bin: connect ECONNREFUSED/);
+  });
+
+  it("says when --timeout ran out in the user's terms, with the RPC detail only at --log-level debug", async () => {
+    const url = origin.publish("/late.bin", { seed: 3, size: MiB }, { delayMs: 5000 });
+    const result = await dfget([url, "-O", join(dir, "late.bin"), "--endpoint", socket(), "--timeout", "1s"], { timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(TIMEOUT);
+    expect(result.stderr).toContain("dfget: the download did not finish within --timeout 1s; give it more time with a longer --timeout");
+    expect(result.stderr).not.toMatch(/DownloadTask|deadline exceeded after/);
+    const debug = await dfget([url, "-O", join(dir, "late2.bin"), "--endpoint", socket(), "--timeout", "1s", "--log-level", "debug"], { timeoutMs: 60_000 });
+    expect(debug.code).toBe(TIMEOUT);
+    expect(debug.stderr).toMatch(/dfget: debug: \[DEADLINE_EXCEEDED\/call-deadline\] .*DownloadTask: deadline exceeded after 1000 ms/);
+  });
+
+  it("gives tiny files and ranges their real sizes", async () => {
+    const small = generateContent(4, 0, 300);
+    const smallUrl = origin.publish("/small.bin", { seed: 4, size: 300 });
+    const output = join(dir, "small.bin");
+    const whole = await dfget([smallUrl, "-O", output, "--endpoint", socket()], { timeoutMs: 60_000 });
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(whole.stderr).toMatch(/dfget: saved .*small\.bin \(300 B in [\d.]+ s, .*; from origin 300 B\)$/m);
+    expect(sha(await readFile(output))).toBe(sha(small));
+
+    const big = generateContent(5, 0, 9 * MiB);
+    const bigUrl = origin.publish("/ranged.bin", { seed: 5, size: 9 * MiB });
+    const ranged = join(dir, "ranged.bin");
+    const part = await dfget([bigUrl, "-O", ranged, "--range", "100-199", "--endpoint", socket()], { timeoutMs: 60_000 });
+    expect(part.code, part.stderr).toBe(0);
+    expect(part.stderr).toMatch(/dfget: saved .*ranged\.bin \(100 B in .*; from origin 100 B\)$/m);
+    expect(part.stderr).not.toMatch(/MiB|\d{3,}%/);
+    expect(sha(await readFile(ranged))).toBe(sha(big.subarray(100, 200)));
+  });
+
+  it("moves between pieces from a slow origin, one plain line every few seconds when stderr is not a terminal", async () => {
+    const size = 7 * MiB;
+    const content = generateContent(6, 0, size);
+    const url = slowOrigin.publish("/slow.bin", { seed: 6, size });
+    const output = join(dir, "slow.bin");
+    const result = await dfget([url, "-O", output, "--endpoint", socket()], { timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(sha(await readFile(output))).toBe(sha(content));
+    const lines = result.stderr.split("\n").filter((line) => /^dfget: \d+% /.test(line));
+    // ~7 s at 1 MiB/s: a line at about 3 s and 6 s, each with the rate and time left.
+    expect(lines.length, result.stderr).toBeGreaterThanOrEqual(2);
+    expect(lines[0]).toMatch(/^dfget: \d+% \([\d.]+ (KiB|MiB) of 7\.0 MiB, [\d.]+ (KiB|MiB)\/s, ETA \d+ s\)$/);
+    // At 3 s no 4 MiB piece (nor the 3 MiB last one, sharing the uplink) is whole: what
+    // shows are the bytes in flight, which only byte-level progress from the daemon gives.
+    const first = Number(/^dfget: (\d+)%/.exec(lines[0]!)![1]);
+    expect(first).toBeGreaterThan(10);
+    expect(first).toBeLessThan(90);
+  }, 60_000);
+});
