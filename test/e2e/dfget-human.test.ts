@@ -86,22 +86,24 @@ describe("dfget's output for people", () => {
     expect(sha(await readFile(ranged))).toBe(sha(big.subarray(100, 200)));
   });
 
-  it("moves between pieces from a slow origin, one plain line every few seconds when stderr is not a terminal", async () => {
-    const size = 7 * MiB;
-    const content = generateContent(6, 0, size);
-    const url = slowOrigin.publish("/slow.bin", { seed: 6, size });
-    const output = join(dir, "slow.bin");
-    const result = await dfget([url, "-O", output, "--endpoint", socket()], { timeoutMs: 60_000 });
-    expect(result.code, result.stderr).toBe(0);
-    expect(sha(await readFile(output))).toBe(sha(content));
-    const lines = result.stderr.split("\n").filter((line) => /^dfget: \d+% /.test(line));
-    // ~7 s at 1 MiB/s: a line at about 3 s and 6 s, each with the rate and time left.
-    expect(lines.length, result.stderr).toBeGreaterThanOrEqual(2);
-    expect(lines[0]).toMatch(/^dfget: \d+% \([\d.]+ (KiB|MiB) of 7\.0 MiB, [\d.]+ (KiB|MiB)\/s, ETA \d+ s\)$/);
-    // At 3 s no 4 MiB piece (nor the 3 MiB last one, sharing the uplink) is whole: what
-    // shows are the bytes in flight, which only byte-level progress from the daemon gives.
-    const first = Number(/^dfget: (\d+)%/.exec(lines[0]!)![1]);
-    expect(first).toBeGreaterThan(10);
-    expect(first).toBeLessThan(90);
-  }, 60_000);
+  for (const ranges of [true, false]) {
+    it(`moves between pieces from a slow origin (${ranges ? "ranged requests" : "no ranges: one stream"}), one plain line every few seconds when stderr is not a terminal`, async () => {
+      const size = 7 * MiB;
+      const content = generateContent(6, 0, size);
+      const url = slowOrigin.publish(`/slow-${ranges}.bin`, { seed: 6, size }, { ranges });
+      const output = join(dir, `slow-${ranges}.bin`);
+      const result = await dfget([url, "-O", output, "--endpoint", socket()], { timeoutMs: 60_000 });
+      expect(result.code, result.stderr).toBe(0);
+      expect(sha(await readFile(output))).toBe(sha(content));
+      const lines = result.stderr.split("\n").filter((line) => /^dfget: \d+% /.test(line));
+      // ~7 s at 1 MiB/s: a line at about 3 s and 6 s, each with the rate and time left.
+      expect(lines.length, result.stderr).toBeGreaterThanOrEqual(2);
+      expect(lines[0]).toMatch(/^dfget: \d+% \([\d.]+ (KiB|MiB) of 7\.0 MiB, [\d.]+ (KiB|MiB)\/s, ETA \d+ s\)$/);
+      // At 3 s no 4 MiB piece (nor the 3 MiB last one, sharing the uplink) is whole: what
+      // shows are the bytes in flight, which only byte-level progress from the daemon gives.
+      const first = Number(/^dfget: (\d+)%/.exec(lines[0]!)![1]);
+      expect(first).toBeGreaterThan(10);
+      expect(first).toBeLessThan(90);
+    }, 60_000);
+  }
 });

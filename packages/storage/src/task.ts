@@ -422,6 +422,16 @@ export class Task {
     return bytes;
   }
 
+  /**
+   * For a writer that gathers a piece in memory before writePiece (an origin without
+   * ranges, read in order): `bytes` of piece `number` have arrived; 0 clears it. A
+   * write of the piece clears it too.
+   */
+  noteReceiving(number: number, bytes: number): void {
+    if (bytes > 0 && !this.#table.get(number)) this.#receiving.set(number, bytes);
+    else this.#receiving.delete(number);
+  }
+
   /** Piece `number` while its bytes are being written with `cutThrough`; undefined otherwise. */
   arrivingPiece(number: number): ArrivingPiece | undefined {
     return this.#arriving.get(number);
