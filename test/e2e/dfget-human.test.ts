@@ -86,6 +86,20 @@ describe("dfget's output for people", () => {
     expect(sha(await readFile(ranged))).toBe(sha(big.subarray(100, 200)));
   });
 
+  it("says the daemon stopped answering when it dies mid-download, and does not fetch the rest directly", async () => {
+    const daemon = await cluster.startDaemon("peer-dies", false);
+    const url = slowOrigin.publish("/dies.bin", { seed: 7, size: 16 * MiB });
+    const output = join(dir, "dies.bin");
+    const running = dfget([url, "-O", output, "--endpoint", daemon.socket], { timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await daemon.process.kill();
+    const result = await running;
+    expect(result.code, result.stderr).toBe(UNAVAILABLE);
+    expect(result.stderr).toMatch(/^dfget: the dfdaemon at \S+dfdaemon\.sock stopped answering during the download .*run dfget again/m);
+    expect(result.stderr).not.toMatch(/DownloadTask|without a status|downloading directly/);
+    await expect(readFile(output)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   for (const ranges of [true, false]) {
     it(`moves between pieces from a slow origin (${ranges ? "ranged requests" : "no ranges: one stream"}), one plain line every few seconds when stderr is not a terminal`, async () => {
       const size = 7 * MiB;
