@@ -1,15 +1,17 @@
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
+import { BIN, dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
 import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const MiB = 2 ** 20;
 const UNAVAILABLE = 6;
 const TIMEOUT = 124;
+const CANCELLED = 130;
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 let origin: OriginServer;
@@ -91,7 +93,12 @@ describe("dfget's output for people", () => {
     const url = slowOrigin.publish("/dies.bin", { seed: 7, size: 16 * MiB });
     const output = join(dir, "dies.bin");
     const running = dfget([url, "-O", output, "--endpoint", daemon.socket], { timeoutMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Killed once bytes flow, so after it answered dfget (dying before that is "no
+    // dfdaemon answers", and dfget rightly fetches directly).
+    for (const deadline = Date.now() + 20_000; slowOrigin.stats("/dies.bin").bytesServed < 256 * 1024; ) {
+      if (Date.now() > deadline) throw new Error("the daemon fetched nothing within 20 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await daemon.process.kill();
     const result = await running;
     expect(result.code, result.stderr).toBe(UNAVAILABLE);
@@ -99,6 +106,51 @@ describe("dfget's output for people", () => {
     expect(result.stderr).not.toMatch(/DownloadTask|without a status|downloading directly/);
     await expect(readFile(output)).rejects.toMatchObject({ code: "ENOENT" });
   });
+
+  it("says 'interrupted' on Ctrl-C, not the RPC that was cancelled", async () => {
+    // Its own origin, closed at the end: the daemon keeps fetching for its cache after
+    // dfget leaves, which would slow the next tests sharing an uplink.
+    const ownOrigin = await startOriginServer({ uploadBytesPerSecond: MiB });
+    const url = ownOrigin.publish("/interrupted.bin", { seed: 8, size: 16 * MiB });
+    const output = join(dir, "interrupted.bin");
+    const child = spawn(process.execPath, [BIN.dfget, url, "-O", output, "--endpoint", socket()], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    clearTimeout(killer);
+    await ownOrigin.close();
+    expect(code, stderr).toBe(CANCELLED);
+    expect(stderr).toMatch(/^dfget: interrupted: the download was stopped$/m);
+    expect(stderr).not.toMatch(/DownloadTask|was cancelled/);
+    await expect(readFile(output)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("redraws one terminal line at least every 250 ms with bytes, rate and ETA (a real pty, through script(1))", async () => {
+    const size = 4 * MiB;
+    const content = generateContent(9, 0, size);
+    const url = slowOrigin.publish("/tty.bin", { seed: 9, size });
+    const output = join(dir, "tty.bin");
+    const command = [process.execPath, BIN.dfget, url, "-O", output, "--endpoint", socket()].map((arg) => `'${arg}'`).join(" ");
+    const child = spawn("script", ["-q", "-e", "-c", command, join(dir, "typescript")], { stdio: ["ignore", "pipe", "pipe"] });
+    let screen = "";
+    child.stdout.on("data", (chunk: Buffer) => (screen += chunk.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const started = performance.now();
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const seconds = (performance.now() - started) / 1000;
+    clearTimeout(killer);
+    expect(code, screen).toBe(0);
+    expect(sha(await readFile(output))).toBe(sha(content));
+    const draws = screen.split("\r\x1b[K").slice(1).filter((draw) => /\d+% \(/.test(draw));
+    // ~4 s at 1 MiB/s; a draw every 250 ms is 4 a second, less start-up, and timers
+    // slip on a loaded machine: at least 3 a second.
+    expect(draws.length, screen).toBeGreaterThanOrEqual(Math.floor((seconds - 1.5) * 3));
+    expect(draws.some((draw) => /\d+% \([\d.]+ (KiB|MiB) of 4\.0 MiB, [\d.]+ (KiB|MiB)\/s, ETA \d+ s\)/.test(draw)), screen).toBe(true);
+    expect(screen).toMatch(/dfget: saved .*tty\.bin \(4\.0 MiB in /);
+  }, 60_000);
 
   for (const ranges of [true, false]) {
     it(`moves between pieces from a slow origin (${ranges ? "ranged requests" : "no ranges: one stream"}), one plain line every few seconds when stderr is not a terminal`, async () => {
