@@ -74,8 +74,8 @@ try {
   console.log(`dfget -O - of ${size / MiB} MiB into a reader of ${rate / 1e6} MB/s`);
   const plain = await toFile(dir, origin.publish("/plain.bin", { seed: 16, size }), peer.socket, pid);
   console.log(`  baseline, cold download to a file (no stream): exit ${plain.code}; daemon ${mb(plain.atRest)} → ${mb(plain.peak)}, +${((plain.peak - plain.atRest) / MiB).toFixed(1)} MiB`);
-  for (const kind of ["cold (daemon downloading)", "warm (from the daemon's cache)"]) {
-    const run = await stream(dir, url, peer.socket, pid);
+  for (const kind of ["cold (daemon downloading)", "warm (from the daemon's cache)", "direct (no daemon answers)"]) {
+    const run = await stream(dir, url, kind.startsWith("direct") ? join(dir, "nobody.sock") : peer.socket, pid);
     const growth = run.peaks.daemon - run.atRest;
     const ok = run.code === 0 && run.got.bytes === size;
     console.log(

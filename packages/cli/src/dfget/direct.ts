@@ -6,6 +6,7 @@ import { DigestVerifier, parseByteRange } from "@df/piece";
 import { createHttpSource } from "@df/source-http";
 import type { DfgetOptions } from "./options.js";
 import type { Progress } from "./progress.js";
+import { reclaimer } from "./reclaim.js";
 
 /**
  * Fetches straight from the source, for when no daemon answers: the same output, range,
@@ -37,6 +38,7 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
     let writeError: unknown;
     out.on("error", (error) => (writeError ??= error));
     let written = 0;
+    const reclaim = toStdout ? reclaimer(2 ** 21) : undefined;
     try {
       for await (const chunk of response.body) {
         if (writeError) throw writeError;
@@ -44,6 +46,7 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
         written += chunk.length;
         progress.advance(chunk.length, "origin");
         if (!out.write(chunk)) await drained(out);
+        reclaim?.(chunk.length);
       }
       verifier?.verify();
       if (writeError) throw writeError;
