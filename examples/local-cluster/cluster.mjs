@@ -76,6 +76,12 @@ export async function startProcess(name, bin, args, { ready, logFile, timeoutMs 
   };
 }
 
+/** dfget prints sizes in B, KiB, MiB or GiB; the sources are reported in MiB. */
+const UNIT_MIB = { B: 2 ** -20, KiB: 2 ** -10, MiB: 1, GiB: 1024, TiB: 2 ** 20 };
+function toMiB(amount, unit) {
+  return amount * (UNIT_MIB[unit] ?? 1);
+}
+
 /** Runs dfget to completion; resolves with its exit code, stderr and the parsed byte sources. */
 export function dfget(args, { timeoutMs = 300_000, env } = {}) {
   return new Promise((resolve, reject) => {
@@ -91,8 +97,8 @@ export function dfget(args, { timeoutMs = 300_000, env } = {}) {
       const sources = {};
       const summary = /from ([^)]*)\)\s*$/m.exec(stderr);
       for (const part of summary?.[1].split(", ") ?? []) {
-        const [source, amount] = part.split(" ");
-        sources[source] = Number(amount);
+        const [source, amount, unit = "MiB"] = part.split(" ");
+        sources[source] = toMiB(Number(amount), unit);
       }
       resolve({ code, stderr, stdout: Buffer.concat(stdout), sources });
     });

@@ -15,6 +15,13 @@ export const EXIT = {
   DATA_LOSS: 7,
   TIMEOUT: 124,
   CANCELLED: 130,
+  /**
+   * Standard output was closed by its reader (`dfget -O - … | head -c 1000`): dfget stops
+   * quietly with 128 + SIGPIPE (13), the status `cat` or `curl … | head` leave in a shell
+   * pipeline, which `set -o pipefail` scripts already treat as "the reader had enough".
+   * Node ignores SIGPIPE, so dfget exits with the number rather than dying of the signal.
+   */
+  OUTPUT_CLOSED: 141,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {

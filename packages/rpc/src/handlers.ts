@@ -39,7 +39,9 @@ export function adaptHandler(
       const state = beginCall(call, method, registry, (status) => call.emit("error", status));
       run(async () => {
         const responses = handler(checkRequest(call.request, method), state.context) as AsyncIterable<unknown>;
-        await pipeToStream(responses, call, state.context.signal, method);
+        // Server streams are where bulk content goes (DownloadTask with piece bytes):
+        // one message sending and the next prepared, never grpc-js's 16 queued.
+        await pipeToStream(responses, call, state.context.signal, method, { maxInFlight: 1 });
       }).then(
         () => state.settle(() => call.end()),
         (error: unknown) => state.fail(error),

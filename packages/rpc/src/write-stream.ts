@@ -1,23 +1,50 @@
 import { type Writable } from "node:stream";
 import { abortError } from "./abort.js";
 
+export interface PipeOptions {
+  /**
+   * At most this many messages handed to grpc-js and not yet sent. grpc-js's writable
+   * holds 16 messages before it says it is full: for messages that carry piece content
+   * (MiBs each) that is tens of MiB per slow reader, so server streams pass a small number
+   * here and the next message is only produced (read from disk) while the last is sent.
+   */
+  maxInFlight?: number;
+}
+
 /**
  * Writes every item of `source` to a grpc-js message stream, waiting for 'drain' when the
- * stream is full so a slow reader slows the producer. Stops with the signal's error when
- * it aborts, without waiting for the producer to reach its next yield.
+ * stream is full (or for sends when `maxInFlight` are pending) so a slow reader slows the
+ * producer. Stops with the signal's error when it aborts, without waiting for the
+ * producer to reach its next yield.
  */
 export async function pipeToStream<T>(
   source: AsyncIterable<T>,
   stream: Writable,
   signal: AbortSignal,
   what: string,
+  options: PipeOptions = {},
 ): Promise<void> {
   const iterator = source[Symbol.asyncIterator]();
+  const limit = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  let inFlight = 0;
+  let sent: (() => void) | undefined;
+  const onSent = (): void => {
+    inFlight--;
+    const wake = sent;
+    sent = undefined;
+    wake?.();
+  };
   try {
     for (;;) {
       const step = await untilAborted(iterator.next(), signal, what);
       if (step.done === true) return;
-      if (!stream.write(step.value)) await untilAborted(drained(stream), signal, what);
+      // Bounded by `limit`; each pass waits for one send (or the stream's close, after
+      // which grpc-js calls back every pending write with an error).
+      while (inFlight >= limit) {
+        await untilAborted(new Promise<void>((resolve) => (sent = resolve)), signal, what);
+      }
+      inFlight++;
+      if (!stream.write(step.value, onSent)) await untilAborted(drained(stream), signal, what);
     }
   } catch (error) {
     // The producer may be suspended on an await: ask it to finish, but do not wait.

@@ -142,6 +142,8 @@ export class Task {
   /** Pieces whose bytes may be read while they are written (see ArrivingPiece). */
   readonly #arriving = new Map<number, ArrivingPiece>();
   readonly #arrivingListeners = new Set<(piece: ArrivingPiece) => void>();
+  /** Bytes received so far of each piece being written from a stream (for progress). */
+  readonly #receiving = new Map<number, number>();
   readonly #createdAt: number;
   #updatedAt: number;
   #accessedAt: number;
@@ -285,6 +287,7 @@ export class Task {
         return await attempt;
       } finally {
         this.#writing.delete(number);
+        this.#receiving.delete(number);
       }
     } finally {
       release();
@@ -324,6 +327,7 @@ export class Task {
             }
           : (chunk: Uint8Array, position: number): Promise<void> => this.#files.write(chunk, position);
         await writeFromStream(write, data, range, (chunk) => {
+          this.#receiving.set(range.number, (this.#receiving.get(range.number) ?? 0) + chunk.byteLength);
           crc = crc32(chunk, crc);
           other?.update(chunk);
         }, signal);
@@ -406,6 +410,26 @@ export class Task {
   #endArriving(arriving: ArrivingPiece, outcome: "stored" | DfError): void {
     if (this.#arriving.get(arriving.number) === arriving) this.#arriving.delete(arriving.number);
     arriving.settle(outcome);
+  }
+
+  /**
+   * Bytes received so far of the pieces `from` to `to` (exclusive) that are being written
+   * from a stream and not stored yet: what a progress display shows between pieces.
+   */
+  receivingBytes(from = 0, to = this.pieceCount): number {
+    let bytes = 0;
+    for (const [number, received] of this.#receiving) if (number >= from && number < to) bytes += received;
+    return bytes;
+  }
+
+  /**
+   * For a writer that gathers a piece in memory before writePiece (an origin without
+   * ranges, read in order): `bytes` of piece `number` have arrived; 0 clears it. A
+   * write of the piece clears it too.
+   */
+  noteReceiving(number: number, bytes: number): void {
+    if (bytes > 0 && !this.#table.get(number)) this.#receiving.set(number, bytes);
+    else this.#receiving.delete(number);
   }
 
   /** Piece `number` while its bytes are being written with `cutThrough`; undefined otherwise. */

@@ -37,8 +37,10 @@ export function parseSources(stderr) {
   const sources = {};
   const summary = /from ([^)]*)\)\s*$/m.exec(stderr);
   for (const part of summary?.[1].split(", ") ?? []) {
-    const [source, amount] = part.split(" ");
-    if (source && Number.isFinite(Number(amount))) sources[source] = Number(amount);
+    // Sizes come in B, KiB, MiB or GiB; sources are counted in MiB.
+    const [source, amount, unit = "MiB"] = part.split(" ");
+    const scale = { B: 2 ** -20, KiB: 2 ** -10, MiB: 1, GiB: 1024 }[unit] ?? 1;
+    if (source && Number.isFinite(Number(amount))) sources[source] = Number(amount) * scale;
   }
   return sources;
 }

@@ -6,6 +6,7 @@ import { DigestVerifier, parseByteRange } from "@df/piece";
 import { createHttpSource } from "@df/source-http";
 import type { DfgetOptions } from "./options.js";
 import type { Progress } from "./progress.js";
+import { reclaimer } from "./reclaim.js";
 
 /**
  * Fetches straight from the source, for when no daemon answers: the same output, range,
@@ -37,13 +38,15 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
     let writeError: unknown;
     out.on("error", (error) => (writeError ??= error));
     let written = 0;
+    const reclaim = toStdout ? reclaimer(2 ** 21) : undefined;
     try {
       for await (const chunk of response.body) {
         if (writeError) throw writeError;
         verifier?.update(chunk);
         written += chunk.length;
         progress.advance(chunk.length, "origin");
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        if (!out.write(chunk)) await drained(out);
+        reclaim?.(chunk.length);
       }
       verifier?.verify();
       if (writeError) throw writeError;
@@ -62,4 +65,28 @@ export async function downloadDirect(options: DfgetOptions, progress: Progress, 
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Resolves on 'drain', rejects on 'error' or 'close': a reader that closed the pipe
+ * (EPIPE) never drains, and waiting only for 'drain' left nothing to keep the process
+ * alive, so it exited 0 with the download unfinished.
+ */
+function drained(out: Writable): Promise<void> {
+  if (out.destroyed) return Promise.reject(out.errored ?? new Error("the output was closed"));
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      out.off("drain", onDrain);
+      out.off("error", onError);
+      out.off("close", onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(out.errored ?? new Error("the output was closed"));
+    out.on("drain", onDrain);
+    out.on("error", onError);
+    out.on("close", onClose);
+  });
 }

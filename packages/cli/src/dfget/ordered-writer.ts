@@ -30,13 +30,15 @@ export class OrderedWriter {
     return this.range.end - this.range.start;
   }
 
+  /** Resolves once `content` is written or copied: the caller may then reuse its memory. */
   async add(offset: number, content: Buffer): Promise<void> {
     const end = offset + content.length;
     if (end <= this.range.start || offset >= this.range.end) return;
     const from = Math.max(offset, this.range.start);
     const slice = content.subarray(from - offset, Math.min(end, this.range.end) - offset);
     if (from !== this.#next) {
-      this.#pending.set(from, slice);
+      // Copied: the caller's bytes may be reused once add() returns (see serverStreamCall).
+      this.#pending.set(from, Buffer.from(slice));
       this.#buffered += slice.length;
       if (this.#buffered > this.maxBufferedBytes) {
         throw new DfError("RESOURCE_EXHAUSTED", `more than ${this.maxBufferedBytes} bytes arrived ahead of a missing piece`);

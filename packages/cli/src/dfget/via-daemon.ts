@@ -3,9 +3,10 @@ import { pipeline } from "node:stream/promises";
 import { DfError } from "@df/interface/errors";
 import { DigestVerifier } from "@df/piece";
 import { common, daemonDownload } from "@df/rpc";
-import { serverStreamCall } from "@df/rpc/lite";
+import { serverStreamCall, UNREACHABLE } from "@df/rpc/lite";
 import type { DfgetOptions } from "./options.js";
 import { OrderedWriter } from "./ordered-writer.js";
+import { reclaimer } from "./reclaim.js";
 import type { ByteSource, Progress } from "./progress.js";
 
 /** Checked against the generated service by type only, so the bundle keeps none of grpc-js. */
@@ -65,6 +66,10 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
     needPieceContent: toStdout,
   });
   let writer: OrderedWriter | undefined;
+  const reclaim = toStdout ? reclaimer(2 ** 21) : undefined;
+  // The bytes this download delivers (the range, else the whole content): progress counts
+  // only a piece's part inside it, so a 100-byte range never shows as a 4 MiB piece.
+  let span = { start: 0, end: Number.POSITIVE_INFINITY };
   const verifier = toStdout && options.digest && !range ? new DigestVerifier(options.digest) : undefined;
   let answered = false;
   let result: DaemonResult | undefined;
@@ -74,7 +79,7 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
     const stream = serverStreamCall({
       endpoint: options.endpoint,
       path: DOWNLOAD_TASK_PATH,
-      request: daemonDownload.DownloadTaskRequest.encode(daemonDownload.DownloadTaskRequest.create({ download })).finish(),
+      request: daemonDownload.DownloadTaskRequest.encode(daemonDownload.DownloadTaskRequest.create({ download, byteProgress: options.progress })).finish(),
       signal,
       ...(options.timeoutMs ? { deadlineMs: options.timeoutMs } : {}),
     });
@@ -86,22 +91,27 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
       if (event.$case === "started") {
         const started = event.value;
         const total = started.range ? started.range.length : started.contentLength;
+        const start = started.range?.start ?? 0;
+        span = { start, end: start + total };
         progress.start(total);
         if (toStdout) {
-          const start = started.range?.start ?? 0;
           writer = new OrderedWriter(process.stdout, { start, end: start + total }, 256 * 2 ** 20, (chunk) => verifier?.update(chunk));
         }
         for (const piece of started.pieces) await take(piece, "local");
         result = { taskId: message.taskId, contentLength: started.contentLength };
       } else if (event.$case === "pieceFinished" && event.value.piece) {
         await take(event.value.piece, sourceOf(event.value.piece));
+      } else if (event.$case === "progress") {
+        progress.receiving(event.value.receivingBytes);
       } else if (event.$case === "finished") {
         result = { taskId: message.taskId, contentLength: event.value.contentLength };
       }
     }
   } catch (error) {
-    if (!answered && (error as DfError).code === "UNAVAILABLE") {
-      throw new DaemonUnreachable(`no dfdaemon answers at ${options.endpoint}: ${(error as Error).message}`);
+    // Only a failure to reach the daemon: an UNAVAILABLE the daemon reported (the origin
+    // refused it) is the origin's, and fetching directly would only hit the origin again.
+    if (!answered && (error as DfError).reason === UNREACHABLE) {
+      throw new DaemonUnreachable(`no dfdaemon answers at ${options.endpoint}`, { cause: error });
     }
     throw error;
   }
@@ -114,10 +124,12 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
   return result;
 
   async function take(piece: common.Piece, source: ByteSource): Promise<void> {
-    progress.advance(piece.length, source);
+    const inside = Math.min(piece.offset + piece.length, span.end) - Math.max(piece.offset, span.start);
+    if (inside > 0) progress.advance(inside, source);
     if (!writer) return;
     if (!piece.content) throw new DfError("INTERNAL", `the daemon sent piece ${piece.number} without its bytes`);
     await writer.add(piece.offset, piece.content);
+    reclaim?.(piece.content.byteLength);
   }
 }
 

@@ -22,6 +22,9 @@ export interface DownloadServiceDeps {
 
 type Handlers = ServiceHandlers<daemonDownload.DfdaemonDownloadService>;
 
+/** How often a client that asked for byte progress hears of bytes still arriving (dfget redraws every 250 ms). */
+const BYTE_PROGRESS_EVERY_MS = 200;
+
 /**
  * A complete task never changes (no piece is written again, the state stays
  * SUCCEEDED), so its StatTask answer is built once: building it cost more than the
@@ -52,6 +55,7 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       const ids = { hostId: host.id, taskId: subscription.taskId, peerId: subscription.peerId };
       const responses = progressResponses(subscription, {
         needPieceContent: download.needPieceContent,
+        ...(request.byteProgress ? { byteProgressEveryMs: BYTE_PROGRESS_EVERY_MS } : {}),
         beforeFinish: async (task) => {
           if (download.digest && !range) await verifyTaskDigest(task, download.digest);
           if (!output) return undefined;

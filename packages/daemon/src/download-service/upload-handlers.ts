@@ -42,7 +42,9 @@ export function triggerHandlers(deps: TriggerHandlerDeps): Pick<Handlers, "downl
       const subscription = conductor.download(download, { signal: context.signal });
       logger.info("download triggered", { taskId: subscription.taskId, url: download.url, seed: host.seed });
       const ids = { hostId: host.id, taskId: subscription.taskId, peerId: subscription.peerId };
+      // Byte progress is the local service's (and never asked for here).
       for await (const response of progressResponses(subscription, { needPieceContent: false })) {
+        if (response.$case === "progress") continue;
         yield daemonUpload.DownloadTaskResponse.create({ ...ids, response });
       }
     },

@@ -317,8 +317,8 @@ async function streamOnce(options: FetchPiecesOptions, watched: WatchedRequest |
   const signal = watched?.signal ?? options.signal;
   const response = await options.client.get({ ...options.request, expectedLength: task.contentLength }, signal ? { signal } : {});
   let finished = false;
+  let number = 0;
   try {
-    let number = 0;
     let length = pieceRange(0, task.contentLength, task.pieceLength).length;
     const buffer = Buffer.allocUnsafe(task.pieceLength);
     let filled = 0;
@@ -344,7 +344,11 @@ async function streamOnce(options: FetchPiecesOptions, watched: WatchedRequest |
         buffer.set(chunk.subarray(offset, offset + take), filled);
         filled += take;
         offset += take;
-        if (filled < length) continue;
+        if (filled < length) {
+          // Buffered here, not streamed into storage: say so, for clients' byte progress.
+          task.noteReceiving(number, filled);
+          continue;
+        }
         throttle?.record(task.id, length);
         if (!task.hasPiece(number) && isWanted(options, number)) {
           const piece = await task.writePiece(number, buffer.subarray(0, length), options.signal ? { signal: options.signal } : {});
@@ -365,6 +369,7 @@ async function streamOnce(options: FetchPiecesOptions, watched: WatchedRequest |
       });
     }
   } finally {
+    task.noteReceiving(number, 0);
     if (!finished) await response.cancel().catch(() => {});
   }
 }

@@ -9,6 +9,9 @@ import { serverStreamCall } from "./server-stream.js";
 const PATH = "/df.daemon.download.v1.DfdaemonDownload/DownloadTask";
 const { DownloadTaskRequest, DownloadTaskResponse } = daemonDownload;
 
+/** How many messages the "flood" behaviour has produced so far. */
+const produced = { count: 0 };
+
 /** What the test server does, chosen by the request's URL. */
 async function* behaviour(url: string, signal: AbortSignal): AsyncGenerator<daemonDownload.DownloadTaskResponse> {
   const [kind, arg] = url.split(":");
@@ -24,6 +27,17 @@ async function* behaviour(url: string, signal: AbortSignal): AsyncGenerator<daem
       taskId: "big",
       response: { $case: "pieceFinished", value: { piece: { number: 0, offset: 0, length: Number(arg), content: Buffer.alloc(Number(arg), 7) } } },
     });
+    return;
+  }
+  if (kind === "flood") {
+    // As many 1 MiB messages as the reader lets through; counts what it produced.
+    for (let n = 0; n < Number(arg); n++) {
+      produced.count = n + 1;
+      yield DownloadTaskResponse.create({
+        taskId: `f${n}`,
+        response: { $case: "pieceFinished", value: { piece: { number: n, offset: n * 2 ** 20, length: 2 ** 20, content: Buffer.alloc(2 ** 20, n) } } },
+      });
+    }
     return;
   }
   if (kind === "fail") {
@@ -84,6 +98,26 @@ describe("dfget's small gRPC client against a grpc-js server", () => {
     const piece = message?.response?.$case === "pieceFinished" ? message.response.value.piece : undefined;
     expect(piece?.content?.byteLength).toBe(5 * 1024 * 1024 + 3);
     expect(piece?.content?.every((b) => b === 7)).toBe(true);
+  });
+
+  it("holds the server back while the reader is slow: a few MiB in flight, never the whole stream", async () => {
+    const stream = call("flood:40");
+    let read = 0;
+    for await (const bytes of stream) {
+      const message = DownloadTaskResponse.decode(bytes);
+      const piece = message.response?.$case === "pieceFinished" ? message.response.value.piece : undefined;
+      // Each message intact when its turn comes, though the buffers are reused.
+      expect(piece?.content?.every((b) => b === read % 256)).toBe(true);
+      read++;
+      if (read === 3) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        // Read 3; the rest is at most the client's 2 MiB queue, the message being joined,
+        // one in flight at the server and the one it prepared: never the 40 grpc-js and
+        // an unbounded client would have let through.
+        expect(produced.count).toBeLessThanOrEqual(3 + 6);
+      }
+    }
+    expect(read).toBe(40);
   });
 
   it("ends with the server's DfError, code, reason and details intact, after the messages sent before it", async () => {

@@ -27,15 +27,54 @@ export interface ServerStreamCall {
 }
 
 
+/**
+ * The reason of a failure to reach the daemon or of losing the connection to it, as
+ * opposed to a failure the daemon reported (in trailers), which keeps the daemon's own.
+ */
+export const UNREACHABLE = "daemon-unreachable";
+
+/**
+ * Buffers for joining messages, given back once the caller is done with a message. A few
+ * are kept (the queue holds about QUEUE_LIMIT_BYTES of messages); sizes round up to a
+ * power of two so that a stream of similar messages reuses the same ones.
+ */
+class BufferPool {
+  readonly #free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const at = this.#free.findIndex((buffer) => buffer.byteLength >= size);
+    if (at >= 0) return this.#free.splice(at, 1)[0] as Buffer;
+    return Buffer.allocUnsafeSlow(2 ** Math.ceil(Math.log2(Math.max(size, 4096))));
+  }
+
+  give(buffer: Buffer): void {
+    if (this.#free.length < 4) this.#free.push(buffer);
+  }
+}
+
+/** See `queuedBytes` in serverStreamCall: one message of piece content, and a bit. */
+const QUEUE_LIMIT_BYTES = 2 * 2 ** 20;
 
 /**
  * Calls `path` and yields each response message (still encoded) as it arrives; ends
  * after the last one when the status is OK, else throws the call's DfError (after the
  * messages sent before it). Leaving the loop early cancels the call.
+ *
+ * A yielded message's bytes (and anything decoded from it without copying, such as
+ * `bytes` fields) are valid only until the next message is asked for: messages that
+ * span HTTP/2 frames are joined in reused buffers, so streaming piece content makes no
+ * garbage of its own (V8 collects big external buffers late: fresh ones per MiB cost
+ * dfget -O - tens of MB of RSS). Copy what must outlive the iteration.
  */
 export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<Buffer, void, undefined> {
   const what = call.path;
-  const messages: Buffer[] = [];
+  const messages: Array<{ message: Buffer; pooled?: Buffer }> = [];
+  const pool = new BufferPool();
+  // Bytes of whole messages the caller has not taken yet. Past QUEUE_LIMIT_BYTES the
+  // HTTP/2 stream is paused, so node stops granting the daemon flow-control window and
+  // a slow consumer (dfget -O - into a slow pipe) slows the daemon instead of filling
+  // this process's memory.
+  let queuedBytes = 0;
   let done = false;
   let failure: DfError | undefined;
   let wake: (() => void) | undefined;
@@ -80,7 +119,7 @@ export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<
     call.signal?.addEventListener("abort", onAbort, { once: true });
     if (call.deadlineMs !== undefined) {
       timer = setTimeout(() => {
-        fail(new DfError("DEADLINE_EXCEEDED", `${what}: deadline exceeded after ${call.deadlineMs} ms`));
+        fail(new DfError("DEADLINE_EXCEEDED", `${what}: deadline exceeded after ${call.deadlineMs} ms`, { reason: "call-deadline" }));
         stream?.close(0x8);
       }, call.deadlineMs);
     }
@@ -94,6 +133,21 @@ export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<
     // Received bytes not yet making a whole message; joined once per message, not per chunk.
     let parts: Buffer[] = [];
     let buffered = 0;
+    // The first `total` buffered bytes as one buffer from the pool, leaving the rest in parts.
+    const join = (total: number): Buffer => {
+      const target = pool.take(total);
+      let filled = 0;
+      while (filled < total) {
+        const part = parts[0] as Buffer;
+        const take = Math.min(part.byteLength, total - filled);
+        part.copy(target, filled, 0, take);
+        filled += take;
+        if (take === part.byteLength) parts.shift();
+        else parts[0] = part.subarray(take);
+      }
+      buffered -= total;
+      return target;
+    };
     let status: IncomingHttpHeaders | undefined;
     const parse = (chunk: Buffer): void => {
       parts.push(chunk);
@@ -105,11 +159,16 @@ export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<
         const length = head.readUInt32BE(1);
         if (length > MAX_MESSAGE_BYTES) throw new DfError("RESOURCE_EXHAUSTED", `${what}: a message of ${length} bytes exceeds the limit of ${MAX_MESSAGE_BYTES}`);
         if (buffered < 5 + length) break;
-        const whole = parts.length === 1 ? head : Buffer.concat(parts, buffered);
-        messages.push(whole.subarray(5, 5 + length));
-        const rest = whole.subarray(5 + length);
-        parts = rest.byteLength > 0 ? [rest] : [];
-        buffered = rest.byteLength;
+        queuedBytes += length;
+        if (parts.length === 1) {
+          messages.push({ message: head.subarray(5, 5 + length) });
+          const rest = head.subarray(5 + length);
+          parts = rest.byteLength > 0 ? [rest] : [];
+          buffered = rest.byteLength;
+        } else {
+          const pooled = join(5 + length);
+          messages.push({ message: pooled.subarray(5, 5 + length), pooled });
+        }
       }
     };
     stream.on("response", (head) => {
@@ -129,6 +188,7 @@ export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<
         stream?.close(0x8);
         return;
       }
+      if (queuedBytes >= QUEUE_LIMIT_BYTES) stream?.pause();
       notify();
     });
     stream.on("trailers", (trailers) => (status = trailers));
@@ -136,7 +196,7 @@ export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<
     stream.on("close", () => {
       if (done) return;
       if (buffered > 0) fail(protocol(`the call ended in the middle of a message`));
-      else if (!status) fail(new DfError("UNAVAILABLE", `${what}: the daemon ended the call without a status`));
+      else if (!status) fail(new DfError("UNAVAILABLE", `${what}: the daemon ended the call without a status`, { reason: "call-no-status" }));
       else {
         const error = statusError(status, what);
         if (error) fail(error);
@@ -148,9 +208,13 @@ export async function* serverStreamCall(call: ServerStreamCall): AsyncGenerator<
     });
 
     for (;;) {
-      const message = messages.shift();
-      if (message) {
-        yield message;
+      const next = messages.shift();
+      if (next) {
+        queuedBytes -= next.message.byteLength;
+        if (queuedBytes < QUEUE_LIMIT_BYTES && stream.isPaused()) stream.resume();
+        yield next.message;
+        // The caller asked for the next message: it is done with this one's bytes.
+        if (next.pooled) pool.give(next.pooled);
         continue;
       }
       if (done) {
@@ -216,13 +280,13 @@ function first(value: string | string[] | undefined): string | undefined {
 function abortError(signal: AbortSignal, what: string): DfError {
   const reason: unknown = signal.reason;
   if (isDfError(reason)) return reason;
-  if (reason instanceof Error && reason.name === "TimeoutError") return new DfError("DEADLINE_EXCEEDED", `${what} timed out`, { cause: reason });
-  return new DfError("CANCELLED", `${what} was cancelled`, { cause: reason });
+  if (reason instanceof Error && reason.name === "TimeoutError") return new DfError("DEADLINE_EXCEEDED", `${what} timed out`, { reason: "call-deadline", cause: reason });
+  return new DfError("CANCELLED", `${what} was cancelled`, { reason: "call-cancelled", cause: reason });
 }
 
 function unavailable(endpoint: string, error: unknown): DfError {
   const text = errorMessage(error);
-  return new DfError("UNAVAILABLE", `cannot reach ${endpoint}: ${text}`, { cause: error });
+  return new DfError("UNAVAILABLE", `cannot reach ${endpoint}: ${text}`, { reason: UNREACHABLE, cause: error });
 }
 
 function protocol(message: string): DfError {

@@ -23,19 +23,37 @@ import {
 import { Download, Piece, Range, Task, TaskType, taskTypeFromJSON, taskTypeToJSON } from "../../../common/v1/common.js";
 
 export interface DownloadTaskRequest {
-  download?: Download | undefined;
+  download?:
+    | Download
+    | undefined;
+  /**
+   * Also send `progress` (bytes of pieces still arriving) every 250 ms or so, for a
+   * progress display that moves between pieces. Off: only whole pieces are reported.
+   */
+  byteProgress: boolean;
 }
 
 export interface DownloadTaskResponse {
   hostId: string;
   taskId: string;
   peerId: string;
-  response?: { $case: "started"; value: DownloadTaskStartedResponse } | {
-    $case: "pieceFinished";
-    value: DownloadPieceFinishedResponse;
-  } | //
-  /** 7–15 left for further progress events. */
-  { $case: "finished"; value: DownloadTaskFinishedResponse } | undefined;
+  response?:
+    | { $case: "started"; value: DownloadTaskStartedResponse }
+    | { $case: "pieceFinished"; value: DownloadPieceFinishedResponse }
+    | { $case: "finished"; value: DownloadTaskFinishedResponse }
+    | //
+    /** Only when the request asked for byte_progress. */
+    { $case: "progress"; value: DownloadTaskProgressResponse }
+    | undefined;
+}
+
+/**
+ * Bytes of the wanted pieces that have arrived on this host but are not finished (not
+ * yet checked and stored): what moves while a piece is in flight. Finished pieces are
+ * reported by piece_finished and not counted here.
+ */
+export interface DownloadTaskProgressResponse {
+  receivingBytes: number;
 }
 
 /** First message: the size is known and pieces are about to flow. */
@@ -174,13 +192,16 @@ export interface DeleteTaskResponse {
 }
 
 function createBaseDownloadTaskRequest(): DownloadTaskRequest {
-  return { download: undefined };
+  return { download: undefined, byteProgress: false };
 }
 
 export const DownloadTaskRequest: MessageFns<DownloadTaskRequest> = {
   encode(message: DownloadTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.download !== undefined) {
       Download.encode(message.download, writer.uint32(10).fork()).join();
+    }
+    if (message.byteProgress !== false) {
+      writer.uint32(16).bool(message.byteProgress);
     }
     return writer;
   },
@@ -206,6 +227,14 @@ export const DownloadTaskRequest: MessageFns<DownloadTaskRequest> = {
             message.download = Download.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.byteProgress = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -219,13 +248,23 @@ export const DownloadTaskRequest: MessageFns<DownloadTaskRequest> = {
   },
 
   fromJSON(object: any): DownloadTaskRequest {
-    return { download: isSet(object.download) ? Download.fromJSON(object.download) : undefined };
+    return {
+      download: isSet(object.download) ? Download.fromJSON(object.download) : undefined,
+      byteProgress: isSet(object.byteProgress)
+        ? globalThis.Boolean(object.byteProgress)
+        : isSet(object.byte_progress)
+        ? globalThis.Boolean(object.byte_progress)
+        : false,
+    };
   },
 
   toJSON(message: DownloadTaskRequest): unknown {
     const obj: any = {};
     if (message.download !== undefined) {
       obj.download = Download.toJSON(message.download);
+    }
+    if (message.byteProgress !== false) {
+      obj.byteProgress = message.byteProgress;
     }
     return obj;
   },
@@ -238,6 +277,7 @@ export const DownloadTaskRequest: MessageFns<DownloadTaskRequest> = {
     message.download = (object.download !== undefined && object.download !== null)
       ? Download.fromPartial(object.download)
       : undefined;
+    message.byteProgress = object.byteProgress ?? false;
     return message;
   },
 };
@@ -266,6 +306,9 @@ export const DownloadTaskResponse: MessageFns<DownloadTaskResponse> = {
         break;
       case "finished":
         DownloadTaskFinishedResponse.encode(message.response.value, writer.uint32(50).fork()).join();
+        break;
+      case "progress":
+        DownloadTaskProgressResponse.encode(message.response.value, writer.uint32(58).fork()).join();
         break;
     }
     return writer;
@@ -338,6 +381,17 @@ export const DownloadTaskResponse: MessageFns<DownloadTaskResponse> = {
             };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.response = {
+              $case: "progress",
+              value: DownloadTaskProgressResponse.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -375,6 +429,8 @@ export const DownloadTaskResponse: MessageFns<DownloadTaskResponse> = {
         ? { $case: "pieceFinished", value: DownloadPieceFinishedResponse.fromJSON(object.piece_finished) }
         : isSet(object.finished)
         ? { $case: "finished", value: DownloadTaskFinishedResponse.fromJSON(object.finished) }
+        : isSet(object.progress)
+        ? { $case: "progress", value: DownloadTaskProgressResponse.fromJSON(object.progress) }
         : undefined,
     };
   },
@@ -396,6 +452,8 @@ export const DownloadTaskResponse: MessageFns<DownloadTaskResponse> = {
       obj.pieceFinished = DownloadPieceFinishedResponse.toJSON(message.response.value);
     } else if (message.response?.$case === "finished") {
       obj.finished = DownloadTaskFinishedResponse.toJSON(message.response.value);
+    } else if (message.response?.$case === "progress") {
+      obj.progress = DownloadTaskProgressResponse.toJSON(message.response.value);
     }
     return obj;
   },
@@ -436,7 +494,89 @@ export const DownloadTaskResponse: MessageFns<DownloadTaskResponse> = {
         }
         break;
       }
+      case "progress": {
+        if (object.response?.value !== undefined && object.response?.value !== null) {
+          message.response = {
+            $case: "progress",
+            value: DownloadTaskProgressResponse.fromPartial(object.response.value),
+          };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseDownloadTaskProgressResponse(): DownloadTaskProgressResponse {
+  return { receivingBytes: 0 };
+}
+
+export const DownloadTaskProgressResponse: MessageFns<DownloadTaskProgressResponse> = {
+  encode(message: DownloadTaskProgressResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receivingBytes !== 0) {
+      writer.uint32(8).uint64(message.receivingBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadTaskProgressResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadTaskProgressResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.receivingBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadTaskProgressResponse {
+    return {
+      receivingBytes: isSet(object.receivingBytes)
+        ? globalThis.Number(object.receivingBytes)
+        : isSet(object.receiving_bytes)
+        ? globalThis.Number(object.receiving_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: DownloadTaskProgressResponse): unknown {
+    const obj: any = {};
+    if (message.receivingBytes !== 0) {
+      obj.receivingBytes = Math.round(message.receivingBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadTaskProgressResponse>, I>>(base?: I): DownloadTaskProgressResponse {
+    return DownloadTaskProgressResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadTaskProgressResponse>, I>>(object: I): DownloadTaskProgressResponse {
+    const message = createBaseDownloadTaskProgressResponse();
+    message.receivingBytes = object.receivingBytes ?? 0;
     return message;
   },
 };
