@@ -1,5 +1,5 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
-import { daemonDownload, type ServiceHandlers } from "@df/rpc";
+import { common, daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../host.js";
@@ -48,7 +48,7 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       checkDigest(download.digest);
       const output = download.outputPath ? await checkOutput(download.outputPath, download.overwrite) : undefined;
       const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;
-      const subscription = conductor.download(download, { signal: context.signal });
+      const subscription = await conductor.download(download, { signal: context.signal });
       const ids = { hostId: host.id, taskId: subscription.taskId, peerId: subscription.peerId };
       const responses = progressResponses(subscription, {
         needPieceContent: download.needPieceContent,
@@ -116,6 +116,11 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
     },
 
     async deleteTask(request) {
+      // Named by an origin URL: every task of it here goes (all versions, see evictUrl).
+      if (!request.taskId && request.url && request.type === common.TaskType.STANDARD) {
+        await conductor.evictUrl(request, { remote: request.remote });
+        return daemonDownload.DeleteTaskResponse.create();
+      }
       await conductor.deleteTask(taskIdOf(request), { remote: request.remote });
       return daemonDownload.DeleteTaskResponse.create();
     },
