@@ -1,5 +1,5 @@
 import { inject, injectable } from "tsyringe";
-import { DfError, Tokens, hasErrorCode, type Logger, type SourceRegistry } from "@df/interface";
+import { DfError, Tokens, hasErrorCode, type Clock, type Logger, type SourceRegistry } from "@df/interface";
 import { piecesInRange, type ByteRange } from "@df/piece";
 import { type common, scheduler, unary } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
@@ -60,9 +60,10 @@ export class TaskConductor {
     @inject(HostAnnouncer) private readonly announcer: HostAnnouncer,
     @inject(TaskFailures) failures: TaskFailures,
     @inject(DaemonTokens.Bandwidth) bandwidth: DownloadBandwidth,
+    @inject(Tokens.Clock) clock: Clock,
   ) {
     this.#logger = logger.child("conductor");
-    this.#revalidator = new Revalidator(storage, sources, config.download, this.#logger);
+    this.#revalidator = new Revalidator(storage, sources, config.download, this.#logger, () => clock.now());
     this.#context = {
       storage,
       sources,

@@ -1,10 +1,10 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
-import { common, daemonDownload, type ServiceHandlers } from "@df/rpc";
+import { daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../host.js";
 import type { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
-import { taskIdOf } from "../task/identity.js";
+import { taskIdOf, taskTypeOf } from "../task/identity.js";
 import { exportTask } from "../cache/export.js";
 import { importTask } from "../cache/import.js";
 import { statOnScheduler } from "../cache/scheduler-calls.js";
@@ -117,7 +117,7 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
 
     async deleteTask(request) {
       // Named by an origin URL: every task of it here goes (all versions, see evictUrl).
-      if (!request.taskId && request.url && request.type === common.TaskType.STANDARD) {
+      if (!request.taskId && request.url && taskTypeOf(request.type) === "STANDARD") {
         await conductor.evictUrl(request, { remote: request.remote });
         return daemonDownload.DeleteTaskResponse.create();
       }

@@ -1,7 +1,7 @@
 import { DfError, toDfError, type Logger, type SourceClient, type SourceRegistry, type SourceValidators } from "@df/interface";
 import { common } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
-import { identify } from "./identity.js";
+import { identify, taskTypeOf } from "./identity.js";
 import { decodeVersion, encodeVersion, sameContent, validatorsOf, validatorsOfStat } from "./version.js";
 
 export interface RevalidationConfig {
@@ -146,7 +146,7 @@ export class Revalidator {
 
 /** Content named by a URL with an origin; dfcache data and content-named tasks have none. */
 function hasOrigin(download: common.Download): boolean {
-  return download.type === common.TaskType.STANDARD && !download.contentForCalculatingTaskId && !download.url.startsWith("d7y:");
+  return taskTypeOf(download.type) === "STANDARD" && !download.contentForCalculatingTaskId && !download.url.startsWith("d7y:");
 }
 
 async function ask(client: SourceClient, download: common.Download, known: SourceValidators | undefined, signal: AbortSignal | undefined): Promise<SourceValidators> {
