@@ -12,7 +12,7 @@ export interface RevalidationConfig {
 }
 
 export interface Revalidated {
-  /** The download, with `version` naming the content to get (unset: the origin has no validators). */
+  /** The download, with `version` naming the content to get ("": unversioned, the upstream task ID). */
   download: common.Download;
   /** The origin was asked in this call (so its answer is current, not remembered). */
   asked: boolean;
@@ -84,10 +84,20 @@ export class Revalidator {
         });
         return { ...unchanged, download: withVersion(download, newest.version) };
       }
-      throw new DfError(failure.code, `could not ask the origin of ${download.url} for its current version: ${failure.message}`, {
-        reason: "revalidation-failed",
-        cause: error,
+      if (definitive(failure)) {
+        throw new DfError(failure.code, `could not ask the origin of ${download.url} for its current version: ${failure.message}`, {
+          reason: "revalidation-failed",
+          cause: error,
+        });
+      }
+      // This host may not reach the origin (its destinations policy, its network) while
+      // the seed peers can: the download goes on unversioned, as upstream names tasks,
+      // and the seed fetches what the origin serves then.
+      this.logger.warn("the origin could not be asked for its current version; downloading under the unversioned task ID", {
+        url: download.url,
+        error: failure.message,
       });
+      return { ...unchanged, download: withVersion(download, undefined) };
     }
     this.#remember(base.baseTaskId, current);
     const version = this.#versionFor(current, newest);
@@ -157,7 +167,18 @@ async function ask(client: SourceClient, download: common.Download, known: Sourc
   return validatorsOfStat(await client.stat(request, options));
 }
 
+/**
+ * The download naming `version`. No version is sent as "" rather than left out: a seed
+ * peer the scheduler triggers with it then knows the peer decided (the origin has no
+ * validators, or could not be asked) and fetches under the same, unversioned ID,
+ * instead of asking the origin itself and naming another task.
+ */
 export function withVersion(download: common.Download, version: string | undefined): common.Download {
-  const { version: _old, ...rest } = download;
-  return common.Download.create({ ...rest, ...(version === undefined ? {} : { version }) });
+  return common.Download.create({ ...download, version: version ?? "" });
+}
+
+/** Origin answers that settle the download: asking again, or a seed asking, would hear the same. */
+function definitive(error: DfError): boolean {
+  if (error.code === "PERMISSION_DENIED") return error.reason !== "destination-refused";
+  return error.code === "NOT_FOUND" || error.code === "INVALID_ARGUMENT" || error.code === "OUT_OF_RANGE";
 }

@@ -16,6 +16,7 @@ export interface DownloadRequest {
   /**
    * The origin's version the peer revalidated (`Download.version`, part of its task
    * ID): passed on to a triggered seed peer, so that it fetches the same content.
+   * "" (the peer chose no version) is passed on too.
    */
   version?: string;
   /** The peer must fetch from the source (a triggered seed peer, or a user's choice). */
