@@ -171,6 +171,7 @@ describe("startOriginServer", () => {
     expect((await call(origin.url(route), { headers: { "if-modified-since": lastModified } })).status).toBe(304);
     expect((await call(origin.url(route), { headers: { "if-modified-since": "Mon, 30 Nov 2026 10:00:00 GMT" } })).status).toBe(200);
     expect(origin.stats(route)).toMatchObject({ requests: 6, conditionals: 5, notModified: 3 });
+    expect(origin.validatorsOf(route)).toEqual({ etag, lastModified, contentLength: 100 });
 
     origin.publish(route, { size: 100, seed: 1 }, { conditional: false, validators: "last-modified", lastModified });
     const ignored = await call(origin.url(route), { headers: { "if-modified-since": lastModified } });

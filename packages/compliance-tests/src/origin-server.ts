@@ -86,6 +86,12 @@ export interface OriginServer {
   redirect(path: string, to: string, status?: number): string;
   unpublish(path: string): void;
   stats(path: string): OriginPathStats;
+  /**
+   * The validators a HEAD of `path` would be answered with now (ETag, Last-Modified,
+   * Content-Length as the route sends them), without making a request: tests name
+   * the task version a daemon will compute.
+   */
+  validatorsOf(path: string): { etag?: string; lastModified?: string; contentLength?: number };
   requests(path?: string): readonly OriginRequest[];
   resetStats(): void;
   close(): Promise<void>;
@@ -284,6 +290,19 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
     },
     stats(path) {
       return { ...statsOf(routeKey(path)) };
+    },
+    validatorsOf(path) {
+      const route = routes.get(routeKey(path));
+      if (!route) return {};
+      const { options } = route;
+      // The next answer's content: changeAfter counts the requests answered so far.
+      const content = options.changeAfter && route.answered + 1 > options.changeAfter.requests ? options.changeAfter.content : route.content;
+      const validators = options.validators ?? "both";
+      return {
+        ...(validators === "both" || validators === "etag" ? { etag: String(options.headers?.etag ?? etagOf(content)) } : {}),
+        ...(validators === "both" || validators === "last-modified" ? { lastModified: String(options.headers?.["last-modified"] ?? route.lastModified) } : {}),
+        ...(options.contentLength === false ? {} : { contentLength: contentSize(content) }),
+      };
     },
     requests(path) {
       if (path === undefined) return [...log];

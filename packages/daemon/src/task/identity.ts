@@ -179,17 +179,18 @@ export function storedIdentity(identity: TaskIdentity): {
 
 /**
  * The origin's validators to keep with a stored task, for the conditional request of a
- * later download: the version's, else what the origin's answer said (a download from
- * the origin of content that was not revalidated, e.g. a preheat).
+ * later download: the version's, with what the origin's answer said besides (its
+ * Last-Modified next to an ETag; all of them for content that was not revalidated).
  */
 export function storedValidators(
   identity: TaskIdentity,
   responseHeader: Readonly<Record<string, string>> | undefined,
   contentLength: number,
 ): { validators?: { etag?: string; lastModified?: string; contentLength?: number } } {
-  const from = identity.validators ?? {
+  const from = {
     ...(responseHeader?.["etag"] ? { etag: responseHeader["etag"] } : {}),
     ...(responseHeader?.["last-modified"] ? { lastModified: responseHeader["last-modified"] } : {}),
+    ...identity.validators,
   };
   const validators = {
     ...(from.etag ? { etag: from.etag } : {}),

@@ -6,17 +6,19 @@ import { decodeVersion, describeValidators, encodeVersion, sameContent } from ".
 
 describe("task versions", () => {
   it("encode validators canonically and decode them back; nothing to tell versions apart is no version", () => {
-    const version = { etag: '"abc"', lastModified: "Tue, 01 Dec 2026 10:00:00 GMT", contentLength: 10 };
-    const text = encodeVersion(version)!;
-    expect(text).toBe('{"etag":"\\"abc\\"","lastModified":"Tue, 01 Dec 2026 10:00:00 GMT","contentLength":10}');
-    expect(decodeVersion(text)).toEqual(version);
+    const text = encodeVersion({ etag: '"abc"', lastModified: "Tue, 01 Dec 2026 10:00:00 GMT", contentLength: 10 })!;
+    // The ETag stands for the content: Last-Modified is left out beside it.
+    expect(text).toBe('{"etag":"\\"abc\\"","contentLength":10}');
+    expect(decodeVersion(text)).toEqual({ etag: '"abc"', contentLength: 10 });
+    const dated = { lastModified: "Tue, 01 Dec 2026 10:00:00 GMT", contentLength: 10 };
+    expect(decodeVersion(encodeVersion(dated)!)).toEqual(dated);
     expect(encodeVersion({ contentLength: 0 })).toBe('{"contentLength":0}');
     expect(encodeVersion({})).toBeUndefined();
     expect(decodeVersion(encodeVersion({ etag: "x", digest: "sha256:ab" })!)).toEqual({ etag: "x", digest: "sha256:ab" });
   });
 
   it("refuses anything but the canonical form, so one version is never two tasks", () => {
-    for (const bad of ["", "etag", "[]", '{"etag":1}', '{"contentLength":-1}', '{"other":"x"}', '{"contentLength":1,"etag":"x"}', '{"etag":""}']) {
+    for (const bad of ["", "etag", "[]", '{"etag":"x","lastModified":"y"}', '{"etag":1}', '{"contentLength":-1}', '{"other":"x"}', '{"contentLength":1,"etag":"x"}', '{"etag":""}']) {
       expect(() => decodeVersion(bad), bad).toThrow(/is not a task version/);
     }
   });
@@ -24,6 +26,7 @@ describe("task versions", () => {
   it("compares only the validators both sides know", () => {
     expect(sameContent({ etag: "a", contentLength: 5 }, { etag: "a" })).toBe(true);
     expect(sameContent({ etag: "a" }, { etag: "b" })).toBe(false);
+    expect(sameContent({ etag: "a", lastModified: "x" }, { etag: "a", lastModified: "y" })).toBe(true);
     expect(sameContent({ lastModified: "x", contentLength: 5 }, { lastModified: "x", contentLength: 6 })).toBe(false);
     expect(sameContent({}, { etag: "b" })).toBe(true);
     expect(describeValidators({ etag: '"a"', contentLength: 5 })).toBe('ETag "a", 5 bytes');
@@ -45,7 +48,7 @@ describe("task versions", () => {
     expect(v2.taskId).not.toBe(v1.taskId);
     expect(storedIdentity(v1)).toMatchObject({ baseTaskId: plain.taskId, version });
     expect(storedIdentity(plain)).not.toHaveProperty("baseTaskId");
-    expect(storedValidators(v1, { etag: "ignored" }, 3)).toEqual({ validators: { etag: '"v1"', contentLength: 3 } });
+    expect(storedValidators(v1, { etag: "ignored", "last-modified": "d" }, 3)).toEqual({ validators: { etag: '"v1"', lastModified: "d", contentLength: 3 } });
     expect(storedValidators(plain, { etag: '"h"', "last-modified": "d" }, 7)).toEqual({ validators: { etag: '"h"', lastModified: "d", contentLength: 7 } });
     expect(storedValidators(plain, {}, 7)).toEqual({});
   });

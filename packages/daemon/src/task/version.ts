@@ -11,13 +11,15 @@ export interface TaskVersion extends SourceValidators {
 /**
  * The version as a string hashed into the task ID (`Download.version`): canonical JSON
  * (fixed key order, absent keys left out), so every daemon that saw the same validators
- * names the same task. Undefined when nothing tells versions apart: such content keeps
- * the upstream task ID.
+ * names the same task. The ETag, when there is one, stands for the content alone (as
+ * If-None-Match takes precedence over If-Modified-Since): servers behind one name may
+ * disagree on Last-Modified for the same bytes. Undefined when nothing tells versions
+ * apart: such content keeps the upstream task ID.
  */
 export function encodeVersion(version: TaskVersion): string | undefined {
   const parts: Array<[string, string | number]> = [];
   if (version.etag) parts.push(["etag", version.etag]);
-  if (version.lastModified) parts.push(["lastModified", version.lastModified]);
+  else if (version.lastModified) parts.push(["lastModified", version.lastModified]);
   if (version.contentLength !== undefined) parts.push(["contentLength", version.contentLength]);
   if (version.digest) parts.push(["digest", version.digest]);
   return parts.length === 0 ? undefined : JSON.stringify(Object.fromEntries(parts));
@@ -66,13 +68,14 @@ export function validatorsOfStat(stat: SourceStat): SourceValidators {
 }
 
 /**
- * Whether `current` still describes the content `held` names: every validator both
- * know must agree (an answer that leaves one out, such as a 304 without a length,
- * does not count against it).
+ * Whether `current` still describes the content `held` names: the ETag when both have
+ * one, else Last-Modified, and the length, must agree (an answer that leaves one out,
+ * such as a 304 without a length, does not count against it).
  */
 export function sameContent(held: SourceValidators, current: SourceValidators): boolean {
-  if (held.etag && current.etag && held.etag !== current.etag) return false;
-  if (held.lastModified && current.lastModified && held.lastModified !== current.lastModified) return false;
+  if (held.etag && current.etag) {
+    if (held.etag !== current.etag) return false;
+  } else if (held.lastModified && current.lastModified && held.lastModified !== current.lastModified) return false;
   if (held.contentLength !== undefined && current.contentLength !== undefined && held.contentLength !== current.contentLength) return false;
   return true;
 }
