@@ -191,6 +191,20 @@ export class TaskConductor {
     return ids;
   }
 
+  /**
+   * The task a URL names now, for StatTask: the newest version held here, else (unless
+   * `localOnly`) the version the origin names (asked as a download would ask it), so
+   * the scheduler can be asked about the task peers hold.
+   */
+  async currentTaskId(naming: common.Download, options: { localOnly?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+    const base = identify(naming);
+    const held = this.#revalidator.held(naming)[0];
+    if (held) return held.id;
+    if (options.localOnly) return base.taskId;
+    const { download } = await this.#revalidator.resolve(naming, options.signal ? { signal: options.signal } : {});
+    return identify(download).taskId;
+  }
+
   #start(download: common.Download, options: DownloadOptions): Subscription {
     const identity = identify(download);
     const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;

@@ -1,5 +1,5 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
-import { daemonDownload, type ServiceHandlers } from "@df/rpc";
+import { common, daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../host.js";
@@ -35,6 +35,18 @@ function completeAnswer(task: StoredTask): daemonDownload.StatTaskResponse {
   return answer;
 }
 
+/** The fields of a StatTask that name a task by URL, as a Download. */
+function namingOf(request: daemonDownload.StatTaskRequest): Partial<common.Download> {
+  return {
+    url: request.url,
+    type: request.type,
+    ...(request.tag ? { tag: request.tag } : {}),
+    ...(request.application ? { application: request.application } : {}),
+    ...(request.pieceLength ? { pieceLength: request.pieceLength } : {}),
+    filteredQueryParams: [...request.filteredQueryParams],
+  };
+}
+
 /**
  * The daemon's service for local clients (dfget, dfcache) on the unix socket. Import
  * and export (dfcache) live in ../cache.
@@ -68,8 +80,12 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       }
     },
 
-    async statTask(request) {
-      const taskId = taskIdOf(request);
+    async statTask(request, context) {
+      // Named by an origin URL: the version held here, or the one the origin names now.
+      const byUrl = !request.taskId && request.url && taskTypeOf(request.type) === "STANDARD";
+      const taskId = byUrl
+        ? await conductor.currentTaskId(common.Download.create({ ...namingOf(request) }), { localOnly: request.localOnly, signal: context.signal })
+        : taskIdOf(request);
       const stored = storage.getTask(taskId);
       const local = (): daemonDownload.StatTaskResponse =>
         stored!.complete
