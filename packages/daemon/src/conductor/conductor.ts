@@ -149,7 +149,7 @@ export class TaskConductor {
     this.#logger.warn("the copy held here does not match the digest asked for; fetching again", { taskId: identity.taskId, digest });
     const again = revalidated.asked ? revalidated : await this.#revalidator.resolve(download, { ...signal, force: true });
     if (identify(again.download).taskId !== identity.taskId) return again;
-    const origin = again.download.version === undefined ? {} : validatorsOf(decodeVersion(again.download.version));
+    const origin = again.download.version ? validatorsOf(decodeVersion(again.download.version)) : {};
     const version = encodeVersion({ ...origin, digest });
     return { download: withVersion(download, version), asked: true, superseded: [...again.superseded, held] };
   }

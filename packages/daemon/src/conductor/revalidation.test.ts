@@ -70,4 +70,18 @@ describe("revalidation settings", () => {
     expect(held?.version).toBeUndefined();
     expect(held?.id).toBe(held?.baseTaskId);
   });
+
+  it("fetches content from an origin with no validators and no length again when a held copy fails the digest", async () => {
+    const origin = await startOrigin();
+    const bare = { validators: "none", contentLength: false, ranges: false } as const;
+    const url = origin.publish("/bare.bin", { size: 3000, seed: 8 }, bare);
+    const daemon = await startDaemon({ name: "bare", scheduler: DEAD_SCHEDULER });
+    expect(await fetchTo(daemon, url)).toBe(contentSha(8, 3000));
+    origin.publish("/bare.bin", { size: 3000, seed: 9 }, bare);
+    // Nothing tells the versions apart: the held copy, as documented.
+    expect(await fetchTo(daemon, url)).toBe(contentSha(8, 3000));
+    expect(await fetchTo(daemon, url, `sha256:${contentSha(9, 3000)}`)).toBe(contentSha(9, 3000));
+    // The copy that failed the digest is gone; the one that passed is what a download gets now.
+    expect(daemon.storage.listTasks().filter((task) => task.info.url === url)).toHaveLength(1);
+  });
 });
