@@ -91,4 +91,21 @@ describe("revalidation in a swarm", () => {
     // Each peer asked once with its v1 ETag.
     expect(origin.stats("/digest.bin")).toMatchObject({ conditionals: 2, notModified: 0 });
   });
+
+  it("works through the seed for an origin with no validators and no length (an unversioned task)", async () => {
+    const [a, b] = cluster.peers as [Daemon, Daemon];
+    const size = 6 * MiB + 1;
+    const bare = { validators: "none", contentLength: false, ranges: false } as const;
+    const url = origin.publish("/bare.bin", { seed: 31, size }, bare);
+    const fromA = await download(a, url);
+    expect(fromA.code, fromA.stderr).toBe(0);
+    expect(fromA.sha).toBe(contentSha(31, size));
+    // Peer and seed name it by the unversioned (upstream) ID: the seed fetched it for A.
+    expect((fromA.sources.seed ?? 0) + (fromA.sources.peers ?? 0)).toBeGreaterThan(0);
+    const fromB = await download(b, url);
+    expect(fromB.code, fromB.stderr).toBe(0);
+    expect(fromB.sha).toBe(contentSha(31, size));
+    expect(fromB.sources.origin ?? 0).toBe(0);
+    expect(origin.stats("/bare.bin").bytesServed).toBeLessThanOrEqual(size * 1.1);
+  });
 });
