@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
-import { taskId } from "@df/piece";
 import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -36,11 +35,23 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Waits until `peer` has stored at least one piece of the task (its piece log has a record). */
+/**
+ * Waits until `peer` has stored at least one piece of the task (its piece log has a
+ * record). The task ID carries the origin's version (ETag, Last-Modified), so the log is
+ * found by looking: the peer holds this one task only.
+ */
 async function waitForFirstPiece(peerName: string): Promise<void> {
-  const id = taskId({ url });
-  const log = join(dir, "cluster", peerName, "storage", "metadata", "tasks", id.slice(0, 3), `${id}.pieces`);
-  for (let waited = 0; ((await stat(log).catch(() => undefined))?.size ?? 0) < 24; waited += 50) {
+  const tasks = join(dir, "cluster", peerName, "storage", "metadata", "tasks");
+  const largestLog = async (): Promise<number> => {
+    let largest = 0;
+    for (const shard of await readdir(tasks).catch(() => [])) {
+      for (const name of await readdir(join(tasks, shard)).catch(() => [])) {
+        if (name.endsWith(".pieces")) largest = Math.max(largest, (await stat(join(tasks, shard, name)).catch(() => undefined))?.size ?? 0);
+      }
+    }
+    return largest;
+  };
+  for (let waited = 0; (await largestLog()) < 24; waited += 50) {
     if (waited > 30_000) throw new Error(`${peerName} stored no piece within 30 s`);
     await sleep(50);
   }

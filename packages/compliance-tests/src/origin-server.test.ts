@@ -156,13 +156,42 @@ describe("startOriginServer", () => {
     expect(first.headers.etag).not.toBe(second.headers.etag);
   });
 
+  it("answers a matching If-None-Match or If-Modified-Since with 304, and counts conditionals", async () => {
+    const route = path("conditional");
+    const lastModified = "Tue, 01 Dec 2026 10:00:00 GMT";
+    origin.publish(route, { size: 100, seed: 1 }, { lastModified });
+    const full = await call(origin.url(route));
+    expect(full.status).toBe(200);
+    const etag = String(full.headers.etag);
+    const same = await call(origin.url(route), { method: "HEAD", headers: { "if-none-match": etag } });
+    expect(same.status).toBe(304);
+    expect(same.headers.etag).toBe(etag);
+    expect((await call(origin.url(route), { headers: { "if-none-match": `W/${etag}, "other"` } })).status).toBe(304);
+    expect((await call(origin.url(route), { headers: { "if-none-match": '"other"' } })).status).toBe(200);
+    expect((await call(origin.url(route), { headers: { "if-modified-since": lastModified } })).status).toBe(304);
+    expect((await call(origin.url(route), { headers: { "if-modified-since": "Mon, 30 Nov 2026 10:00:00 GMT" } })).status).toBe(200);
+    expect(origin.stats(route)).toMatchObject({ requests: 6, conditionals: 5, notModified: 3 });
+    expect(origin.validatorsOf(route)).toEqual({ etag, lastModified, contentLength: 100 });
+
+    origin.publish(route, { size: 100, seed: 1 }, { conditional: false, validators: "last-modified", lastModified });
+    const ignored = await call(origin.url(route), { headers: { "if-modified-since": lastModified } });
+    expect(ignored.status).toBe(200);
+    expect(ignored.headers.etag).toBeUndefined();
+    expect(ignored.headers["last-modified"]).toBe(lastModified);
+    origin.publish(route, { size: 100, seed: 1 }, { validators: "none" });
+    const bare = await call(origin.url(route), { headers: { "if-none-match": etag } });
+    expect(bare.status).toBe(200);
+    expect(bare.headers.etag).toBeUndefined();
+    expect(bare.headers["last-modified"]).toBeUndefined();
+  });
+
   it("counts requests and egress per path, routes by path alone, and logs requests", async () => {
     const route = path("count");
     origin.publish(route, { size: 1000, seed: 1 });
     await call(`${origin.url(route)}?X-Amz-Signature=abc`, { headers: { "x-test": "1" } });
     await call(origin.url(route), { method: "HEAD" });
     await call(origin.url(route), { headers: { range: "bytes=0-9" } });
-    expect(origin.stats(route)).toEqual({ requests: 3, heads: 1, gets: 2, bytesServed: 1010 });
+    expect(origin.stats(route)).toEqual({ requests: 3, heads: 1, gets: 2, bytesServed: 1010, conditionals: 0, notModified: 0 });
     const [first] = origin.requests(route);
     expect(first).toMatchObject({ method: "GET", path: route, query: "?X-Amz-Signature=abc" });
     expect(first?.headers["x-test"]).toBe("1");

@@ -32,6 +32,18 @@ export interface OriginRouteOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Replace the content once this many requests have been answered: content that changes under a client. */
   readonly changeAfter?: { readonly requests: number; readonly content: ContentSpec };
+  /**
+   * Which validators the answers carry (default `both`: ETag and Last-Modified): `etag`,
+   * `last-modified`, or `none`, as origins with dynamic handlers send.
+   */
+  readonly validators?: "both" | "etag" | "last-modified" | "none";
+  /** Last-Modified (HTTP date) of the content; default the time of publishing. */
+  readonly lastModified?: string;
+  /**
+   * Answer a matching If-None-Match (else If-Modified-Since) with 304 Not Modified, as
+   * RFC 9110 §13 has it (default true). false: conditionals are ignored (full answers).
+   */
+  readonly conditional?: boolean;
 }
 
 /** One request as the origin saw it. */
@@ -50,6 +62,10 @@ export interface OriginPathStats {
   readonly gets: number;
   /** Body bytes handed to the network for this path: the origin's egress. */
   readonly bytesServed: number;
+  /** Requests that carried If-None-Match or If-Modified-Since. */
+  readonly conditionals: number;
+  /** Answers 304 Not Modified. */
+  readonly notModified: number;
 }
 
 /**
@@ -72,6 +88,12 @@ export interface OriginServer {
   redirect(path: string, to: string, status?: number): string;
   unpublish(path: string): void;
   stats(path: string): OriginPathStats;
+  /**
+   * The validators a HEAD of `path` would be answered with now (ETag, Last-Modified,
+   * Content-Length as the route sends them), without making a request: tests name
+   * the task version a daemon will compute.
+   */
+  validatorsOf(path: string): { etag?: string; lastModified?: string; contentLength?: number };
   requests(path?: string): readonly OriginRequest[];
   resetStats(): void;
   close(): Promise<void>;
@@ -120,6 +142,8 @@ interface MutableStats {
   heads: number;
   gets: number;
   bytesServed: number;
+  conditionals: number;
+  notModified: number;
 }
 
 export async function startOriginServer(startOptions: StartOriginOptions = {}): Promise<OriginServer> {
@@ -135,7 +159,7 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
   const statsOf = (path: string): MutableStats => {
     let entry = stats.get(path);
     if (!entry) {
-      entry = { requests: 0, heads: 0, gets: 0, bytesServed: 0 };
+      entry = { requests: 0, heads: 0, gets: 0, bytesServed: 0, conditionals: 0, notModified: 0 };
       stats.set(path, entry);
     }
     return entry;
@@ -183,13 +207,26 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
     const content =
       options.changeAfter && route.answered > options.changeAfter.requests ? options.changeAfter.content : route.content;
     const size = contentSize(content);
+    const validators = options.validators ?? "both";
+    const etag = validators === "both" || validators === "etag" ? etagOf(content) : undefined;
+    const lastModified = validators === "both" || validators === "last-modified" ? route.lastModified : undefined;
     const headers: OutgoingHttpHeaders = {
       "content-type": "application/octet-stream",
       "accept-ranges": options.ranges === false ? "none" : "bytes",
-      etag: etagOf(content),
-      "last-modified": route.lastModified,
+      ...(etag === undefined ? {} : { etag }),
+      ...(lastModified === undefined ? {} : { "last-modified": lastModified }),
       ...options.headers,
     };
+    const ifNoneMatch = headerValue(req.headers["if-none-match"]);
+    const ifModifiedSince = headerValue(req.headers["if-modified-since"]);
+    if (ifNoneMatch !== undefined || ifModifiedSince !== undefined) entry.conditionals += 1;
+    if (options.conditional !== false && notModified(ifNoneMatch, ifModifiedSince, etag, lastModified)) {
+      entry.notModified += 1;
+      const { "content-type": _type, "accept-ranges": _ranges, ...validatorHeaders } = headers;
+      res.writeHead(304, validatorHeaders);
+      res.end();
+      return;
+    }
     let status = 200;
     let start = 0;
     let length = size;
@@ -236,7 +273,7 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
   const url = (path: string): string => new URL(path, origin).toString();
   let closing: Promise<void> | undefined;
   const publish = (path: string, content: ContentSpec, options: OriginRouteOptions = {}): string => {
-    routes.set(routeKey(path), { content, options, lastModified: new Date().toUTCString(), answered: 0, gets: 0 });
+    routes.set(routeKey(path), { content, options, lastModified: options.lastModified ?? new Date().toUTCString(), answered: 0, gets: 0 });
     return url(path);
   };
 
@@ -258,6 +295,19 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
     },
     stats(path) {
       return { ...statsOf(routeKey(path)) };
+    },
+    validatorsOf(path) {
+      const route = routes.get(routeKey(path));
+      if (!route) return {};
+      const { options } = route;
+      // The next answer's content: changeAfter counts the requests answered so far.
+      const content = options.changeAfter && route.answered + 1 > options.changeAfter.requests ? options.changeAfter.content : route.content;
+      const validators = options.validators ?? "both";
+      return {
+        ...(validators === "both" || validators === "etag" ? { etag: String(options.headers?.etag ?? etagOf(content)) } : {}),
+        ...(validators === "both" || validators === "last-modified" ? { lastModified: String(options.headers?.["last-modified"] ?? route.lastModified) } : {}),
+        ...(options.contentLength === false ? {} : { contentLength: contentSize(content) }),
+      };
     },
     requests(path) {
       if (path === undefined) return [...log];
@@ -351,6 +401,21 @@ function pause(ms: number, res: ServerResponse): Promise<void> {
     const timer = setTimeout(done, ms);
     res.once("close", done);
   });
+}
+
+/**
+ * RFC 9110 §13.2.2: If-None-Match decides when present (a list of tags, or `*`, compared
+ * weakly); else If-Modified-Since, against a Last-Modified no later than it.
+ */
+function notModified(ifNoneMatch: string | undefined, ifModifiedSince: string | undefined, etag: string | undefined, lastModified: string | undefined): boolean {
+  if (ifNoneMatch !== undefined) {
+    if (etag === undefined) return false;
+    const bare = (tag: string): string => tag.trim().replace(/^W\//, "");
+    return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
+  }
+  if (ifModifiedSince === undefined || lastModified === undefined) return false;
+  const since = Date.parse(ifModifiedSince);
+  return Number.isFinite(since) && Date.parse(lastModified) <= since;
 }
 
 const etags = new WeakMap<object, string>();

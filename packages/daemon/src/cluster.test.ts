@@ -2,9 +2,9 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { contentSlice, generateContent } from "@df/compliance-tests";
-import { identify } from "./task/identity.js";
 import { common, createRpcClient, daemonUpload, serverStream, unary } from "@df/rpc";
 import {
+  currentTaskId,
   download,
   kinds,
   pieces,
@@ -53,7 +53,7 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     const fromA = pieces(responsesA);
     expect(fromA).toHaveLength(6);
     expect(fromA.every((piece) => piece.trafficType === common.TrafficType.REMOTE_PEER && piece.parentId)).toBe(true);
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     await waitFor(() => seed.storage.getTask(taskId)?.complete === true, 10_000, "the seed to complete the task");
 
     const outB = path.join(peerB.dir, "b.out");
@@ -94,7 +94,7 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     expect(pieces(responses).map((piece) => piece.number).sort()).toEqual([2, 3]);
     expect(pieces(responses).every((piece) => piece.trafficType === common.TrafficType.REMOTE_PEER)).toBe(true);
     expect(sha256(await readFile(output))).toBe(sha256(contentSlice({ size, seed: 38 }, range.start, range.length)));
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     expect(peerB.storage.getTask(taskId)?.info.finishedPieceCount).toBe(2);
     expect(origin.stats("/range.bin").bytesServed).toBeLessThanOrEqual(size + 1);
   });
@@ -157,7 +157,8 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
       code: "FAILED_PRECONDITION",
       message: expect.stringContaining("back-to-source is disabled"),
     });
-    expect(origin.stats("/nobody-has-it").requests).toBe(0);
+    // Only the HEAD that names the version: not a byte of the content.
+    expect(origin.stats("/nobody-has-it")).toMatchObject({ requests: 1, heads: 1, gets: 0 });
   });
 
   it("the seed's download goes on when the scheduler stops reading the trigger", async () => {
@@ -179,7 +180,7 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     } finally {
       client.close();
     }
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     await waitFor(() => seed.storage.getTask(taskId)?.complete === true, 10_000, "the seed to finish");
   });
 
@@ -187,7 +188,7 @@ describe("a cluster: scheduler, seed peer, two peers", () => {
     const { origin, seed } = await startCluster();
     const url = origin.publish("/kept.bin", { size: MiB, seed: 35 });
     await download(seed.addresses.socket, { url });
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     const client = createRpcClient(daemonUpload.DfdaemonUploadClient, seed.addresses.upload);
     try {
       await expect(unary(client, "deleteTask", daemonUpload.DeleteTaskRequest.create({ taskId }))).rejects.toMatchObject({
@@ -213,7 +214,7 @@ describe("a cluster whose scheduler dies mid-download", () => {
     const { origin, scheduler, seed, peerA } = await startCluster();
     const size = 12 * MiB;
     const url = origin.publish("/orphan.bin", { size, seed: 37 }, { delayMs: 200 });
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     const output = path.join(peerA.dir, "out");
 
     const pending = download(peerA.addresses.socket, { url, outputPath: output });
@@ -236,7 +237,7 @@ describe("a cluster whose seed peer stalls", () => {
     const size = 10 * MiB;
     // Every GET stops after 1000 bytes: the seed's piece requests hang.
     const url = origin.publish("/stuck.bin", { size, seed: 36 }, { stallAt: 1000 });
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     const output = path.join(peer.dir, "out");
 
     const pending = download(peer.addresses.socket, { url, outputPath: output });
@@ -266,7 +267,7 @@ describe("a scheduler restarted with no memory of this host", () => {
 
     expect(kinds(responses).at(-1)).toBe("finished");
     expect(scheduler.resources.hosts.has(peer.host.id)).toBe(true);
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     expect(scheduler.resources.tasks.get(taskId)?.hasAvailablePeer()).toBe(true);
   });
 });
@@ -277,7 +278,7 @@ describe("a daemon restarted with a complete task in its store", () => {
     const { scheduler, address } = await startScheduler();
     const first = await startDaemon({ name: "keeper", scheduler: address, manualStop: true });
     const url = origin.publish("/kept.bin", { size: 5 * MiB, seed: 39 });
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     await download(first.addresses.socket, { url });
     await first.stop();
     // A clean stop leaves the scheduler: it no longer knows anyone holds the task.
@@ -288,12 +289,14 @@ describe("a daemon restarted with a complete task in its store", () => {
     const responses = await download(second.addresses.socket, { url });
 
     expect(kinds(responses)).toEqual(["started", "finished"]);
-    expect(origin.stats("/kept.bin").requests).toBe(0);
+    // One conditional HEAD (revalidation), answered 304: no byte of the content.
+    expect(origin.stats("/kept.bin")).toMatchObject({ requests: 1, heads: 1, notModified: 1, bytesServed: 0 });
     await waitFor(() => scheduler.resources.tasks.get(taskId)?.hasAvailablePeer() === true, 5000, "the AnnounceTask");
     const other = await startDaemon({ name: "other", scheduler: address });
     const fromPeer = await download(other.addresses.socket, { url });
     expect(pieces(fromPeer).every((piece) => piece.trafficType === common.TrafficType.REMOTE_PEER)).toBe(true);
-    expect(origin.stats("/kept.bin").requests).toBe(0);
+    // The other peer's HEAD named the version; the bytes came from the keeper.
+    expect(origin.stats("/kept.bin")).toMatchObject({ gets: 0, bytesServed: 0 });
   });
 });
 
@@ -307,13 +310,14 @@ describe("a peer with a scheduler but no seed peer", () => {
 
     const first = await download(peer.addresses.socket, { url, outputPath: path.join(peer.dir, "1.out") });
     expect(pieces(first).every((piece) => piece.trafficType === common.TrafficType.BACK_TO_SOURCE)).toBe(true);
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     await waitFor(() => scheduler.resources.tasks.get(taskId)?.hasAvailablePeer() === true, 5000, "the scheduler to know a holder");
     origin.resetStats();
 
     const second = await download(peer.addresses.socket, { url, outputPath: path.join(peer.dir, "2.out") });
     expect(kinds(second)).toEqual(["started", "finished"]);
-    expect(origin.stats("/alone.bin").requests).toBe(0);
+    // Revalidated with one conditional HEAD (304), then served from the store.
+    expect(origin.stats("/alone.bin")).toMatchObject({ requests: 1, notModified: 1, gets: 0 });
     expect(await sha256File(path.join(peer.dir, "2.out"))).toBe(contentSha(35, size));
   });
 });
@@ -325,9 +329,9 @@ describe("private content in a cluster", () => {
     const url = origin.publish("/private.bin", { size, seed: 41 });
     const alice = { authorization: "Bearer alice" };
     const ids = {
-      alice: identify(common.Download.create({ url, requestHeader: alice })).taskId,
-      anonymous: identify(common.Download.create({ url })).taskId,
-      mallory: identify(common.Download.create({ url, requestHeader: { authorization: "Bearer mallory" } })).taskId,
+      alice: currentTaskId(origin, { url, requestHeader: alice }),
+      anonymous: currentTaskId(origin, { url }),
+      mallory: currentTaskId(origin, { url, requestHeader: { authorization: "Bearer mallory" } }),
     };
     expect(new Set(Object.values(ids)).size).toBe(3);
 
@@ -351,7 +355,7 @@ describe("private content in a cluster", () => {
 
     // With a digest the content is checked, and knowing the digest is what names it: other credentials share it.
     const digest = `sha256:${contentSha(41, size)}`;
-    const withDigest = (authorization: string) => identify(common.Download.create({ url, digest, requestHeader: { authorization } })).taskId;
+    const withDigest = (authorization: string) => currentTaskId(origin, { url, digest, requestHeader: { authorization } });
     expect(withDigest("Bearer alice")).toBe(withDigest("Bearer mallory"));
     expect(withDigest("Bearer alice")).not.toBe(ids.anonymous);
   });

@@ -58,11 +58,19 @@ describe("daemon config", () => {
       concurrentPieceCount: 8,
       pieceTimeout: 30_000,
       backToSourceConcurrency: 4,
+      revalidate: "always",
+      freshFor: 0,
     });
     expect(config.upload).toMatchObject({ listen: "0.0.0.0:4000", bytesListen: "0.0.0.0:4005", concurrencyLimit: 200 });
     expect(config.upload.rateLimit).toBeUndefined();
     expect(config.sources).toEqual(["http"]);
     expect(config.storage.gc).toMatchObject({ interval: 15 * 60_000, taskTtl: 30 * 24 * 3_600_000, highWatermarkPercent: 80, lowWatermarkPercent: 60 });
+  });
+
+  it("revalidates by default and bounds the freshness time, naming the key", () => {
+    expect(daemonConfig({ download: { revalidate: "never", freshFor: "10m" } }).download).toMatchObject({ revalidate: "never", freshFor: 600_000 });
+    expect(() => parseConfig(daemonConfigSchema, { download: { freshFor: "31d" } }, "dfdaemon")).toThrow(/download\.freshFor/);
+    expect(() => parseConfig(daemonConfigSchema, { download: { revalidate: "sometimes" } }, "dfdaemon")).toThrow(/download\.revalidate/);
   });
 
   it("parses units", () => {

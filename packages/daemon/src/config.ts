@@ -129,6 +129,19 @@ export const daemonConfigSchema = z.strictObject({
        * parent to learn the task's size.
        */
       stallTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      /**
+       * Whether a download of a URL asks its origin first if the content changed (one
+       * conditional HEAD: If-None-Match / If-Modified-Since) before it uses a copy held
+       * here or joins the swarm: `always`, or `never` (a copy held here is used as it is;
+       * the origin is asked only when none is). Changed content is a new task version.
+       */
+      revalidate: z.enum(["always", "never"]).default("always"),
+      /**
+       * For this long after the origin of a URL was asked, downloads of it use the
+       * answer without asking again (0: ask every time, so no download returns bytes the
+       * origin has replaced). At most 30 days.
+       */
+      freshFor: duration("0s").refine((ms) => ms <= 30 * 24 * 3600 * 1000, "must be at most 30d"),
       /** Ranged requests in flight per task when fetching from an origin that honours ranges. */
       backToSourceConcurrency: z.number().int().min(1).max(64).default(4),
       /**

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { DfError, type Logger } from "@df/interface";
+import { DfError, type Clock, type Logger } from "@df/interface";
 import { parseListen, type ManagerMembership } from "@df/rpc";
 import { ComposedService, metricsEndpointModule, type BuiltinPlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import type { Storage } from "@df/storage";
@@ -32,6 +32,8 @@ export interface DaemonDeps {
   shaperBuiltins?: BuiltinPlugins<"shaper">;
   /** A piece downloader of your own instead of the built-in peer transfer. */
   pieceDownloader?: PieceDownloader;
+  /** The clock for time-based decisions (download.freshFor); the system's by default. */
+  clock?: Clock;
 }
 
 /** Where a started daemon can be reached. */
@@ -113,6 +115,7 @@ export class Daemon {
       sources,
       bandwidth,
       ...(deps.pieceDownloader ? { pieceDownloader: deps.pieceDownloader } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
       started: {},
     };
     this.#service = new ComposedService(daemonModules(this.#context));

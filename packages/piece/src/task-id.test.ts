@@ -39,6 +39,18 @@ describe("taskId: Dragonfly v2 test vectors (reference §2.1)", () => {
   });
 });
 
+describe("taskId: the origin's version", () => {
+  it("is hashed after the upstream parts (and the scope), so an empty one keeps the upstream ID", () => {
+    const upstream = "06408fbf247ddaca478f8cb9565fe5591c28efd0994b8fea80a6a87d3203c5ca";
+    expect(taskId({ url, tag: "foo", application: "bar", version: "" })).toBe(upstream);
+    const v1 = taskId({ url, tag: "foo", application: "bar", version: '{"etag":"1"}' });
+    expect(v1).toMatch(/^[0-9a-f]{64}$/);
+    expect(v1).not.toBe(upstream);
+    expect(taskId({ url, tag: "foo", application: "bar", version: '{"etag":"2"}' })).not.toBe(v1);
+    expect(taskId({ url, tag: "foo", application: "bar", scope: "s", version: '{"etag":"1"}' })).not.toBe(v1);
+  });
+});
+
 describe("taskId: further vectors from the current Rust client", () => {
   it.each<[string, Parameters<typeof taskId>[0], string]>([
     ["piece length only", { url, pieceLength: 1024, filteredQueryParams: [] }, "9f7c9aafbc6f30f8f41a96ca77eeae80c5b60964b3034b0ee43ccf7b2f9e52b8"],

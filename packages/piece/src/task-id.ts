@@ -23,6 +23,12 @@ export interface TaskIdInput {
    * type, so the ID of public content stays the upstream one.
    */
   scope?: string;
+  /**
+   * The origin's version the task holds (its validators, see the daemon's revalidation);
+   * hashed last, so content without validators keeps the upstream ID and a changed
+   * origin (new ETag, Last-Modified or length) makes a new task instead of mixing bytes.
+   */
+  version?: string;
 }
 
 /**
@@ -30,7 +36,8 @@ export interface TaskIdInput {
  * separators, the filtered URL, then tag, application, revision and the decimal piece
  * length when set, then the task type name. Range, digest, headers and priority are not
  * part of it, so ranged requests share the whole-file task; only a private scope (a
- * download with credentials, see privateScope) is added after the type.
+ * download with credentials, see privateScope) and the origin's version (its
+ * validators) are added after the type.
  */
 export function taskId(input: TaskIdInput): string {
   const type = input.type ?? "STANDARD";
@@ -52,6 +59,7 @@ export function taskId(input: TaskIdInput): string {
   if (input.pieceLength !== undefined) hash.update(String(input.pieceLength));
   hash.update(type);
   if (input.scope) hash.update(`\u0000scope:${input.scope}`);
+  if (input.version) hash.update(`\u0000version:${input.version}`);
   return hash.digest("hex");
 }
 

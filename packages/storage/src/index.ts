@@ -55,7 +55,7 @@ export { Storage, type StorageOptions, type CreateTaskOptions, type DeleteTaskOp
 export { Task, type Lease, type PieceSource, type ReadOptions, type TaskInfo, type WritePieceOptions } from "./task.js";
 export type { Piece } from "./piece-table.js";
 export type { ArrivingPiece } from "./arriving.js";
-export type { TaskDescriptor } from "./metadata.js";
+export type { StoredValidators, TaskDescriptor } from "./metadata.js";
 export { allocateAligned, allocateAlignedSet, isAligned, DIRECT_IO_ALIGNMENT } from "./direct-io.js";
 export { statfsDiskUsage, usagePercent, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
 export type { GcOptions, Eviction, EvictionReason } from "./gc.js";

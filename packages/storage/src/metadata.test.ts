@@ -22,6 +22,16 @@ describe("task records", () => {
     expect(decodeTaskRecord(encodeTaskRecord(complete), id)).toEqual(complete);
   });
 
+  it("keep the version of a URL's content: its base task ID, version string and the origin's validators", () => {
+    const versioned: TaskRecord = {
+      ...record,
+      baseTaskId: "c".repeat(64),
+      version: '{"etag":"\\"x\\"","contentLength":10}',
+      validators: { etag: '"x"', lastModified: "Tue, 01 Dec 2026 10:00:00 GMT", contentLength: 10 },
+    };
+    expect(decodeTaskRecord(encodeTaskRecord(versioned), id)).toEqual(versioned);
+  });
+
   it.each([
     ["not JSON", "{"],
     ["another task", encodeTaskRecord({ ...record, taskId: "b".repeat(64) })],
@@ -32,6 +42,9 @@ describe("task records", () => {
     ["too few pieces", JSON.stringify({ ...record, finishedAt: 4, pieces: [[1, 2]] })],
     ["pieces without finishedAt", JSON.stringify({ ...record, pieces: [[1, 2], [3, 4], [5, 6]] })],
     ["an array", "[]"],
+    ["validators with a bad length", JSON.stringify({ ...record, validators: { contentLength: -1 } })],
+    ["validators with other keys", JSON.stringify({ ...record, validators: { etag: "x", size: 1 } })],
+    ["a version that is not a string", JSON.stringify({ ...record, version: 1 })],
   ])("reject %s as corrupt", (_name, text) => {
     expect(() => decodeTaskRecord(text, id)).toThrow(expect.objectContaining({ code: "DATA_LOSS", reason: "corrupt-metadata" }));
   });

@@ -16,6 +16,21 @@ export interface TaskDescriptor {
   filteredQueryParams?: string[];
   /** The origin's response header, replayed when the task is served from the cache. */
   responseHeader: Record<string, string>;
+  /**
+   * The task ID of the URL without a version: every version of one URL's content shares
+   * it (unset when the task is unversioned, its ID being the base itself).
+   */
+  baseTaskId?: string;
+  /** The version string hashed into the task ID (the caller's encoding; opaque here). */
+  version?: string;
+  /** The origin's validators of the stored content, for conditional requests later. */
+  validators?: StoredValidators;
+}
+
+export interface StoredValidators {
+  etag?: string;
+  lastModified?: string;
+  contentLength?: number;
 }
 
 /**
@@ -75,6 +90,9 @@ export function decodeTaskRecord(text: string, expectedTaskId: string): TaskReco
   const application = optional("application", isString, "is not a string");
   const filteredQueryParams = optional("filteredQueryParams", isStringList, "is not a list of strings");
   const responseHeader = field("responseHeader", isStringMap, "is not a map of strings");
+  const baseTaskId = optional("baseTaskId", isString, "is not a string");
+  const version = optional("version", isString, "is not a string");
+  const validators = optional("validators", isValidators, "is not a map of etag, lastModified, contentLength");
   const count = Math.ceil(contentLength / pieceLength);
   const isPieceList = (p: unknown): p is Array<[number, number]> =>
     Array.isArray(p) &&
@@ -95,6 +113,9 @@ export function decodeTaskRecord(text: string, expectedTaskId: string): TaskReco
     ...(application === undefined ? {} : { application }),
     ...(filteredQueryParams === undefined ? {} : { filteredQueryParams }),
     responseHeader,
+    ...(baseTaskId === undefined ? {} : { baseTaskId }),
+    ...(version === undefined ? {} : { version }),
+    ...(validators === undefined ? {} : { validators }),
     createdAt,
     updatedAt,
     accessedAt,
@@ -135,6 +156,17 @@ function isString(value: unknown): value is string {
 
 function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every(isString);
+}
+
+function isValidators(value: unknown): value is StoredValidators {
+  if (!isObject(value)) return false;
+  const { etag, lastModified, contentLength, ...rest } = value;
+  return (
+    Object.keys(rest).length === 0 &&
+    (etag === undefined || isString(etag)) &&
+    (lastModified === undefined || isString(lastModified)) &&
+    (contentLength === undefined || isNonNegativeInteger(contentLength))
+  );
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {

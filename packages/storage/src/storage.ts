@@ -10,7 +10,7 @@ import { exportFile, type ExportOptions, type ExportResult } from "./export.js";
 import { planGc, resolveGcConfig, type Eviction, type GcConfig, type GcOptions } from "./gc.js";
 import { assertTaskId, Layout, type TaskPaths } from "./layout.js";
 import { loadTasks } from "./loader.js";
-import { encodeTaskRecord, type TaskDescriptor } from "./metadata.js";
+import { encodeTaskRecord, type StoredValidators, type TaskDescriptor } from "./metadata.js";
 import { PieceTable } from "./piece-table.js";
 import { Task, type Lease, type TaskContext } from "./task.js";
 
@@ -52,6 +52,10 @@ export interface CreateTaskOptions {
   application?: string;
   filteredQueryParams?: string[];
   responseHeader?: Record<string, string>;
+  /** Every version of one URL shares it (see TaskDescriptor). */
+  baseTaskId?: string;
+  version?: string;
+  validators?: StoredValidators;
 }
 
 export interface DeleteTaskOptions {
@@ -489,11 +493,12 @@ function descriptorOf(options: CreateTaskOptions): TaskDescriptor {
     pieceLength,
     responseHeader: { ...options.responseHeader },
   };
-  for (const key of ["type", "url", "tag", "application"] as const) {
+  for (const key of ["type", "url", "tag", "application", "baseTaskId", "version"] as const) {
     const value = options[key];
     if (value !== undefined) descriptor[key] = value;
   }
   if (options.filteredQueryParams) descriptor.filteredQueryParams = [...options.filteredQueryParams];
+  if (options.validators) descriptor.validators = { ...options.validators };
   return descriptor;
 }
 

@@ -19,7 +19,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { crc32 } from "./crc.js";
 import type { DirectIOSwitch } from "./direct-io.js";
 import { chunkStream } from "./read-stream.js";
-import { METADATA_FORMAT, encodeTaskRecord, type TaskDescriptor, type TaskRecord } from "./metadata.js";
+import { METADATA_FORMAT, encodeTaskRecord, type StoredValidators, type TaskDescriptor, type TaskRecord } from "./metadata.js";
 import { PieceEvents } from "./piece-events.js";
 import { readFully, writeFromStream } from "./piece-io.js";
 import { PieceLogAppender } from "./piece-log.js";
@@ -200,6 +200,26 @@ export class Task {
 
   get accessedAt(): number {
     return this.#accessedAt;
+  }
+
+  /** Shared by every version of one URL: the task's own ID when it has no version. */
+  get baseTaskId(): string {
+    return this.#descriptor.baseTaskId ?? this.id;
+  }
+
+  /** The origin's version the content is (opaque; see TaskDescriptor.version). */
+  get version(): string | undefined {
+    return this.#descriptor.version;
+  }
+
+  /** The origin's validators of the content, when they were known at creation. */
+  get validators(): Readonly<StoredValidators> | undefined {
+    return this.#descriptor.validators;
+  }
+
+  /** When the last piece was stored; undefined until complete. */
+  get finishedAt(): number | undefined {
+    return this.#finishedAt;
   }
 
   get info(): TaskInfo {

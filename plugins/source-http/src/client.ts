@@ -8,6 +8,8 @@ import {
   type SourceRequest,
   type SourceResponse,
   type SourceStat,
+  type SourceValidators,
+  type SourceValidatorsRequest,
 } from "@df/interface";
 import type { Agent } from "undici";
 import { createAgent } from "./agent.js";
@@ -15,6 +17,7 @@ import type { ClientContext } from "./context.js";
 import { getResource } from "./get.js";
 import { type HttpSourceOptions, type HttpSourceOptionsInput, httpSourceOptionsSchema } from "./options.js";
 import { statResource } from "./stat.js";
+import { resourceValidators } from "./validators.js";
 
 const SCHEMES = ["http", "https"] as const;
 
@@ -48,6 +51,11 @@ export class HttpSourceClient implements SourceClient {
   async get(request: SourceGetRequest, options: AbortOptions = {}): Promise<SourceResponse> {
     this.#checkOpen();
     return getResource(this.#context, request, options);
+  }
+
+  async validators(request: SourceValidatorsRequest, options: AbortOptions = {}): Promise<SourceValidators> {
+    this.#checkOpen();
+    return resourceValidators(this.#context, request, options);
   }
 
   /** Destroys the agent: open connections close and requests still running fail with CANCELLED. */

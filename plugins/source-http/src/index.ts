@@ -8,6 +8,10 @@
  *   not trusted. The probe is skipped for an empty resource or `Accept-Ranges: none`.
  *   When HEAD is refused (405, 501) or rejected for a GET-only signed URL (400, 403),
  *   the probe alone answers. Stat is retried on connection failures (`statRetries`).
+ * - `validators` (revalidation) sends one HEAD with If-None-Match / If-Modified-Since
+ *   from the validators the caller holds: a 304 gives those back, a 2xx the ETag,
+ *   Last-Modified and Content-Length it carries. Only a refused HEAD (as for stat) costs
+ *   a second, ranged GET.
  * - `get` streams the body as it arrives. With a `range` it sends `Range: bytes=s-e`
  *   and requires 206 with exactly that Content-Range; a 200 is accepted only when the
  *   range is the whole resource (otherwise FAILED_PRECONDITION, reason `range-ignored`).

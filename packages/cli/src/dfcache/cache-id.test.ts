@@ -27,4 +27,15 @@ describe("dfcache options", () => {
       endpoint: "/s.sock",
     });
   });
+
+  it("takes an origin URL instead of a cid (delete --url), never both, and refuses what is not a URL", () => {
+    expect(resolveCacheOptions({ url: "https://example.com/f", tag: "t", application: "a" })).toMatchObject({
+      cid: "",
+      url: "https://example.com/f",
+      tag: "t",
+      application: "a",
+    });
+    expect(() => resolveCacheOptions({ url: "https://example.com/f", cid: "x" })).toThrow(/--cid or --url, not both/);
+    expect(() => resolveCacheOptions({ url: "example.com/f" })).toThrow(/is not a URL/);
+  });
 });

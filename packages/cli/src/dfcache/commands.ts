@@ -109,6 +109,31 @@ export async function deleteCommand(client: Client, options: CacheOptions, remot
   };
 }
 
+/**
+ * Removes every task of an origin URL (downloaded with dfget, any version of its
+ * content) from this host, so the next download fetches it anew.
+ */
+export async function deleteUrlCommand(client: Client, options: CacheOptions, remote: boolean, signal: AbortSignal): Promise<Outcome> {
+  const url = options.url!;
+  await unary(
+    client,
+    "deleteTask",
+    daemonDownload.DeleteTaskRequest.create({
+      url,
+      type: common.TaskType.STANDARD,
+      ...(options.tag ? { tag: options.tag } : {}),
+      ...(options.application ? { application: options.application } : {}),
+      remote,
+    }),
+    callOptions(options, signal),
+  );
+  return {
+    found: true,
+    line: `deleted ${url}${options.tag ? ` (tag ${options.tag})` : ""} from this host${remote ? " and told the scheduler" : ""}`,
+    json: { url, ...(options.tag ? { tag: options.tag } : {}), ...(options.application ? { application: options.application } : {}), operation: "delete", remote },
+  };
+}
+
 /** An error a script should see as "not found" rather than "failed". */
 export function isNotFound(error: unknown): boolean {
   return error instanceof DfError ? error.code === "NOT_FOUND" : hasErrorCode(error, "NOT_FOUND");

@@ -3,7 +3,7 @@ import { isDfError, toDfError } from "@df/interface/errors";
 import { createRpcClient, daemonDownload } from "@df/rpc";
 import { DEFAULT_ENDPOINT } from "../dfget/options.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
-import { deleteCommand, exportCommand, importCommand, statCommand, type Client, type Outcome } from "./commands.js";
+import { deleteCommand, deleteUrlCommand, exportCommand, importCommand, statCommand, type Client, type Outcome } from "./commands.js";
 import { resolveCacheOptions, type CacheOptions, type RawCacheFlags } from "./options.js";
 
 type Run = (client: Client, options: CacheOptions, signal: AbortSignal) => Promise<Outcome>;
@@ -12,9 +12,9 @@ const EXIT_HELP =
   "\nExit codes: 0 found / done, 3 not found, 1 failed, 2 bad arguments, 4 output exists or cid holds other content,\n" +
   "5 permission denied, 6 daemon or scheduler unavailable, 124 timed out, 130 cancelled.";
 
-function withCommon(command: Command): Command {
-  return command
-    .requiredOption("-i, --cid <id>", "the cache ID naming the data (any string, e.g. sha256:<hex>)")
+function withCommon(command: Command, cid: "required" | "or-url" = "required"): Command {
+  const described = "the cache ID naming the data (any string, e.g. sha256:<hex>)";
+  return (cid === "required" ? command.requiredOption("-i, --cid <id>", described) : command.option("-i, --cid <id>", described))
     .option("-t, --tag <tag>", "tells apart data under the same cid")
     .addOption(new Option("--endpoint <socket>", "the dfdaemon's unix socket").default(DEFAULT_ENDPOINT, "$DF_DAEMON_SOCKET or /run/df/dfdaemon.sock"))
     .option("--timeout <duration>", "give up after this long, e.g. 30s or 10m")
@@ -65,10 +65,21 @@ function parse(argv: readonly string[]): { run: Run; options: RawCacheFlags } | 
       }),
   );
   program.addCommand(
-    withCommon(new Command("delete").description("remove --cid's data from this host"))
+    withCommon(
+      new Command("delete").description(
+        "remove --cid's data from this host; or, with --url, every task of an origin URL (all versions of its content), so the next dfget fetches it anew",
+      ),
+      "or-url",
+    )
+      .option("--url <url>", "an origin URL downloaded with dfget, instead of --cid (with its --tag and --application, if any)")
+      .option("--application <name>", "with --url: the application it was downloaded for")
       .option("--remote", "also tell the scheduler this host no longer has it")
       .action((flags: RawCacheFlags) => {
-        chosen = { options: flags, run: (client, options, signal) => deleteCommand(client, options, flags.remote ?? false, signal) };
+        const remote = flags.remote ?? false;
+        chosen = {
+          options: flags,
+          run: (client, options, signal) => (options.url !== undefined ? deleteUrlCommand(client, options, remote, signal) : deleteCommand(client, options, remote, signal)),
+        };
       }),
   );
   try {

@@ -15,10 +15,17 @@ export interface RawCacheFlags {
   output?: string;
   overwrite?: boolean;
   remote?: boolean;
+  /** delete: an origin URL instead of a cid. */
+  url?: string;
+  application?: string;
 }
 
 export interface CacheOptions {
+  /** Empty when the command names an origin URL instead (`delete --url`). */
   cid: string;
+  /** delete --url: every task of this origin URL on this host. */
+  url?: string;
+  application?: string;
   tag?: string;
   endpoint: string;
   /** 0: no limit. */
@@ -32,10 +39,20 @@ function usage(message: string): DfError {
 }
 
 export function resolveCacheOptions(flags: RawCacheFlags): CacheOptions {
-  if (!flags.cid) throw usage("the cache ID is required: --cid <id> (any string, e.g. sha256:<hex> of the content)");
+  if (flags.url !== undefined && flags.cid) throw usage("give --cid or --url, not both");
+  if (flags.url !== undefined) {
+    try {
+      new URL(flags.url);
+    } catch {
+      throw usage(`"${flags.url}" is not a URL; give the full URL the data was downloaded from, such as https://example.com/file.tar`);
+    }
+  }
+  if (!flags.cid && flags.url === undefined) throw usage("the cache ID is required: --cid <id> (any string, e.g. sha256:<hex> of the content)");
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 0;
   return {
-    cid: flags.cid,
+    cid: flags.cid ?? "",
+    ...(flags.url !== undefined ? { url: flags.url } : {}),
+    ...(flags.application ? { application: flags.application } : {}),
     ...(flags.tag ? { tag: flags.tag } : {}),
     endpoint: flags.endpoint ?? DEFAULT_ENDPOINT,
     timeoutMs,

@@ -71,7 +71,7 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
   // parent is asked for them, and this export removes it again if it stays empty.
   const fresh = !deps.storage.getTask(taskId) && !deps.conductor.runOf(taskId);
   const layout = task.contentLength && task.pieceLength ? { contentLength: task.contentLength, pieceLength: task.pieceLength } : undefined;
-  const subscription = deps.conductor.download(download, { ...(signal ? { signal } : {}), ...(layout ? { layout } : {}) });
+  const subscription = await deps.conductor.download(download, { ...(signal ? { signal } : {}), ...(layout ? { layout } : {}) });
   let adopted: StoredTask | undefined;
   let done: StoredTask | undefined;
   try {

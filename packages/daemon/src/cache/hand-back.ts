@@ -93,6 +93,9 @@ async function announceHeld(deps: CacheDeps, address: string, task: StoredTask):
     ...(info.tag ? { tag: info.tag } : {}),
     ...(info.application ? { application: info.application } : {}),
     filteredQueryParams: info.filteredQueryParams ?? [],
+    baseTaskId: task.baseTaskId,
+    // The scheduler hears the version, so a seed it triggers fetches the same content.
+    ...(task.version ? { version: task.version } : {}),
   };
   const cache = identity.type === "PERSISTENT_CACHE";
   const peerId = deps.conductor.peerIdOf(task.id) ?? deps.host.newPeerId();

@@ -1,4 +1,4 @@
-import type { Logger } from "@df/interface";
+import type { Clock, Logger } from "@df/interface";
 import type { ManagerMembership } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { DownloadBandwidth } from "../bandwidth.js";
@@ -17,6 +17,8 @@ export interface DaemonContext {
   bandwidth: DownloadBandwidth;
   /** A piece downloader of the caller's own instead of the peer transfer. */
   pieceDownloader?: PieceDownloader;
+  /** Instead of the system clock (tests of download.freshFor). */
+  clock?: Clock;
   /** What the modules learn while starting, for the daemon's getters and its ready line. */
   started: StartedParts;
 }

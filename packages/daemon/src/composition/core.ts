@@ -13,7 +13,7 @@ export function coreModule(ctx: DaemonContext): ServiceModule {
     name: "core",
     register(r) {
       r.value(Tokens.Logger, ctx.logger);
-      r.value(Tokens.Clock, systemClock);
+      r.value(Tokens.Clock, ctx.clock ?? systemClock);
       r.value(DaemonTokens.Config, ctx.config);
       r.value(DaemonTokens.Metrics, ctx.metrics);
       r.value(DaemonHost, ctx.host);

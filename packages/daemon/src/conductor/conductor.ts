@@ -1,5 +1,5 @@
 import { inject, injectable } from "tsyringe";
-import { DfError, Tokens, hasErrorCode, type Logger, type SourceRegistry } from "@df/interface";
+import { DfError, Tokens, hasErrorCode, type Clock, type Logger, type SourceRegistry } from "@df/interface";
 import { piecesInRange, type ByteRange } from "@df/piece";
 import { type common, scheduler, unary } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
@@ -16,6 +16,9 @@ import { TaskRun, type RunContext, type TaskLayout } from "./run.js";
 import { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
 import { Subscription } from "./subscription.js";
 import { identify, identityDownload, type TaskIdentity } from "../task/identity.js";
+import { Revalidator, withVersion } from "../task/revalidation.js";
+import { decodeVersion, encodeVersion, validatorsOf } from "../task/version.js";
+import { taskMatchesDigest } from "../task/digest-check.js";
 
 export interface DownloadOptions {
   /** The client went away: its view ends, the download goes on for others. */
@@ -41,6 +44,7 @@ export class TaskConductor {
   readonly #holders = new Map<string, string>();
   readonly #context: RunContext;
   readonly #logger: Logger;
+  readonly #revalidator: Revalidator;
   #stopping = false;
 
   constructor(
@@ -56,8 +60,10 @@ export class TaskConductor {
     @inject(HostAnnouncer) private readonly announcer: HostAnnouncer,
     @inject(TaskFailures) failures: TaskFailures,
     @inject(DaemonTokens.Bandwidth) bandwidth: DownloadBandwidth,
+    @inject(Tokens.Clock) clock: Clock,
   ) {
     this.#logger = logger.child("conductor");
+    this.#revalidator = new Revalidator(storage, sources, config.download, this.#logger, () => clock.now());
     this.#context = {
       storage,
       sources,
@@ -110,10 +116,96 @@ export class TaskConductor {
 
   /**
    * Starts (or joins) the download of `download` and returns this client's view of it.
-   * Argument errors (bad URL, bad piece length) are thrown here, before anything runs.
+   * First the origin is asked whether the content changed (see Revalidator), unless the
+   * download names its version; a held copy of another version is superseded. Argument
+   * errors (bad URL, bad piece length) are thrown before anything is asked or run.
    */
-  download(download: common.Download, options: DownloadOptions = {}): Subscription {
+  async download(download: common.Download, options: DownloadOptions = {}): Promise<Subscription> {
     if (this.#stopping) throw new DfError("UNAVAILABLE", "the daemon is stopping", { reason: "daemon-stopping" });
+    identify(download);
+    const signal = options.signal ? { signal: options.signal } : {};
+    let revalidated = await this.#revalidator.resolve(download, signal);
+    if (download.digest && !download.range) revalidated = await this.#unlessDigestFails(download, revalidated, signal);
+    this.#supersede(revalidated.superseded);
+    return this.#start(revalidated.download, options);
+  }
+
+  /**
+   * A held copy that fails the client's digest is not served (nor is the download
+   * failed): the origin is asked again, and a new version fetched. When the origin
+   * still names the same version, the copy and the origin disagree (content replaced
+   * under the same validators, or a damaged copy): the digest then becomes part of the
+   * version, a task no peer holds yet, fetched afresh from the origin through the seed.
+   */
+  async #unlessDigestFails(
+    download: common.Download,
+    revalidated: Awaited<ReturnType<Revalidator["resolve"]>>,
+    signal: { signal?: AbortSignal },
+  ): Promise<Awaited<ReturnType<Revalidator["resolve"]>>> {
+    const digest = download.digest!;
+    const identity = identify(revalidated.download);
+    const held = this.storage.getTask(identity.taskId);
+    if (!held?.complete || this.#runs.has(identity.taskId) || (await taskMatchesDigest(held, digest))) return revalidated;
+    this.#logger.warn("the copy held here does not match the digest asked for; fetching again", { taskId: identity.taskId, digest });
+    const again = revalidated.asked ? revalidated : await this.#revalidator.resolve(download, { ...signal, force: true });
+    if (identify(again.download).taskId !== identity.taskId) return again;
+    const origin = again.download.version ? validatorsOf(decodeVersion(again.download.version)) : {};
+    const version = encodeVersion({ ...origin, digest });
+    return { download: withVersion(download, version), asked: true, superseded: [...again.superseded, held] };
+  }
+
+  /** Other versions of a URL than the origin's current one are removed here (not while running). */
+  #supersede(tasks: readonly StoredTask[]): void {
+    for (const task of tasks) {
+      if (this.#runs.has(task.id)) continue;
+      this.#logger.info("superseded by a new version at the origin", { taskId: task.id });
+      void this.deleteTask(task.id, { remote: true }).catch((error: unknown) => {
+        if (!hasErrorCode(error, "NOT_FOUND")) this.#logger.warn("could not remove a superseded task", { taskId: task.id, error: String(error) });
+      });
+    }
+  }
+
+  /**
+   * Removes every task of a URL held here (`dfcache delete --url`): all its versions,
+   * and the copies fetched with credentials or a fixed piece length too, of the given
+   * tag and application. With `remote`, the scheduler also forgets this host holds them.
+   * NOT_FOUND when there is none.
+   */
+  async evictUrl(naming: { url: string; tag?: string | undefined; application?: string | undefined }, options: { remote?: boolean } = {}): Promise<string[]> {
+    const ids: string[] = [];
+    for (const task of this.storage.listTasks()) {
+      const info = task.info;
+      if (info.type === "STANDARD" && info.url === naming.url && (info.tag ?? "") === (naming.tag ?? "") && (info.application ?? "") === (naming.application ?? "")) {
+        ids.push(task.id);
+        this.#revalidator.forget(task.baseTaskId);
+      }
+    }
+    if (ids.length === 0) {
+      throw new DfError("NOT_FOUND", `no task of ${naming.url} is on this host`, { reason: "task-not-found", details: { url: naming.url } });
+    }
+    for (const id of ids) {
+      await this.deleteTask(id, options).catch((error: unknown) => {
+        if (!hasErrorCode(error, "NOT_FOUND")) throw error;
+      });
+    }
+    return ids;
+  }
+
+  /**
+   * The task a URL names now, for StatTask: the newest version held here, else (unless
+   * `localOnly`) the version the origin names (asked as a download would ask it), so
+   * the scheduler can be asked about the task peers hold.
+   */
+  async currentTaskId(naming: common.Download, options: { localOnly?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+    const base = identify(naming);
+    const held = this.#revalidator.held(naming)[0];
+    if (held) return held.id;
+    if (options.localOnly) return base.taskId;
+    const { download } = await this.#revalidator.resolve(naming, options.signal ? { signal: options.signal } : {});
+    return identify(download).taskId;
+  }
+
+  #start(download: common.Download, options: DownloadOptions): Subscription {
     const identity = identify(download);
     const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;
     const subscriptionOptions = {

@@ -4,6 +4,7 @@ import { pieceLengthFor } from "@df/piece";
 import { fetchPiecesFromSource, type SourcePiece } from "../source/fetch-pieces.js";
 import { spoolFromSource, storeSpooled } from "../source/spool.js";
 import type { RunContext, RunPhase } from "./phase.js";
+import { describeValidators, sameContent, validatorsOf, validatorsOfStat } from "../task/version.js";
 
 /**
  * Back-to-source: asks the origin for the length and range support, creates the stored
@@ -36,6 +37,16 @@ export async function downloadFromSource(
     });
   };
 
+  const version = run.identity.validators;
+  if (version && !sameContent(validatorsOf(version), validatorsOfStat(stat))) {
+    // The task names the content a daemon revalidated; the origin now serves another.
+    // Storing it under this ID would mix versions: the next download asks again.
+    throw new DfError(
+      "ABORTED",
+      `the origin's content of ${run.identity.url} changed since this download asked for it (${describeValidators(validatorsOf(version))} asked, ${describeValidators(validatorsOfStat(stat))} now); download again to get the new version`,
+      { reason: "source-changed", details: { taskId: run.taskId } },
+    );
+  }
   const existing = run.task;
   if (existing && changedSince(existing.contentLength, existing.info.responseHeader, stat)) {
     // The origin changed under a partly stored task: its pieces cannot be mixed with new

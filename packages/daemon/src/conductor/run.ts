@@ -10,7 +10,7 @@ import { downloadFromParents, type ParentRoundResult } from "./run-parents.js";
 import { downloadFromSource } from "./run-source.js";
 import { SchedulerSession, type PeerEvent, type ScheduleAnswer } from "../scheduler-link/session.js";
 import type { Subscription } from "./subscription.js";
-import { storedIdentity, type TaskIdentity } from "../task/identity.js";
+import { storedIdentity, storedValidators, type TaskIdentity } from "../task/identity.js";
 
 /**
  * Pieces fetched from the origin per ranged request slot before a peer that fell back
@@ -314,6 +314,7 @@ export class TaskRun implements RunPhase {
       pieceLength,
       ...storedIdentity(identity),
       ...(responseHeader ? { responseHeader: { ...responseHeader } } : {}),
+      ...storedValidators(identity, responseHeader, contentLength),
     });
     this.adopt(task);
     return task;

@@ -1,10 +1,10 @@
 import { DfError, hasErrorCode, type Logger } from "@df/interface";
-import { daemonDownload, type ServiceHandlers } from "@df/rpc";
+import { common, daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
 import type { DaemonHost } from "../host.js";
 import type { SchedulerClients } from "../scheduler-link/scheduler-clients.js";
-import { taskIdOf } from "../task/identity.js";
+import { taskIdOf, taskTypeOf } from "../task/identity.js";
 import { exportTask } from "../cache/export.js";
 import { importTask } from "../cache/import.js";
 import { statOnScheduler } from "../cache/scheduler-calls.js";
@@ -38,6 +38,18 @@ function completeAnswer(task: StoredTask): daemonDownload.StatTaskResponse {
   return answer;
 }
 
+/** The fields of a StatTask that name a task by URL, as a Download. */
+function namingOf(request: daemonDownload.StatTaskRequest): Partial<common.Download> {
+  return {
+    url: request.url,
+    type: request.type,
+    ...(request.tag ? { tag: request.tag } : {}),
+    ...(request.application ? { application: request.application } : {}),
+    ...(request.pieceLength ? { pieceLength: request.pieceLength } : {}),
+    filteredQueryParams: [...request.filteredQueryParams],
+  };
+}
+
 /**
  * The daemon's service for local clients (dfget, dfcache) on the unix socket. Import
  * and export (dfcache) live in ../cache.
@@ -51,7 +63,7 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       checkDigest(download.digest);
       const output = download.outputPath ? await checkOutput(download.outputPath, download.overwrite) : undefined;
       const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;
-      const subscription = conductor.download(download, { signal: context.signal });
+      const subscription = await conductor.download(download, { signal: context.signal });
       const ids = { hostId: host.id, taskId: subscription.taskId, peerId: subscription.peerId };
       const responses = progressResponses(subscription, {
         needPieceContent: download.needPieceContent,
@@ -72,8 +84,12 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       }
     },
 
-    async statTask(request) {
-      const taskId = taskIdOf(request);
+    async statTask(request, context) {
+      // Named by an origin URL: the version held here, or the one the origin names now.
+      const byUrl = !request.taskId && request.url && taskTypeOf(request.type) === "STANDARD";
+      const taskId = byUrl
+        ? await conductor.currentTaskId(common.Download.create({ ...namingOf(request) }), { localOnly: request.localOnly, signal: context.signal })
+        : taskIdOf(request);
       const stored = storage.getTask(taskId);
       const local = (): daemonDownload.StatTaskResponse =>
         stored!.complete
@@ -120,6 +136,11 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
     },
 
     async deleteTask(request) {
+      // Named by an origin URL: every task of it here goes (all versions, see evictUrl).
+      if (!request.taskId && request.url && taskTypeOf(request.type) === "STANDARD") {
+        await conductor.evictUrl(request, { remote: request.remote });
+        return daemonDownload.DeleteTaskResponse.create();
+      }
       await conductor.deleteTask(taskIdOf(request), { remote: request.remote });
       return daemonDownload.DeleteTaskResponse.create();
     },

@@ -4,6 +4,7 @@ import path from "node:path";
 import { DfError, toDfError } from "@df/interface";
 import { DigestVerifier, type ByteRange } from "@df/piece";
 import type { Storage, Task as StoredTask } from "@df/storage";
+import { checkTaskDigest } from "../task/digest-check.js";
 
 export interface OutputOptions {
   overwrite: boolean;
@@ -87,9 +88,9 @@ export async function writeOutput(storage: Storage, task: StoredTask, output: st
 
 /** Checks the whole task against the digest the client gave (`crc32:`, `sha256:`, `sha512:`). */
 export async function verifyTaskDigest(task: StoredTask, digest: string): Promise<void> {
-  const verifier = new DigestVerifier(digest);
-  for await (const chunk of task.read()) verifier.update(chunk);
-  verifier.verify();
+  // A copy checked before it was served is not read again.
+  const { matches, verifier } = await checkTaskDigest(task, digest);
+  if (!matches) verifier!.verify();
 }
 
 /** Parses a digest up front so a typo fails before any byte is fetched. */

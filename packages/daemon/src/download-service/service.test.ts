@@ -1,8 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { common, daemonDownload, unary } from "@df/rpc";
-import { identify } from "../task/identity.js";
-import { DEAD_SCHEDULER, download, downloadClient, startDaemon, startOrigin, startScheduler, waitFor } from "../test-support/cluster.js";
+import { currentTaskId, DEAD_SCHEDULER, download, downloadClient, startDaemon, startOrigin, startScheduler, waitFor } from "../test-support/cluster.js";
 
 describe("download service: stat, delete, unimplemented and bad requests", () => {
   it("stats a task locally and deletes it", async () => {
@@ -14,7 +13,7 @@ describe("download service: stat, delete, unimplemented and bad requests", () =>
 
     const { task } = await unary(client, "statTask", daemonDownload.StatTaskRequest.create({ url, localOnly: true }));
     expect(task).toMatchObject({
-      id: identify(common.Download.create({ url })).taskId,
+      id: currentTaskId(origin, { url }),
       contentLength: 1000,
       pieceCount: 1,
       state: common.TaskState.SUCCEEDED,
@@ -54,7 +53,7 @@ describe("download service: stat, delete, unimplemented and bad requests", () =>
     const holder = await startDaemon({ name: "holder", scheduler: address });
     const asker = await startDaemon({ name: "asker", scheduler: address });
     const url = origin.publish("/remote.bin", Buffer.alloc(2000, 1));
-    const taskId = identify(common.Download.create({ url })).taskId;
+    const taskId = currentTaskId(origin, { url });
     await download(holder.addresses.socket, { url });
     await waitFor(() => scheduler.resources.tasks.get(taskId)?.hasAvailablePeer() === true, 5000, "a holder");
 

@@ -39,7 +39,7 @@ export function triggerHandlers(deps: TriggerHandlerDeps): Pick<Handlers, "downl
       }
       // A trigger never writes files on this host and never streams piece bytes back.
       const download = common.Download.create({ ...requested, outputPath: undefined, needPieceContent: false });
-      const subscription = conductor.download(download, { signal: context.signal });
+      const subscription = await conductor.download(download, { signal: context.signal });
       logger.info("download triggered", { taskId: subscription.taskId, url: download.url, seed: host.seed });
       const ids = { hostId: host.id, taskId: subscription.taskId, peerId: subscription.peerId };
       // Byte progress is the local service's (and never asked for here).

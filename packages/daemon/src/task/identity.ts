@@ -1,6 +1,7 @@
 import { DfError } from "@df/interface";
 import { pieceLengthFor, privateScope, taskId, taskIdFromContent, type TaskType } from "@df/piece";
 import { common } from "@df/rpc";
+import { decodeVersion, type TaskVersion } from "./version.js";
 
 /** What names a task: the inputs of its ID, and the ID. */
 export interface TaskIdentity {
@@ -13,6 +14,15 @@ export interface TaskIdentity {
   pieceLength?: number;
   /** As the client gave them; empty means the default list. */
   filteredQueryParams: string[];
+  /**
+   * The ID without the version: every version of one URL (with the same tag,
+   * application…) shares it, which is how the old ones are found and superseded.
+   */
+  baseTaskId: string;
+  /** The origin's version (`Download.version`), hashed into the task ID. */
+  version?: string;
+  /** The version, parsed. */
+  validators?: TaskVersion;
 }
 
 /** The fields of a request that name a task (Download, StatTask, DeleteTask, ExportTask). */
@@ -28,6 +38,8 @@ export interface TaskNaming {
   requestHeader?: Readonly<Record<string, string>> | undefined;
   /** The whole-file digest the download is checked against, if any. */
   digest?: string | undefined;
+  /** The origin's version the download was revalidated against (see ./version.ts). */
+  version?: string | undefined;
 }
 
 export function taskTypeOf(type: common.TaskType): TaskType {
@@ -48,7 +60,15 @@ export function identify(naming: TaskNaming): TaskIdentity {
   const filtered = [...naming.filteredQueryParams];
   const scope = privateScope({ headers: naming.requestHeader, digest: naming.digest });
   const key = JSON.stringify([naming.url, type, naming.tag, naming.application, naming.pieceLength, filtered, naming.contentForCalculatingTaskId, scope]);
-  const id = knownIds.get(key) ?? remember(key, computeTaskId(naming, type, filtered, scope));
+  const baseTaskId = knownIds.get(key) ?? remember(key, computeTaskId(naming, type, filtered, scope, undefined));
+  // Content named by a string has no origin, so no versions.
+  const version = naming.version && !naming.contentForCalculatingTaskId ? naming.version : undefined;
+  const validators = version === undefined ? undefined : decodeVersion(version);
+  let id = baseTaskId;
+  if (version !== undefined) {
+    const versionKey = JSON.stringify([key, version]);
+    id = knownIds.get(versionKey) ?? remember(versionKey, computeTaskId(naming, type, filtered, scope, version));
+  }
   return {
     taskId: id,
     url: naming.url,
@@ -57,6 +77,8 @@ export function identify(naming: TaskNaming): TaskIdentity {
     ...(naming.application ? { application: naming.application } : {}),
     ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
     filteredQueryParams: filtered,
+    baseTaskId,
+    ...(version === undefined ? {} : { version, validators: validators! }),
   };
 }
 
@@ -75,7 +97,7 @@ function remember(key: string, id: string): string {
   return id;
 }
 
-function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[], scope: string | undefined): string {
+function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[], scope: string | undefined, version: string | undefined): string {
   if (!naming.url) {
     throw new DfError("INVALID_ARGUMENT", "download.url is required: the URL to fetch", { reason: "missing-url" });
   }
@@ -98,6 +120,7 @@ function computeTaskId(naming: TaskNaming, type: TaskType, filtered: string[], s
         ...(naming.pieceLength ? { pieceLength: naming.pieceLength } : {}),
         ...(filtered.length > 0 ? { filteredQueryParams: filtered } : {}),
         ...(scope ? { scope } : {}),
+        ...(version ? { version } : {}),
       });
 }
 
@@ -128,6 +151,7 @@ export function identityDownload(identity: TaskIdentity, extra: Partial<common.D
     ...(identity.application ? { application: identity.application } : {}),
     ...(identity.pieceLength ? { pieceLength: identity.pieceLength } : {}),
     filteredQueryParams: identity.filteredQueryParams,
+    ...(identity.version ? { version: identity.version } : {}),
     ...extra,
   });
 }
@@ -139,6 +163,8 @@ export function storedIdentity(identity: TaskIdentity): {
   tag?: string;
   application?: string;
   filteredQueryParams?: string[];
+  baseTaskId?: string;
+  version?: string;
 } {
   return {
     type: identity.type,
@@ -146,5 +172,30 @@ export function storedIdentity(identity: TaskIdentity): {
     ...(identity.tag ? { tag: identity.tag } : {}),
     ...(identity.application ? { application: identity.application } : {}),
     ...(identity.filteredQueryParams.length > 0 ? { filteredQueryParams: identity.filteredQueryParams } : {}),
+    ...(identity.baseTaskId !== identity.taskId ? { baseTaskId: identity.baseTaskId } : {}),
+    ...(identity.version ? { version: identity.version } : {}),
   };
+}
+
+/**
+ * The origin's validators to keep with a stored task, for the conditional request of a
+ * later download: the version's, with what the origin's answer said besides (its
+ * Last-Modified next to an ETag; all of them for content that was not revalidated).
+ */
+export function storedValidators(
+  identity: TaskIdentity,
+  responseHeader: Readonly<Record<string, string>> | undefined,
+  contentLength: number,
+): { validators?: { etag?: string; lastModified?: string; contentLength?: number } } {
+  const from = {
+    ...(responseHeader?.["etag"] ? { etag: responseHeader["etag"] } : {}),
+    ...(responseHeader?.["last-modified"] ? { lastModified: responseHeader["last-modified"] } : {}),
+    ...identity.validators,
+  };
+  const validators = {
+    ...(from.etag ? { etag: from.etag } : {}),
+    ...(from.lastModified ? { lastModified: from.lastModified } : {}),
+    ...(from.etag || from.lastModified || identity.validators?.contentLength !== undefined ? { contentLength } : {}),
+  };
+  return Object.keys(validators).length > 0 ? { validators } : {};
 }

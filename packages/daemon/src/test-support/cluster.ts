@@ -11,6 +11,8 @@ import { createLogger } from "@df/telemetry";
 import { startOriginServer, type OriginServer } from "@df/compliance-tests";
 import { daemonConfig, type DaemonConfigInput } from "../config.js";
 import { Daemon, type DaemonDeps } from "../daemon.js";
+import { identify } from "../task/identity.js";
+import { encodeVersion } from "../task/version.js";
 
 /** Logs go nowhere unless DF_TEST_LOG names a level (e.g. DF_TEST_LOG=debug). */
 export function testLogger(name: string): Logger {
@@ -115,6 +117,15 @@ export async function download(
   );
   for await (const response of stream) responses.push(response);
   return responses;
+}
+
+/**
+ * The task ID a download of `input.url` from `origin` gets now: a daemon asks the
+ * origin for its validators first and names the task by them (task/revalidation.ts).
+ */
+export function currentTaskId(origin: OriginServer, input: DownloadInput & { url: string }): string {
+  const version = encodeVersion(origin.validatorsOf(new URL(input.url).pathname));
+  return identify(common.Download.create({ ...input, version: version ?? "" })).taskId;
 }
 
 export async function sha256File(file: string): Promise<string> {

@@ -18,6 +18,22 @@ export interface SourceStat {
   readonly lastModified?: string;
 }
 
+/** What tells one version of a resource from another; any of them may be missing. */
+export interface SourceValidators {
+  readonly etag?: string;
+  readonly lastModified?: string;
+  readonly contentLength?: number;
+}
+
+export interface SourceValidatorsRequest extends SourceRequest {
+  /**
+   * The validators of the copy the caller holds: sent as If-None-Match /
+   * If-Modified-Since (or the scheme's equivalent) so the origin can answer
+   * "not modified" without describing the resource again.
+   */
+  readonly known?: SourceValidators;
+}
+
 export interface SourceGetRequest extends SourceRequest {
   /** Inclusive start and byte count; omit for the whole resource. */
   readonly range?: { readonly start: number; readonly length: number };
@@ -49,5 +65,12 @@ export interface SourceClient {
   readonly schemes: readonly string[];
   stat(request: SourceRequest, options?: AbortOptions): Promise<SourceStat>;
   get(request: SourceGetRequest, options?: AbortOptions): Promise<SourceResponse>;
+  /**
+   * The resource's current validators in one conditional round trip (HEAD with
+   * If-None-Match / If-Modified-Since for HTTP): `known` back when the origin says it is
+   * not modified. Optional: the daemon falls back to `stat` (and compares its etag,
+   * lastModified and contentLength) for a client without it.
+   */
+  validators?(request: SourceValidatorsRequest, options?: AbortOptions): Promise<SourceValidators>;
   close?(): void | Promise<void>;
 }

@@ -51,6 +51,7 @@ export function downloadFromProto(download: common.Download | undefined): Downlo
     header: download.requestHeader,
     ...(download.digest ? { digest: download.digest } : {}),
     ...(download.pieceLength ? { pieceLength: download.pieceLength } : {}),
+    ...(download.version !== undefined ? { version: download.version } : {}),
     needBackToSource: download.needBackToSource,
     disableBackToSource: download.disableBackToSource,
     ...(download.concurrentPieceCount ? { concurrentPieceCount: download.concurrentPieceCount } : {}),
@@ -67,6 +68,7 @@ export function downloadToProto(download: DownloadRequest): common.Download {
     requestHeader: { ...download.header },
     ...(download.digest ? { digest: download.digest } : {}),
     ...(download.pieceLength ? { pieceLength: download.pieceLength } : {}),
+    ...(download.version !== undefined ? { version: download.version } : {}),
     needBackToSource: download.needBackToSource,
     disableBackToSource: download.disableBackToSource,
   });

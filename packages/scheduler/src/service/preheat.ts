@@ -96,18 +96,20 @@ export class Preheater {
         results.push(...others.map((seed) => resultOf(seed, false, `not attempted: ${head.result.description}`, 0)));
       }
     }
-    return { taskId, contentLength: head.contentLength, seedPeers: results };
+    // The seed names the task by the origin's version it found (see the daemon's
+    // revalidation): that is the ID peers asking for the URL now get.
+    return { taskId: head.taskId || taskId, contentLength: head.contentLength, seedPeers: results };
   }
 
-  async #fetch(seed: Host, download: DownloadRequest, options: AbortOptions): Promise<{ result: SeedPeerPreheat; contentLength: number }> {
+  async #fetch(seed: Host, download: DownloadRequest, options: AbortOptions): Promise<{ result: SeedPeerPreheat; contentLength: number; taskId: string }> {
     const started = performance.now();
     try {
       const fetched = await this.fetcher.fetch(seed, download, options);
-      return { result: resultOf(seed, true, "", fetched.costMs), contentLength: fetched.contentLength };
+      return { result: resultOf(seed, true, "", fetched.costMs), contentLength: fetched.contentLength, taskId: fetched.taskId };
     } catch (error) {
       if (options.signal?.aborted) throw error;
       this.logger.warn("preheat on a seed peer failed", { seedHostId: seed.id, url: download.url, error: errorMessage(error) });
-      return { result: resultOf(seed, false, errorMessage(error), Math.round(performance.now() - started)), contentLength: 0 };
+      return { result: resultOf(seed, false, errorMessage(error), Math.round(performance.now() - started)), contentLength: 0, taskId: "" };
     }
   }
 }

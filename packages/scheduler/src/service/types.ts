@@ -13,6 +13,12 @@ export interface DownloadRequest {
   /** The whole-file digest the peer checks the content against; with credentials in `header`, part of the task's identity. */
   digest?: string;
   pieceLength?: number;
+  /**
+   * The origin's version the peer revalidated (`Download.version`, part of its task
+   * ID): passed on to a triggered seed peer, so that it fetches the same content.
+   * "" (the peer chose no version) is passed on too.
+   */
+  version?: string;
   /** The peer must fetch from the source (a triggered seed peer, or a user's choice). */
   needBackToSource: boolean;
   /** The peer may not fetch from the source (P2P only). */

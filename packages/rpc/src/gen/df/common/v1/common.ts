@@ -481,7 +481,16 @@ export interface Download {
     | string
     | undefined;
   /** Address of the end client, when the daemon downloads on someone's behalf (proxy). */
-  remoteIp?: string | undefined;
+  remoteIp?:
+    | string
+    | undefined;
+  /**
+   * The origin's validators the download was revalidated against (ETag, Last-Modified,
+   * Content-Length as a daemon saw them, canonical JSON): part of the task ID, so that a
+   * changed origin makes a new task and versions never mix. A seed peer fetches exactly
+   * this version (the origin changed: source-changed). Unset: the upstream task ID.
+   */
+  version?: string | undefined;
 }
 
 export interface Download_RequestHeaderEntry {
@@ -676,6 +685,7 @@ function createBaseDownload(): Download {
     forceHardLink: false,
     contentForCalculatingTaskId: undefined,
     remoteIp: undefined,
+    version: undefined,
   };
 }
 
@@ -743,6 +753,9 @@ export const Download: MessageFns<Download> = {
     }
     if (message.remoteIp !== undefined) {
       writer.uint32(170).string(message.remoteIp);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(178).string(message.version);
     }
     return writer;
   },
@@ -931,6 +944,14 @@ export const Download: MessageFns<Download> = {
             message.remoteIp = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1036,6 +1057,7 @@ export const Download: MessageFns<Download> = {
         : isSet(object.remote_ip)
         ? globalThis.String(object.remote_ip)
         : undefined,
+      version: isSet(object.version) ? globalThis.String(object.version) : undefined,
     };
   },
 
@@ -1110,6 +1132,9 @@ export const Download: MessageFns<Download> = {
     if (message.remoteIp !== undefined) {
       obj.remoteIp = message.remoteIp;
     }
+    if (message.version !== undefined) {
+      obj.version = message.version;
+    }
     return obj;
   },
 
@@ -1147,6 +1172,7 @@ export const Download: MessageFns<Download> = {
     message.forceHardLink = object.forceHardLink ?? false;
     message.contentForCalculatingTaskId = object.contentForCalculatingTaskId ?? undefined;
     message.remoteIp = object.remoteIp ?? undefined;
+    message.version = object.version ?? undefined;
     return message;
   },
 };
