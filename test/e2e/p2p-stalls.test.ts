@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
-import { taskId } from "@df/piece";
 import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -46,12 +45,26 @@ function publish(path: string, seed: number): { url: string; digest: string } {
   return { url: origin.url(path), digest: hash.digest("hex") };
 }
 
-async function waitForPieces(peerName: string, url: string, count: number): Promise<void> {
-  const id = taskId({ url });
-  const log = join(dir, "cluster", peerName, "storage", "metadata", "tasks", id.slice(0, 3), `${id}.pieces`);
-  // Each piece record in the log is 24 bytes or more.
-  for (let waited = 0; ((await stat(log).catch(() => undefined))?.size ?? 0) < 24 * count; waited += 50) {
-    if (waited > 30_000) throw new Error(`${peerName} stored ${count} piece(s) within 30 s`);
+/** The piece logs (one per task) a peer holds now. */
+async function pieceLogs(peerName: string): Promise<Map<string, number>> {
+  const tasks = join(dir, "cluster", peerName, "storage", "metadata", "tasks");
+  const logs = new Map<string, number>();
+  for (const shard of await readdir(tasks).catch(() => [])) {
+    for (const name of await readdir(join(tasks, shard)).catch(() => [])) {
+      if (name.endsWith(".pieces")) logs.set(join(tasks, shard, name), (await stat(join(tasks, shard, name)).catch(() => undefined))?.size ?? 0);
+    }
+  }
+  return logs;
+}
+
+/**
+ * Waits until a task the peer did not hold in `before` has a piece stored (its piece log
+ * has a record of 24 bytes or more): the task ID is the origin's version's, not the URL's.
+ */
+async function waitForFirstPiece(peerName: string, before: ReadonlyMap<string, number>): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    for (const [log, size] of await pieceLogs(peerName)) if (!before.has(log) && size >= 24) return;
+    if (waited > 30_000) throw new Error(`${peerName} stored no piece of a new task within 30 s`);
     await sleep(50);
   }
 }
@@ -76,8 +89,9 @@ describe("P2P stalls", () => {
     expect(await fileDigest(join(dir, "calm.bin"))).toBe(calm.digest);
 
     started = performance.now();
+    const held = await pieceLogs(child!.name);
     const pending = dfget([stopped.url, "-O", join(dir, "stopped.bin"), "--endpoint", child!.socket, "--no-progress"]);
-    await waitForPieces(child!.name, stopped.url, 1);
+    await waitForFirstPiece(child!.name, held);
     const pid = parent!.process.child.pid!;
     process.kill(pid, "SIGSTOP");
     const resume = setTimeout(() => process.kill(pid, "SIGCONT"), STOP_MS);

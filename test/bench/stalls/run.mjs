@@ -6,12 +6,12 @@
 // parent is stopped (SIGSTOP) for 20 s after the first piece landed; the cost is the
 // difference. Target: ≤ 3 s. `--short` runs one round (CI), the default five.
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startOriginServer } from "@df/compliance-tests";
-import { taskId } from "@df/piece";
 import { dfget, startCluster } from "@df/example-local-cluster/cluster";
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
@@ -33,11 +33,26 @@ const dir = await mkdtemp(join(tmpdir(), "df-bench-stalls-"));
 const origin = await startOriginServer({ uploadBytesPerSecond: RATE });
 const cluster = await startCluster({ dir: join(dir, "cluster"), peers: 2, seed: false, env: { DF_DAEMON_UPLOAD__RATE_LIMIT: "8Mi" } });
 
-async function waitForFirstPiece(peerName, url) {
-  const id = taskId({ url });
-  const log = join(dir, "cluster", peerName, "storage", "metadata", "tasks", id.slice(0, 3), `${id}.pieces`);
-  for (let waited = 0; ((await stat(log).catch(() => undefined))?.size ?? 0) < 24; waited += 50) {
-    if (waited > 30_000) throw new Error(`${peerName} stored no piece within 30 s`);
+/** The piece logs (one per task) a peer holds now. */
+async function pieceLogs(peerName) {
+  const tasks = join(dir, "cluster", peerName, "storage", "metadata", "tasks");
+  const logs = new Map();
+  for (const shard of await readdir(tasks).catch(() => [])) {
+    for (const name of await readdir(join(tasks, shard)).catch(() => [])) {
+      if (name.endsWith(".pieces")) logs.set(join(tasks, shard, name), (await stat(join(tasks, shard, name)).catch(() => undefined))?.size ?? 0);
+    }
+  }
+  return logs;
+}
+
+/**
+ * Waits until a task the peer did not hold in `before` has a piece stored (its piece log
+ * has a record of 24 bytes or more): the task ID is the origin's version's, not the URL's.
+ */
+async function waitForFirstPiece(peerName, before) {
+  for (let waited = 0; ; waited += 50) {
+    for (const [log, size] of await pieceLogs(peerName)) if (!before.has(log) && size >= 24) return;
+    if (waited > 30_000) throw new Error(`${peerName} stored no piece of a new task within 30 s`);
     await sleep(50);
   }
 }
@@ -58,8 +73,9 @@ try {
     for (const url of [calm, stopped]) await timed(url, `parent-${createHash("sha1").update(url).digest("hex")}.bin`, parent);
 
     const baseline = await timed(calm, `calm-${round}.bin`, child);
+    const held = await pieceLogs(child.name);
     const pending = timed(stopped, `stopped-${round}.bin`, child);
-    await waitForFirstPiece(child.name, stopped);
+    await waitForFirstPiece(child.name, held);
     const pid = parent.process.child.pid;
     process.kill(pid, "SIGSTOP");
     const resume = setTimeout(() => process.kill(pid, "SIGCONT"), STOP_MS);
