@@ -1,6 +1,6 @@
 import { mkdir, open, rm, unlink } from "node:fs/promises";
 import path from "node:path";
-import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
+import { DfError, noopLogger, toDfError, type AbortOptions, type Logger } from "@df/interface";
 import { pieceCount, pieceLengthFor } from "@df/piece";
 import { writeFileAtomic } from "./atomic-file.js";
 import { mapLimit } from "./concurrency.js";
@@ -89,6 +89,8 @@ export class Storage {
   readonly #creating = new Map<string, Promise<Task>>();
   /** Files being removed, so a new task of the same ID waits for them to go. */
   readonly #removing = new Map<string, Promise<void>>();
+  /** Local-hit checks in progress, so concurrent hits of one task read it once. */
+  readonly #checking = new Map<string, Promise<boolean>>();
   /** Tasks deleted while in use, waiting for their last lease. */
   readonly #deferred = new Map<string, { task: Task; done: () => void }>();
   readonly #context: TaskContext;
@@ -144,7 +146,7 @@ export class Storage {
     }
     const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now, directIO);
     for (const { record, table, logRecords } of tasks) {
-      const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, ...descriptor } = record;
+      const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, contentStat, ...descriptor } = record;
       storage.#tasks.set(
         record.taskId,
         new Task({
@@ -153,6 +155,7 @@ export class Storage {
           updatedAt,
           accessedAt,
           ...(finishedAt === undefined ? {} : { finishedAt }),
+          ...(contentStat === undefined ? {} : { contentStat }),
           syncedPieceRecords,
           logRecords,
           table,
@@ -340,10 +343,68 @@ export class Storage {
     }
     const lease = task.acquire();
     try {
-      return await exportFile(task.paths.content, output, options);
+      const unchanged = options.mode === "hardlink" && task.contentUnchanged();
+      const result = await exportFile(task.paths.content, output, options);
+      // A new link changes the file's ctime: take the new one as the reference, or the
+      // next local hit would read the whole task back for nothing.
+      if (unchanged && result.method === "hardlink") await task.refreshContentStat().catch(() => {});
+      return result;
     } finally {
       lease.release();
     }
+  }
+
+  /**
+   * Makes sure a complete task's bytes are still the ones its pieces' CRCs describe
+   * before they are handed out from this host. Cheap when the content file is as it
+   * was at completion (one stat); otherwise every piece is read and checked. A task
+   * with bad pieces is deleted (deferred while in use) so the caller fetches it again,
+   * and false is returned; true means the task may be served. An incomplete or absent
+   * task is true / false respectively: there is nothing complete to check.
+   */
+  async checkLocalContent(taskId: string, options: AbortOptions = {}): Promise<boolean> {
+    const task = this.#tasks.get(taskId);
+    if (!task) return false;
+    if (!task.complete || task.contentUnchanged()) return true;
+    let check = this.#checking.get(taskId);
+    if (!check) {
+      check = this.#verify(task, options).finally(() => this.#checking.delete(taskId));
+      this.#checking.set(taskId, check);
+    }
+    return check;
+  }
+
+  async #verify(task: Task, options: AbortOptions): Promise<boolean> {
+    const started = performance.now();
+    let bad: number[];
+    try {
+      bad = await task.verifyContent(options);
+    } catch (error) {
+      // Deleted or the store closing meanwhile, or the caller gave up: not the file's fault.
+      const code = toDfError(error).code;
+      if (code === "NOT_FOUND" || code === "FAILED_PRECONDITION" || code === "CANCELLED") throw error;
+      // Unreadable (the file was removed, an I/O error): as good as corrupt.
+      this.#logger.warn("could not read a stored task back to verify it; removing it so it is fetched again", { taskId: task.id, error: String(error) });
+      return this.#dropChanged(task);
+    }
+    const ms = Math.round(performance.now() - started);
+    if (bad.length === 0) {
+      this.#logger.info("a stored task's file changed on disk but its pieces still match; serving it", { taskId: task.id, ms });
+      return true;
+    }
+    this.#logger.warn("a stored task's content changed on disk and no longer matches its pieces; removing it so it is fetched again", {
+      taskId: task.id,
+      badPieces: bad.length,
+      pieceCount: task.pieceCount,
+      firstBad: bad[0],
+      ms,
+    });
+    return this.#dropChanged(task);
+  }
+
+  async #dropChanged(task: Task): Promise<boolean> {
+    if (this.#tasks.get(task.id) === task) await this.deleteTask(task.id, { defer: true }).catch(() => {});
+    return false;
   }
 
   /** Disk usage of the store's file system, from the configured source. */

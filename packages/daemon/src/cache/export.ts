@@ -34,7 +34,9 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
     await writeOutput(deps.storage, task, output, { overwrite: request.overwrite, forceHardLink: false });
   };
 
-  const stored = deps.storage.getTask(taskId);
+  // A stored task whose file changed behind the store's back is checked first, and
+  // removed (so fetched from peers below) if its pieces no longer match.
+  const stored = deps.storage.getTask(taskId)?.complete && (await deps.storage.checkLocalContent(taskId, signal ? { signal } : {})) ? deps.storage.getTask(taskId) : undefined;
   if (stored?.complete) {
     await finish(stored);
     return { task: stored, outputPath: output, from: "local" };
