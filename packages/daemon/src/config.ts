@@ -87,6 +87,12 @@ export const daemonConfigSchema = z.strictObject({
        * to have every download fill the page cache.
        */
       directIO: z.boolean().default(true),
+      /**
+       * The most the stored tasks may take (e.g. `50Gi`), besides the disk's free space;
+       * unset: the disk is the only limit. A new task that does not fit evicts idle tasks,
+       * least recently used first; GC's watermarks are then percentages of it.
+       */
+      quota: byteSize().optional(),
       gc: z
         .strictObject({
           /** How often GC runs; 0 turns the timer off. */

@@ -102,6 +102,8 @@ export interface TaskInit {
   table: PieceTable;
   paths: TaskPaths;
   context: TaskContext;
+  /** Just created by the store, for a caller that has not taken its lease yet. */
+  fresh?: boolean;
 }
 
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -153,6 +155,7 @@ export class Task {
   #contentStat: ContentStat | undefined;
   #syncedPieceRecords: number;
   #users = 0;
+  #fresh: boolean;
   #state: TaskState = "active";
   /** Pieces appended since the content and log were last fsynced. */
   #dirty = false;
@@ -180,6 +183,7 @@ export class Task {
     this.#persistedAccessedAt = init.accessedAt;
     this.#finishedAt = init.finishedAt;
     this.#contentStat = init.contentStat;
+    this.#fresh = init.fresh ?? false;
     this.#syncedPieceRecords = init.syncedPieceRecords;
   }
 
@@ -190,6 +194,14 @@ export class Task {
   /** How many leases (explicit, or held by running reads and writes) hold the task. */
   get inUse(): number {
     return this.#users;
+  }
+
+  /**
+   * @internal Created and never used yet: its creator is about to lease it. Free-space
+   * checks count its bytes as taken and eviction leaves it alone meanwhile.
+   */
+  get fresh(): boolean {
+    return this.#fresh;
   }
 
   /** A copy of the finished-piece bitset. */
@@ -777,6 +789,7 @@ export class Task {
   #enter(): () => void {
     this.#assertUsable();
     this.#users++;
+    this.#fresh = false;
     clearTimeout(this.#closeTimer);
     this.#accessedAt = Math.max(this.#accessedAt, this.#context.now());
     let released = false;
