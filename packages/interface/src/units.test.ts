@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseByteSize, parseDuration } from "./units-parse.js";
+import { formatByteSize, formatDuration, parseByteSize, parseDuration } from "./units-parse.js";
 
 describe("parseByteSize", () => {
   it.each([
@@ -39,5 +39,27 @@ describe("parseDuration", () => {
     expect(() => parseDuration("5 minutes")).toThrow(/invalid duration "5 minutes"/);
     expect(() => parseDuration("10w")).toThrow(/use e\.g\. 500ms/);
     expect(() => parseDuration("1h-")).toThrow(/invalid duration/);
+  });
+});
+
+describe("formatDuration and formatByteSize", () => {
+  it.each([
+    [0, "0s"],
+    [500, "500ms"],
+    [90 * 60_000, "1h30m"],
+    [30 * 86_400_000, "30d"],
+    [2 ** 31 - 1, "24d20h31m23s647ms"],
+  ])("%d ms is %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each([
+    [1024, "1Ki"],
+    [2 ** 40, "1Ti"],
+    [1500, "1500"],
+  ])("%d bytes is %s", (bytes, text) => {
+    expect(formatByteSize(bytes)).toBe(text);
+    expect(parseByteSize(text)).toBe(bytes);
   });
 });

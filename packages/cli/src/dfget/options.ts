@@ -1,7 +1,7 @@
 import { access, lstat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { DfError } from "@df/interface/errors";
-import { parseDuration } from "@df/interface/units";
+import { parseDuration, timerDuration } from "@df/interface/units";
 import { DEFAULT_FILTERED_QUERY_PARAMS, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH, parseDigest } from "@df/piece";
 
 export interface DfgetOptions {
@@ -114,7 +114,7 @@ export async function resolveDfgetOptions(url: string, flags: RawDfgetFlags, cwd
     ...(flags.range ? { range: flags.range.trim().replace(/^bytes=/, "") } : {}),
     ...(priority !== undefined ? { priority } : {}),
     ...(pieceLength !== undefined ? { pieceLength } : {}),
-    timeoutMs: flags.timeout ? parseDuration(flags.timeout) : 0,
+    timeoutMs: flags.timeout ? timerDuration(parseDuration(flags.timeout), "--timeout") : 0,
     disableBackToSource: flags.disableBackToSource ?? false,
     overwrite: flags.overwrite ?? false,
     hardLink: flags.hardLink ?? false,
