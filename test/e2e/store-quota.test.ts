@@ -65,7 +65,7 @@ describe("a full store makes room on demand", () => {
     // 16 MiB of 20 are held: C (8 MiB) fits only if an idle task goes, and B goes.
     await expectDownload(c.url, c.digest, "c-1.bin");
     const log = await readFile(peer.logFile, "utf8");
-    expect(log).toMatch(/"task evicted".*"reason":"make-room"/);
+    expect(log).toMatch(/"reason":"make-room".*"msg":"task evicted"/);
 
     const aLocal = await expectDownload(a.url, a.digest, "a-3.bin");
     expect(aLocal.sources.local ?? 0).toBeGreaterThan(0);
@@ -73,6 +73,9 @@ describe("a full store makes room on demand", () => {
     // B was evicted: fetched from the origin again, and C, now the least recently used, makes room for it.
     await expectDownload(b.url, b.digest, "b-2.bin");
     expect(origin.stats("/b.bin").bytesServed).toBeGreaterThanOrEqual(size * 2);
+    // The scheduler was told when B went, so it sent this host back to the source at
+    // once instead of looking for a parent that no longer had it.
+    expect(await readFile(peer.logFile, "utf8")).not.toMatch(/no parent found/);
     const aStill = await expectDownload(a.url, a.digest, "a-4.bin");
     expect(aStill.sources.local ?? 0).toBeGreaterThan(0);
 

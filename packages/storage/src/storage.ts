@@ -96,6 +96,7 @@ export class Storage {
   readonly #creating = new Map<string, Promise<Task>>();
   /** Files being removed, so a new task of the same ID waits for them to go. */
   readonly #removing = new Map<string, Promise<void>>();
+  readonly #evictionListeners = new Set<(eviction: Eviction) => void>();
   /** Local-hit checks in progress, so concurrent hits of one task read it once. */
   readonly #checking = new Map<string, Promise<boolean>>();
   /** Tasks deleted while in use, waiting for their last lease. */
@@ -337,6 +338,7 @@ export class Storage {
       task.markDeleted(true);
       await this.#remove(task);
       this.#logger.info("task evicted", { taskId: task.id, reason: "make-room", bytes: candidate.bytes, for: descriptor.taskId });
+      this.#evicted({ taskId: task.id, reason: "make-room", bytes: candidate.bytes });
     }
     // Measured again rather than trusted: a task skipped above, or the disk filling meanwhile.
     const after = await this.#usage();
@@ -488,8 +490,31 @@ export class Storage {
   }
 
   async #dropChanged(task: Task): Promise<boolean> {
-    if (this.#tasks.get(task.id) === task) await this.deleteTask(task.id, { defer: true }).catch(() => {});
+    if (this.#tasks.get(task.id) === task) {
+      await this.deleteTask(task.id, { defer: true }).catch(() => {});
+      this.#evicted({ taskId: task.id, reason: "content-changed", bytes: task.finishedBytes });
+    }
     return false;
+  }
+
+  /**
+   * Calls `listener` whenever the store itself removes a task (GC, making room for a
+   * new one, content that changed on disk), so the daemon can tell the scheduler this
+   * host no longer holds it. Returns the unsubscribe function.
+   */
+  onEvicted(listener: (eviction: Eviction) => void): () => void {
+    this.#evictionListeners.add(listener);
+    return () => this.#evictionListeners.delete(listener);
+  }
+
+  #evicted(eviction: Eviction): void {
+    for (const listener of [...this.#evictionListeners]) {
+      try {
+        listener(eviction);
+      } catch (error) {
+        this.#logger.warn("an eviction listener threw", { taskId: eviction.taskId, error: String(error) });
+      }
+    }
   }
 
   /** Disk usage of the store's file system (or of its quota, if it has one), from the configured source. */
@@ -523,6 +548,7 @@ export class Storage {
       await this.#remove(task);
       evicted.push(eviction);
       this.#logger.info("task evicted", { ...eviction });
+      this.#evicted(eviction);
     }
     return { evicted, usage, bytesToFree: plan.bytesToFree };
   }

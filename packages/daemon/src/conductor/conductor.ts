@@ -75,6 +75,17 @@ export class TaskConductor {
       // Children syncing pieces from this host learn at once that no more will come.
       failed: (taskId, error) => failures.fail(taskId, error),
     };
+    // A task the store removed by itself is no longer held here: the scheduler must
+    // stop handing this host out for it (and asking it for it), at once rather than
+    // when its pieces are asked for and missing.
+    // A task whose file changed is fetched again at once by the download that found it,
+    // which the scheduler hears of; telling it to forget this host's peers of the task
+    // could then drop that download's peer too.
+    storage.onEvicted(({ taskId, reason }) => {
+      if (this.#stopping) return;
+      this.#holders.delete(taskId);
+      if (reason !== "content-changed") void this.#leaveTask(taskId);
+    });
   }
 
   /** Downloads in progress. */
