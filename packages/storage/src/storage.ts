@@ -318,12 +318,16 @@ export class Storage {
     if (needed <= free) return;
     const plan = planRoom(this.#candidates(), needed - free);
     if (plan.evict.length === 0) {
-      const where = this.#quota === undefined ? `in ${this.dir}` : `in ${this.dir} (quota ${formatBytes(this.#quota)})`;
+      const limits = [
+        ...(this.#quota === undefined ? [] : [`storage quota ${shortBytes(this.#quota)}`]),
+        `${shortBytes(usage.available)} available`,
+        `${shortBytes(reserved)} still to come for ${downloads} download(s) in progress`,
+      ];
       throw new DfError(
         "RESOURCE_EXHAUSTED",
-        `not enough space for task ${descriptor.taskId}: it needs ${formatBytes(needed)} but only ${formatBytes(free)} are free ${where} ` +
-          `(${formatBytes(usage.available)} available, ${formatBytes(reserved)} still to come for ${downloads} download(s) in progress), ` +
-          `and evicting every idle task would free only ${formatBytes(plan.evictable)}; free disk space${this.#quota === undefined ? "" : ", raise storage.quota"} or wait for downloads and uploads in progress to end`,
+        `not enough space for task ${descriptor.taskId}: it needs ${formatBytes(needed)} but only ${formatBytes(free)} are free in ${this.dir} ` +
+          `(${limits.join(", ")}), and evicting every idle task would free only ${formatBytes(plan.evictable)}; ` +
+          `free disk space${this.#quota === undefined ? "" : ", raise storage.quota"} or wait for the downloads and uploads in progress to end`,
         {
           reason: "insufficient-space",
           details: { taskId: descriptor.taskId, needed, free, available: usage.available, reserved, evictable: plan.evictable },
@@ -689,4 +693,9 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}
+
+/** `formatBytes` without the exact count, for figures in parentheses. */
+function shortBytes(bytes: number): string {
+  return formatBytes(bytes).replace(/ \(\d+ bytes\)$/, "");
 }
