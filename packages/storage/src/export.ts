@@ -65,7 +65,7 @@ export async function exportFile(source: string, output: string, options: Export
       await place(target, options.overwrite ?? false, (to) => link(source, to));
       return { path: target, method: "hardlink" };
     } catch (error) {
-      throw mapped(error, target);
+      throw linkRefused(error, source, target) ?? mapped(error, target);
     }
   }
   try {
@@ -142,6 +142,25 @@ async function assertWithin(within: string, target: string): Promise<void> {
 function isInside(parent: string, child: string): boolean {
   const relative = path.relative(parent, child);
   return relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+/** Why a hard link the caller insisted on cannot be made, in the caller's terms; undefined for other errors. */
+function linkRefused(error: unknown, source: string, target: string): DfError | undefined {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  const why: Record<string, string> = {
+    EXDEV: "the output is on another file system than the cache",
+    EPERM: "the file system or its protections refuse hard links here",
+    ENOTSUP: "the file system does not support hard links",
+    EOPNOTSUPP: "the file system does not support hard links",
+    EMLINK: "the cached file has too many links already",
+  };
+  const reason = why[code];
+  if (reason === undefined) return undefined;
+  return new DfError("FAILED_PRECONDITION", `cannot hard-link ${target} to the cached copy ${source}: ${reason}; write it without a hard link to get a copy`, {
+    cause: error,
+    reason: code.toLowerCase(),
+    details: { output: target, code },
+  });
 }
 
 function alreadyExists(target: string): DfError {
