@@ -40,7 +40,10 @@ describe("the content check of a local hit", () => {
   it("notices a truncated store file", async () => {
     const { storage, task } = await completeTask();
     await truncate(task.paths.content, 0);
+    const heard: unknown[] = [];
+    storage.onEvicted((eviction) => heard.push(eviction));
     expect(await storage.checkLocalContent(task.id)).toBe(false);
+    expect(heard).toEqual([{ taskId: task.id, reason: "content-changed", bytes: 10_000 }]);
     expect(storage.getTask(task.id)).toBeUndefined();
   });
 

@@ -63,7 +63,10 @@ describe("eviction on demand, in a real store with a small quota", () => {
     // The oldest is used again: now the middle one is the least recently used.
     oldest.acquire().release();
     expect((await storage.diskUsage()).available).toBe(2000);
+    const heard: unknown[] = [];
+    storage.onEvicted((eviction) => heard.push(eviction));
     const fresh = await storage.createTask({ taskId: taskIdOf(3), contentLength: 5000, pieceLength: 1000 });
+    expect(heard).toEqual([{ taskId: middle.id, reason: "make-room", bytes: 4000 }]);
     expect(storage.getTask(middle.id)).toBeUndefined();
     await expect(stat(middle.paths.content)).rejects.toMatchObject({ code: "ENOENT" });
     expect(storage.getTask(oldest.id)).toBe(oldest);
