@@ -36,12 +36,13 @@ export function listUnitFields(schema: z.ZodType): Array<{ key: string; field: U
   const found: Array<{ key: string; field: UnitField }> = [];
   const walk = (node: z.ZodType, path: string[], depth: number): void => {
     if (depth > 32) return;
-    const field = unitFields.get(node);
+    const def: object & { type: string } = node._zod.def;
+    // `.refine()` and friends clone the schema; the clone keeps the parts of the pipe.
+    const field = unitFields.get(node) ?? (def.type === "pipe" && "out" in def && typeof def.out === "object" && def.out !== null ? unitFields.get(def.out) : undefined);
     if (field) {
       found.push({ key: path.join("."), field });
       return;
     }
-    const def: object & { type: string } = node._zod.def;
     if (def.type === "object" && "shape" in def && typeof def.shape === "object" && def.shape !== null) {
       for (const [name, child] of Object.entries(def.shape as Record<string, z.ZodType>)) walk(child, [...path, name], depth + 1);
       return;
@@ -50,6 +51,12 @@ export function listUnitFields(schema: z.ZodType): Array<{ key: string; field: U
   };
   walk(schema, [], 0);
   return found;
+}
+
+/** Known by the schema and by its pipe's output, which survives the clones `.refine()` makes. */
+function register(schema: UnitSchema, field: UnitField): void {
+  unitFields.set(schema, field);
+  unitFields.set(schema._zod.def.out, field);
 }
 
 function unitSchema(parse: (input: string | number) => number, format: (value: number) => string, bounds: Bounds) {
@@ -100,7 +107,7 @@ export function byteSize(defaultValue: string | number, range?: UnitRange): z.Zo
 export function byteSize(defaultValue?: string | number, range: UnitRange = {}): UnitSchema | z.ZodPrefault<UnitSchema> {
   const limits = bounds(parseByteSize, range, SIZE_DEFAULTS);
   const schema = unitSchema(parseByteSize, formatByteSize, limits);
-  unitFields.set(schema, { kind: "size", min: limits.min, max: limits.max });
+  register(schema, { kind: "size", min: limits.min, max: limits.max });
   return defaultValue === undefined ? schema : schema.prefault(defaultValue);
 }
 
@@ -126,6 +133,6 @@ export function duration(defaultValue?: string | number, range: UnitRange & { tt
   const defaults = range.ttl ? { min: 0, max: MAX_TTL_MS, maxReason: undefined } : DURATION_DEFAULTS;
   const limits = bounds(parseDuration, range, defaults);
   const schema = unitSchema(parseDuration, formatDuration, limits);
-  unitFields.set(schema, { kind: "duration", min: limits.min, max: limits.max });
+  register(schema, { kind: "duration", min: limits.min, max: limits.max });
   return defaultValue === undefined ? schema : schema.prefault(defaultValue);
 }

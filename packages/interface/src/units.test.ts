@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { byteSize, duration, listUnitFields } from "./units-zod.js";
 import { formatByteSize, formatDuration, parseByteSize, parseDuration } from "./units-parse.js";
 
 describe("parseByteSize", () => {
@@ -61,5 +63,21 @@ describe("formatDuration and formatByteSize", () => {
   ])("%d bytes is %s", (bytes, text) => {
     expect(formatByteSize(bytes)).toBe(text);
     expect(parseByteSize(text)).toBe(bytes);
+  });
+});
+
+describe("listUnitFields", () => {
+  it("finds unit fields through defaults, optionals and refinements, with their ranges", () => {
+    const schema = z.strictObject({
+      a: duration("5s", { min: "1s", max: "1m" }),
+      nested: z.strictObject({ b: byteSize(undefined, { max: "1Gi" }).optional(), c: duration("1s").refine((ms) => ms > 0) }).prefault({}),
+      plain: z.number().default(1),
+    });
+    expect(listUnitFields(schema)).toEqual([
+      { key: "a", field: { kind: "duration", min: 1000, max: 60_000 } },
+      { key: "nested.b", field: { kind: "size", min: 0, max: 2 ** 30 } },
+      { key: "nested.c", field: { kind: "duration", min: 0, max: 2 ** 31 - 1 } },
+    ]);
+    expect(schema.safeParse({ nested: { c: "30d" } }).error?.issues[0]?.message).toMatch(/must be at most 24.8 days/);
   });
 });
