@@ -22,6 +22,8 @@ export interface OriginRouteOptions {
   readonly truncateAt?: number;
   /** Stop sending after this many body bytes of every GET but keep the connection open: a stuck origin. */
   readonly stallAt?: number;
+  /** With `stallAt`: stall only the first this many GETs, then serve normally (a stuck connection that a retry gets past). Default: every GET. */
+  readonly stallTimes?: number;
   /** Answer with a redirect to this path or absolute URL. */
   readonly redirect?: string;
   /** Status of the redirect (default 302). */
@@ -110,6 +112,7 @@ interface Route {
   readonly options: OriginRouteOptions;
   readonly lastModified: string;
   answered: number;
+  gets: number;
 }
 
 interface MutableStats {
@@ -156,7 +159,9 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
     const route = routes.get(path);
     if (!route) return sendText(res, 404);
     route.answered += 1;
-    const options = route.options;
+    if (method === "GET") route.gets += 1;
+    const stallOver = route.options.stallTimes !== undefined && route.gets > route.options.stallTimes;
+    const options: OriginRouteOptions = stallOver ? { ...route.options, stallAt: undefined } : route.options;
     if (options.delayMs) {
       await pause(options.delayMs, res);
       if (res.destroyed) return;
@@ -231,7 +236,7 @@ export async function startOriginServer(startOptions: StartOriginOptions = {}): 
   const url = (path: string): string => new URL(path, origin).toString();
   let closing: Promise<void> | undefined;
   const publish = (path: string, content: ContentSpec, options: OriginRouteOptions = {}): string => {
-    routes.set(routeKey(path), { content, options, lastModified: new Date().toUTCString(), answered: 0 });
+    routes.set(routeKey(path), { content, options, lastModified: new Date().toUTCString(), answered: 0, gets: 0 });
     return url(path);
   };
 

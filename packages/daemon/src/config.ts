@@ -124,7 +124,7 @@ export const daemonConfigSchema = z.strictObject({
       concurrentPieceCount: z.number().int().min(1).max(64).default(8),
       /**
        * Longest a piece request may go without a byte from its parent. The window each
-       * request gets is fitted to its parent's measured pace (3 s at least, 5 s for a
+       * request gets is fitted to its parent's measured pace (2 s at least, 5 s for a
        * first answer) and capped by this; a request that goes silent is asked elsewhere
        * and its parent rested, not dropped. A piece that is slow but flowing is never cut.
        */
@@ -137,6 +137,12 @@ export const daemonConfigSchema = z.strictObject({
       stallTimeout: duration("30s", { min: "100ms", max: "1h" }),
       /** Ranged requests in flight per task when fetching from an origin that honours ranges. */
       backToSourceConcurrency: z.number().int().min(1).max(64).default(4),
+      /**
+       * Longest the origin may send nothing to a download, across all its requests and
+       * retries: the download then fails with "the origin sent nothing for …". A request
+       * silent for a third of this (1–10 s) is asked again on a new connection first.
+       */
+      sourceStallTimeout: duration("30s").refine((ms) => ms >= 1000, "must be at least 1s"),
       /** Attempts per piece (or per whole-body stream) against the origin on retryable failures. */
       backToSourceRetries: z.number().int().min(0).max(10).default(2),
       /**

@@ -53,6 +53,18 @@ function originAllowEnv(ctx) {
   return { DF_DAEMON_SOURCES: JSON.stringify([{ name: "http", options: { destinations: { allow } } }]) };
 }
 
+/**
+ * Extra environment for every dfdaemon, for experiments with its config keys, e.g.
+ * DF_NET_DAEMON_ENV='{"DF_DAEMON_DOWNLOAD__CONCURRENT_PIECE_COUNT":"16"}'.
+ */
+function experimentEnv() {
+  const raw = process.env.DF_NET_DAEMON_ENV;
+  if (!raw) return {};
+  const parsed = JSON.parse(raw);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("DF_NET_DAEMON_ENV must be a JSON object of variable names to strings");
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+}
+
 export async function runDf(ctx) {
   const bin = dfBinaries(ctx.dfRoot);
   const ledger = new CpuLedger();
@@ -97,7 +109,7 @@ export async function runDf(ctx) {
           "--ip", host.ip,
           "--log-level", logLevel,
         ],
-        { ready: /dfdaemon ready: socket=(\S+)/, logFile: join(ctx.logDir, `${name}.log`), timeoutMs: 60_000, env: originAllowEnv(ctx) },
+        { ready: /dfdaemon ready: socket=(\S+)/, logFile: join(ctx.logDir, `${name}.log`), timeoutMs: 60_000, env: { ...originAllowEnv(ctx), ...experimentEnv() } },
       );
       procs.push({ host: name, proc });
       return { name, proc, socket: proc.match[1] };

@@ -86,7 +86,10 @@ export async function downloadFromParents(
     if (outcome.kind === "parents-exhausted") {
       const failedParents = outcome.failedParents.length > 0 ? outcome.failedParents : all;
       if (outcome.stalled) {
-        return { kind: "exhausted", failedParents, reason: `no byte arrived from the parents for ${stallTimeout} ms`, stalled: true };
+        const reason = outcome.silent
+          ? "every parent holding a missing piece went silent (no byte within its idle window)"
+          : `no byte arrived from the parents for ${stallTimeout} ms`;
+        return { kind: "exhausted", failedParents, reason, stalled: true };
       }
       return {
         kind: "exhausted",

@@ -67,7 +67,7 @@ export async function downloadFromSource(
     await run.createTask(stat.contentLength, fixed ?? pieceLengthFor(stat.contentLength), stat.header);
   }
   const task = run.task!;
-  const { backToSourceConcurrency, backToSourceRetries } = ctx.config.download;
+  const { backToSourceConcurrency, backToSourceRetries, sourceStallTimeout } = ctx.config.download;
   const { maxPieces } = options;
   while (!run.closeIfSatisfied()) {
     const before = task.finishedBytes;
@@ -82,6 +82,7 @@ export async function downloadFromSource(
       wanted: batch ? () => batch : () => run.wantedPieces(),
       concurrency: backToSourceConcurrency,
       retries: backToSourceRetries,
+      stallTimeoutMs: sourceStallTimeout,
       onPiece,
       bandwidth: ctx.bandwidth,
       signal,

@@ -3,6 +3,7 @@ import { DfError, noopLogger, toDfError, type Logger, type SourceClient, type So
 import { pieceRange } from "@df/piece";
 import type { Piece, Task as StoredTask } from "@df/storage";
 import type { PieceBandwidth } from "../bandwidth.js";
+import { OriginWatch, type WatchedRequest } from "./origin-watch.js";
 
 /** A piece fetched from the origin and stored. */
 export interface SourcePiece extends Piece {
@@ -30,6 +31,18 @@ export interface FetchPiecesOptions {
   bandwidth?: PieceBandwidth;
   signal?: AbortSignal;
   logger?: Logger;
+  /**
+   * Longest the origin may send nothing, across all requests (download.sourceStallTimeout):
+   * a request silent for a third of it is retried on a new connection, and the fetch
+   * fails ("the origin sent nothing for …") once the whole window passes. Unset: only
+   * the source plugin's own timeouts apply.
+   */
+  stallTimeoutMs?: number;
+}
+
+/** The options with the run's origin watch, when a stall timeout is set. */
+interface Watched extends FetchPiecesOptions {
+  watch: OriginWatch | undefined;
 }
 
 /**
@@ -45,8 +58,35 @@ export interface FetchPiecesOptions {
  * (the cache is then filled on the read side instead: ~440 vs ~880 MB/s to a child).
  */
 export async function fetchPiecesFromSource(options: FetchPiecesOptions): Promise<void> {
-  if (options.supportsRange) await fetchRanged(options);
-  else await fetchStreaming(options);
+  const watch = options.stallTimeoutMs === undefined ? undefined : new OriginWatch(options.stallTimeoutMs, originOf(options.request.url));
+  const watched: Watched = { ...options, watch };
+  if (options.supportsRange) await fetchRanged(watched);
+  else await fetchStreaming(watched);
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).host || url.split(":")[0]!;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/**
+ * When `error` is the request's own idle cut (not the run's end), checks the origin's
+ * stall window (throwing the origin-silent error once it passed) and returns true: the
+ * request is to be retried at once, on a new connection, without using up a retry.
+ */
+function retryAfterIdleCut(options: Watched, request: WatchedRequest | undefined, outer: AbortSignal | undefined, what: string): boolean {
+  const cut = request?.idleCut;
+  if (!cut || outer?.aborted) return false;
+  options.watch!.throwIfSilent();
+  (options.logger ?? noopLogger).info("a request to the origin went silent; asking again on a new connection", {
+    taskId: options.task.id,
+    what,
+    error: cut.message,
+  });
+  return true;
 }
 
 /** Failures another attempt may fix: the connection, a timeout, a short or corrupt body. */
@@ -58,7 +98,7 @@ function backoffMs(attempt: number): number {
   return Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2);
 }
 
-async function fetchRanged(options: FetchPiecesOptions): Promise<void> {
+async function fetchRanged(options: Watched): Promise<void> {
   const { task } = options;
   const claimed = new Set<number>();
   const stop = new AbortController();
@@ -145,22 +185,28 @@ class Ramp {
   }
 }
 
-async function fetchRangedPiece(options: FetchPiecesOptions, number: number, signal: AbortSignal, ramp: Ramp): Promise<void> {
+async function fetchRangedPiece(options: Watched, number: number, signal: AbortSignal, ramp: Ramp): Promise<void> {
   const { task, logger = noopLogger } = options;
   const range = pieceRange(number, task.contentLength, task.pieceLength);
+  // The most bytes of this piece any attempt got: only bytes past it are the origin's progress.
+  let reached = 0;
   for (let attempt = 0; ; attempt++) {
     const started = performance.now();
     let response: SourceResponse | undefined;
     let consumed = false;
+    let watched: WatchedRequest | undefined;
     try {
       await options.bandwidth?.acquire(task.id, range.length, { signal });
+      // Watched from here: the wait for bandwidth above is this host's, not the origin's.
+      watched = options.watch?.request(signal, reached);
       response = await options.client.get(
         { ...options.request, range: { start: range.offset, length: range.length }, expectedLength: task.contentLength },
-        { signal },
+        { signal: watched?.signal ?? signal },
       );
       const body = response.body;
+      const onChunk = watched ? (bytes: number) => watched!.bytes(bytes) : undefined;
       const tracked = (async function* () {
-        for await (const run of coalesce(body, Math.min(range.length, COALESCE_BYTES))) {
+        for await (const run of coalesce(body, Math.min(range.length, COALESCE_BYTES), onChunk)) {
           ramp.received(run.byteLength);
           yield run;
         }
@@ -173,10 +219,17 @@ async function fetchRangedPiece(options: FetchPiecesOptions, number: number, sig
       return;
     } catch (error) {
       if (response && !consumed) await response.cancel().catch(() => {});
+      if (retryAfterIdleCut(options, watched, signal, `piece ${number}`)) {
+        attempt--;
+        continue;
+      }
       const cause = toDfError(error);
       if (signal.aborted || !isRetryable(cause) || attempt >= options.retries) throw cause;
       logger.warn("piece from source failed; retrying", { taskId: task.id, piece: number, attempt: attempt + 1, error: cause.message });
       await sleep(backoffMs(attempt), undefined, { signal }).catch(() => {});
+    } finally {
+      watched?.close();
+      reached = Math.max(reached, watched?.received ?? 0);
     }
   }
 }
@@ -194,10 +247,11 @@ const COALESCE_BYTES = 256 * 1024;
  * one buffer reused for every run: the consumer (storage) is done with a run before it
  * asks for the next.
  */
-export async function* coalesce(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* coalesce(source: AsyncIterable<Uint8Array>, size: number, onChunk?: (bytes: number) => void): AsyncGenerator<Uint8Array, void, undefined> {
   const buffer = Buffer.allocUnsafe(size);
   let filled = 0;
   for await (const chunk of source) {
+    onChunk?.(chunk.byteLength);
     // A read as large as the buffer goes through as it is, unless bytes wait before it.
     if (filled === 0 && chunk.byteLength >= size) {
       yield chunk;
@@ -227,18 +281,27 @@ function nextWanted(options: FetchPiecesOptions, from: number): number | undefin
   return best;
 }
 
-async function fetchStreaming(options: FetchPiecesOptions): Promise<void> {
+async function fetchStreaming(options: Watched): Promise<void> {
   const { task, logger = noopLogger } = options;
+  let reached = 0;
   for (let attempt = 0; ; attempt++) {
     if (nextWanted(options, 0) === undefined) return;
+    const watched = options.watch?.request(options.signal, reached);
     try {
-      await streamOnce(options);
+      await streamOnce(options, watched);
       if (nextWanted(options, 0) === undefined) return;
     } catch (error) {
+      if (retryAfterIdleCut(options, watched, options.signal, "the whole body")) {
+        attempt--;
+        continue;
+      }
       const cause = toDfError(error);
       if (options.signal?.aborted || !isRetryable(cause) || attempt >= options.retries) throw cause;
       logger.warn("streaming from source failed; retrying from the start", { taskId: task.id, attempt: attempt + 1, error: cause.message });
       await sleep(backoffMs(attempt), undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {});
+    } finally {
+      watched?.close();
+      reached = Math.max(reached, watched?.received ?? 0);
     }
   }
 }
@@ -248,10 +311,11 @@ async function fetchStreaming(options: FetchPiecesOptions): Promise<void> {
  * past (the origin cannot skip them); the stream is dropped once no wanted piece lies
  * further on. One piece is buffered at a time.
  */
-async function streamOnce(options: FetchPiecesOptions): Promise<void> {
+async function streamOnce(options: FetchPiecesOptions, watched: WatchedRequest | undefined): Promise<void> {
   const { task } = options;
   const started = performance.now();
-  const response = await options.client.get({ ...options.request, expectedLength: task.contentLength }, options.signal ? { signal: options.signal } : {});
+  const signal = watched?.signal ?? options.signal;
+  const response = await options.client.get({ ...options.request, expectedLength: task.contentLength }, signal ? { signal } : {});
   let finished = false;
   try {
     let number = 0;
@@ -263,6 +327,7 @@ async function streamOnce(options: FetchPiecesOptions): Promise<void> {
     // The bytes of piece `number` may flow once they are acquired (at once when unshaped).
     let acquired = throttle ? -1 : Infinity;
     for await (const chunk of response.body) {
+      watched?.bytes(chunk.byteLength);
       let offset = 0;
       while (offset < chunk.byteLength) {
         if (number >= task.pieceCount) {

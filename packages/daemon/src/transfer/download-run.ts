@@ -55,11 +55,22 @@ interface Attempt {
  * sends) is stuck, not slow. A couple of seconds, as a swarm client waits, not the
  * tens of seconds that a whole 4 MiB piece may take from a busy seed.
  */
-const IDLE_FLOOR_MS = 3000;
+const IDLE_FLOOR_MS = 2000;
 /** The wait for the first byte of a parent not measured yet (it may have to connect). */
 const FIRST_BYTE_MS = 5000;
 /** Read size the idle window is scaled by: a request is stuck after ~16 reads' worth of silence. */
 const IDLE_READS_BYTES = 16 * 64 * 1024;
+/** A parent is stuck after this many times the longest pause it recently made between bytes. */
+const IDLE_GAP_FACTOR = 3;
+/** Silence after which a parent is asked whether it is alive (see ParentLink.probe), and how long it has to answer. */
+const PROBE_AFTER_MS = 1000;
+const PROBE_TIMEOUT_MS = 1000;
+/**
+ * The idle window of a parent that answered a probe during its silence: alive, so its
+ * silence is queueing or a congested link (a TCP flow backing off after drops can
+ * pause for seconds), not a stop. Cut after this all the same, capped by pieceTimeout.
+ */
+const ALIVE_IDLE_MS = 10_000;
 /**
  * While fewer than MAX_PARENTS are usable, new parents are asked of the scheduler first
  * this soon, then, each time an ask brings none, twice as late up to REFRESH_INTERVAL_MS.
@@ -108,6 +119,8 @@ export class DownloadRun implements LinkEvents {
   readonly #holders = new Map<number, Set<ParentLink>>();
   readonly #inflight = new Map<number, Attempt>();
   readonly #links: ParentLink[] = [];
+  /** Parents whose last request went silent and that sent no byte since. */
+  readonly #silent = new Set<ParentLink>();
   /** Ends everything the run started: streams and piece requests. */
   readonly #stop = new AbortController();
   /** performance.now() of the last byte from any parent (or of the start). */
@@ -123,6 +136,7 @@ export class DownloadRun implements LinkEvents {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #refreshing: Promise<void> | undefined;
+  #lastWatchAt = performance.now();
   #lastRefresh = performance.now();
   #refreshInterval = REFRESH_FIRST_MS;
 
@@ -206,6 +220,10 @@ export class DownloadRun implements LinkEvents {
       this.#watchSilence(now);
       this.#maybeRefresh(now);
       const retryAt = this.#dispatch(now);
+      // Every parent that could serve went silent: a stopped or cut-off parent, noticed
+      // after its idle window instead of the whole stall timeout. The scheduler is asked
+      // for others (or sends this peer to the source) with the silent ones blocked.
+      if (this.#refreshing === undefined && this.#onlySilentCanServe()) return this.#exhausted(true, [...this.#silent]);
       if (
         this.#inflight.size === 0 &&
         retryAt === undefined &&
@@ -317,27 +335,48 @@ export class DownloadRun implements LinkEvents {
     }
   }
 
-  /** Cuts requests that stayed silent past their parent's idle window; rests those parents. */
+  /**
+   * Cuts the requests to parents that sent no byte (to any of our requests) for their
+   * idle window; rests those parents. Silence is the parent's, not the request's: a
+   * parent that paces its uploads may serve one of our requests while the others wait
+   * their turn, and a waiting request is queued, not stuck.
+   */
   #watchSilence(now: number): void {
+    // A loop that woke late (this host was busy) has not read what its sockets hold yet:
+    // timers run before I/O, so silence seen now may be our own. Judge on a timely tick.
+    const late = now - this.#lastWatchAt > 2 * WATCH_TICK_MS;
+    this.#lastWatchAt = now;
+    if (late) return;
     for (const attempt of this.#inflight.values()) {
       if (!attempt.sent || attempt.abort.signal.aborted) continue;
-      const limit = this.#idleLimit(attempt.link);
-      if (now - attempt.lastByteAt < limit) continue;
+      // Its own last byte, or its parent's since it was sent.
+      const { link } = attempt;
+      const lastByte = Math.max(attempt.lastByteAt, link.lastByteAt);
+      const silence = now - lastByte;
+      if (silence >= PROBE_AFTER_MS) link.probe(this.#task.id, PROBE_TIMEOUT_MS);
+      let limit = this.#idleLimit(link, now);
+      if (link.answeredAt > lastByte) limit = Math.max(limit, Math.min(this.#settings.pieceTimeoutMs, ALIVE_IDLE_MS));
+      if (silence < limit) continue;
       attempt.abort.abort(
         new DfError(
           "DEADLINE_EXCEEDED",
-          `piece ${attempt.number} of task ${this.#task.id}: no byte from parent ${attempt.link.peerId} for ${Math.round(now - attempt.lastByteAt)} ms (${attempt.bytes} of ${attempt.length} bytes in)`,
+          `piece ${attempt.number} of task ${this.#task.id}: no byte from parent ${attempt.link.peerId} for ${Math.round(now - lastByte)} ms (${attempt.bytes} of ${attempt.length} bytes of this piece in)`,
           { reason: "piece-idle", details: { taskId: this.#task.id, number: attempt.number, parentId: attempt.link.peerId } },
         ),
       );
     }
   }
 
-  /** How long a request to `link` may go without a byte: scaled to its per-request pace, within [IDLE_FLOOR_MS, pieceTimeoutMs]. */
-  #idleLimit(link: ParentLink): number {
+  /**
+   * How long `link` may go without a byte while asked: scaled to its per-request pace,
+   * or to the longest pause it recently made between bytes (IDLE_GAP_FACTOR times),
+   * within [IDLE_FLOOR_MS, pieceTimeoutMs]; FIRST_BYTE_MS until it sent any.
+   */
+  #idleLimit(link: ParentLink, now: number): number {
     const ceiling = this.#settings.pieceTimeoutMs;
-    if (link.rate === undefined) return Math.min(ceiling, FIRST_BYTE_MS);
-    return Math.min(ceiling, Math.max(IDLE_FLOOR_MS, IDLE_READS_BYTES / perRequestRate(link)));
+    if (link.received === 0) return Math.min(ceiling, FIRST_BYTE_MS);
+    const paced = link.rate === undefined ? 0 : IDLE_READS_BYTES / perRequestRate(link);
+    return Math.min(ceiling, Math.max(IDLE_FLOOR_MS, paced, IDLE_GAP_FACTOR * link.recentGap(now)));
   }
 
   /**
@@ -432,6 +471,7 @@ export class DownloadRun implements LinkEvents {
         attempt.bytes += count;
         attempt.lastByteAt = now;
         link.bytes(count, now);
+        this.#silent.delete(link);
         this.#lastProgress = now;
       };
       fetched = await link.fetch({ taskId: task.id, number, length, digest, hostId: this.#request.hostId, onBytes }, signal);
@@ -529,6 +569,8 @@ export class DownloadRun implements LinkEvents {
         });
         this.#report(number, link, failure.error, true);
         link.demote();
+        this.#silent.add(link);
+        this.#notify();
         return;
       case "parent":
         break;
@@ -581,22 +623,42 @@ export class DownloadRun implements LinkEvents {
     link.distrust();
   }
 
+  /**
+   * True when some parent went silent and no other can take over: nothing in flight
+   * except to silent parents, and no missing piece held by a parent that is not silent.
+   */
+  #onlySilentCanServe(): boolean {
+    if (this.#silent.size === 0) return false;
+    for (const attempt of this.#inflight.values()) if (!this.#silent.has(attempt.link)) return false;
+    for (const holders of this.#holders.values()) {
+      for (const link of holders) if (link.usable && !this.#silent.has(link)) return false;
+    }
+    return true;
+  }
+
   #forget(link: ParentLink): void {
     for (const [number, holders] of this.#holders) {
       if (holders.delete(link) && holders.size === 0) this.#holders.delete(number);
     }
   }
 
-  #exhausted(stalled: boolean): PieceDownloadOutcome {
-    // After a stall every parent is suspect: the scheduler should offer others.
-    const failedParents = this.#links.filter((link) => stalled || !link.usable).map((link) => link.peerId);
-    this.#logger.info(stalled ? "no byte came from any parent for the stall timeout" : "the parents hold none of the missing pieces", {
+  #exhausted(stalled: boolean, silent?: readonly ParentLink[]): PieceDownloadOutcome {
+    // After a stall every parent is suspect (unless the silent ones are known): the
+    // scheduler should offer others.
+    const failed = silent ?? this.#links.filter((link) => stalled || !link.usable);
+    const failedParents = failed.map((link) => link.peerId);
+    const why = silent
+      ? "every parent that holds a missing piece went silent"
+      : stalled
+        ? "no byte came from any parent for the stall timeout"
+        : "the parents hold none of the missing pieces";
+    this.#logger.info(why, {
       missing: this.#missing.size,
       parents: this.#links.length,
       failedParents,
       stallTimeoutMs: this.#settings.stallTimeoutMs,
     });
-    return { kind: "parents-exhausted", missing: this.#missing.size, failedParents, stalled };
+    return { kind: "parents-exhausted", missing: this.#missing.size, failedParents, stalled, ...(silent ? { silent: true } : {}) };
   }
 
   #cancelled(): DfError {

@@ -1,6 +1,6 @@
 import { DfError, toDfError, type Logger } from "@df/interface";
 import { pieceRange } from "@df/piece";
-import { daemonUpload, serverStream } from "@df/rpc";
+import { daemonUpload, serverStream, unary } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
 import type { BytePool } from "./http/byte-pool.js";
 import { fetchPieceGrpc, fetchPieceHttp, type ChunkBuffers, type FetchedPiece, type PieceRequest } from "./fetch-piece.js";
@@ -39,6 +39,9 @@ const TARGET_INFLIGHT_MS = 1000;
  * One parent of one download: its SyncPieces stream (which pieces it holds, with their
  * digests), where its piece bytes are served, and how it has done so far.
  */
+/** How fast a long pause between a parent's bytes is forgotten. */
+const GAP_HALF_LIFE_MS = 10_000;
+
 export class ParentLink {
   readonly ref: ParentRef;
   state: LinkState = "syncing";
@@ -50,6 +53,17 @@ export class ParentLink {
   lastByteAt = performance.now();
   /** Bytes it sent us in this download. */
   received = 0;
+  /**
+   * The longest pause between its bytes while asked, recently (halving every
+   * GAP_HALF_LIFE_MS): a relay waiting on its own upstream, or a loaded host, pauses
+   * longer, and its idle window grows with that.
+   */
+  #gap = 0;
+  #gapAt = 0;
+  /** performance.now() of its last answer to a liveness probe (0: none). */
+  answeredAt = 0;
+  /** performance.now() the probe in flight was sent (0: none in flight). */
+  probeSentAt = 0;
   /** No new request before this time (performance.now()): it said it was busy. */
   busyUntil = 0;
   /** Why it was dropped, once it is. */
@@ -230,10 +244,42 @@ export class ParentLink {
 
   /** Bytes of a piece arrived from it (0: an answer's head). */
   bytes(count: number, now: number): void {
+    const gap = now - this.lastByteAt;
+    const decayed = this.#gap * 0.5 ** ((now - this.#gapAt) / GAP_HALF_LIFE_MS);
+    this.#gap = Math.max(gap, decayed);
+    this.#gapAt = now;
     this.lastByteAt = now;
     this.received += count;
     this.#windowBytes += count;
     this.#sample(now, RATE_WINDOW_MS);
+  }
+
+  /**
+   * Asks it something cheap (StatTask of the task) to learn whether its process is alive:
+   * a parent that answers while it sends us no bytes is queueing our requests, or its
+   * link is congested; one that does not answer is stopped, hung or cut off. Any answer
+   * counts, a refusal too; only silence does not.
+   */
+  probe(taskId: string, timeoutMs: number): void {
+    if (this.probeSentAt !== 0 || this.state === "dropped") return;
+    const sent = performance.now();
+    this.probeSentAt = sent;
+    const answered = (): void => {
+      this.answeredAt = performance.now();
+    };
+    unary(this.#upload.client, "statTask", daemonUpload.StatTaskRequest.create({ taskId }), { signal: this.#stop.signal, deadlineMs: timeoutMs })
+      .then(answered, (error: unknown) => {
+        const { code } = toDfError(error);
+        if (code !== "DEADLINE_EXCEEDED" && code !== "UNAVAILABLE" && code !== "CANCELLED") answered();
+      })
+      .finally(() => {
+        if (this.probeSentAt === sent) this.probeSentAt = 0;
+      });
+  }
+
+  /** The recent longest pause between its bytes (see #gap), decayed to `now`. */
+  recentGap(now: number): number {
+    return this.#gap * 0.5 ** ((now - this.#gapAt) / GAP_HALF_LIFE_MS);
   }
 
   /** Ends the rate window once it lasted `minMs` and holds bytes. */

@@ -410,6 +410,23 @@ describe("PeerPieceDownloader", () => {
     expect(sha256(await readAll(task))).toBe(sha256(content.data));
   });
 
+  it("returns parents-exhausted (silent) long before the stall timeout when the only parent holding the missing pieces goes silent", async () => {
+    const content = new Content(taskIdOf(34), bytes(8 * PIECE, 34), PIECE);
+    const storage = await tempStorage();
+    await content.store(storage);
+    const stuck = await startStallingByteServer(storage);
+    const quiet = await startPeer(storage, { bytes: stuck.port, peerId: "quiet" });
+    const { task } = await child(content);
+    const seen = recorder();
+    const started = Date.now();
+    const outcome = await settle(
+      downloader({ pieceTimeoutMs: 300, stallTimeoutMs: 30_000 }).download({ task, hostId: "c", peerId: "cp", parents: [{ ...quiet.ref, holdsAll: true }], events: seen.events }),
+    );
+    expect(outcome).toMatchObject({ kind: "parents-exhausted", missing: 8, stalled: true, silent: true, failedParents: ["quiet"] });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(seen.failed.length).toBeGreaterThan(0);
+  });
+
   it("hands a piece stuck on a slow parent to an idle faster one at the end", async () => {
     const content = new Content(taskIdOf(33), bytes(8 * PIECE, 33), PIECE);
     const storage = await tempStorage();

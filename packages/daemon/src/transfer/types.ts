@@ -52,7 +52,14 @@ export type PieceDownloadOutcome =
    * Pieces remain but no given parent can provide them (failed or gone), or
    * (`stalled`) no byte came from any of them for the stall timeout.
    */
-  | { kind: "parents-exhausted"; missing: number; failedParents: string[]; stalled: boolean };
+  | {
+      kind: "parents-exhausted";
+      missing: number;
+      failedParents: string[];
+      stalled: boolean;
+      /** Stalled early: every parent holding a missing piece went silent (failedParents are those). */
+      silent?: boolean;
+    };
 
 export interface PieceDownloadRequest extends AbortOptions {
   /** The stored task to fill; its content length and piece length are known. */

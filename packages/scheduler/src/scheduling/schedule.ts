@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DfError, type AbortOptions } from "@df/interface";
 import type { Peer } from "../resource/peer.js";
 import type { ScheduleRetryOptions } from "./options.js";
-import type { ParentSelector, Selection } from "./parent-selector.js";
+import type { FilterReason, ParentSelector, Selection } from "./parent-selector.js";
 
 export type { ScheduleRetryOptions } from "./options.js";
 
@@ -64,11 +64,33 @@ export async function scheduleParents(
       }
     }
     if (added.length > 0) return { kind: "parents", parents: added, rounds: round + 1 };
+    // Retry rounds wait for peers that may gain pieces soon, or register (a triggered seed
+    // does so a moment later). When the task has peers and none of them can ever be a
+    // parent (blocked, not shared, on the child's own host), waiting only delays the
+    // source: a child whose only parent stalled paid 2 s here.
+    if (!hooks.disableBackToSource && task.canBackToSource() && nothingToWaitFor(selection)) {
+      return backToSource(child, `no other peer of the task can be a parent (${describeSelection(selection)})`, round + 1);
+    }
     const interval = options.retryIntervalMs * (0.75 + random() * 0.5);
     await sleep(interval, undefined, hooks.signal ? { signal: hooks.signal } : undefined).catch((error: unknown) => {
       throw new DfError("CANCELLED", `scheduling of peer ${child.id} was cancelled`, { cause: error });
     });
   }
+}
+
+/** Reasons a peer is not a parent that no wait changes. */
+const LASTING: readonly FilterReason[] = ["blocked", "not-shared", "same-host"];
+
+function nothingToWaitFor(selection: Selection): boolean {
+  let lasting = 0;
+  for (const reason of LASTING) lasting += selection.dropped[reason] ?? 0;
+  return selection.sampled > 0 && lasting === selection.sampled;
+}
+
+function describeSelection(selection: Selection): string {
+  return Object.entries(selection.dropped)
+    .map(([reason, count]) => `${count} ${reason}`)
+    .join(", ");
 }
 
 function backToSource(child: Peer, reason: string, round: number): ScheduleOutcome {

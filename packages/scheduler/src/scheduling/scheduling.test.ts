@@ -147,6 +147,8 @@ describe("scheduleParents", () => {
 
   it("goes back to source after retryBackToSourceLimit empty rounds", async () => {
     const t = task();
+    // A peer that holds nothing yet may soon: worth the rounds.
+    peer(t, "newcomer", "received-normal");
     const child = peer(t, "child", "received-normal");
     const rounds: number[] = [];
     const outcome = await scheduleParents(child, new ParentSelector([byFinished], limits), fast, {
@@ -154,6 +156,19 @@ describe("scheduleParents", () => {
     });
     expect(outcome).toMatchObject({ kind: "back-to-source", rounds: 4 });
     expect(rounds).toEqual([0, 1, 2, 3]);
+  });
+
+  it("goes back to source at once when no other peer of the task can ever be a parent", async () => {
+    const t = task();
+    const stalled = peer(t, "stalled", "succeeded");
+    const child = peer(t, "child", "received-normal");
+    child.blockedParents.add(stalled.id);
+    const rounds: number[] = [];
+    const outcome = await scheduleParents(child, new ParentSelector([byFinished], limits), { ...fast, retryIntervalMs: 10_000 }, {
+      onRound: (round) => rounds.push(round),
+    });
+    expect(outcome).toMatchObject({ kind: "back-to-source", rounds: 1, reason: "no other peer of the task can be a parent (1 blocked)" });
+    expect(rounds).toEqual([0]);
   });
 
   it("fails after retryLimit rounds when the back-to-source quota is used up", async () => {
