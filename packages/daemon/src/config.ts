@@ -142,7 +142,7 @@ export const daemonConfigSchema = z.strictObject({
        * retries: the download then fails with "the origin sent nothing for …". A request
        * silent for a third of this (1–10 s) is asked again on a new connection first.
        */
-      sourceStallTimeout: duration("30s").refine((ms) => ms >= 1000, "must be at least 1s"),
+      sourceStallTimeout: duration("30s", { min: "1s", max: "1h" }),
       /** Attempts per piece (or per whole-body stream) against the origin on retryable failures. */
       backToSourceRetries: z.number().int().min(0).max(10).default(2),
       /**
