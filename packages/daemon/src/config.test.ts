@@ -1,6 +1,9 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig } from "@df/service-kit";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { listUnitFields } from "@df/interface/zod";
+import { loadConfig, parseConfig, unitRangeProblems } from "@df/service-kit";
 import { daemonConfig, daemonConfigSchema } from "./config.js";
 
 describe("daemon config", () => {
@@ -85,7 +88,7 @@ describe("daemon config", () => {
     const config = daemonConfig({ download: { trafficShaperType: "sampling", totalRateLimit: "20M", perPeerRateLimit: "4Mi" } }).download;
     expect(config).toMatchObject({ trafficShaperType: "sampling", totalRateLimit: 20_000_000, perPeerRateLimit: 4 * 2 ** 20 });
     expect(() => parseConfig(daemonConfigSchema, { download: { totalRateLimit: 0 } }, "dfdaemon")).toThrow(
-      /download\.totalRateLimit: must be more than 0 bytes per second/,
+      /download\.totalRateLimit: must be more than 0, got 0/,
     );
     expect(() => parseConfig(daemonConfigSchema, { download: { perPeerRateLimit: "fast" } }, "dfdaemon")).toThrow(/download\.perPeerRateLimit/);
   });
@@ -116,6 +119,40 @@ describe("daemon config", () => {
     expect(daemonConfig({ manager: { addresses: ["127.0.0.1:65003"], refreshInterval: "10s" } }).manager).toMatchObject({ addresses: ["127.0.0.1:65003"], refreshInterval: 10_000 });
     expect(() => parseConfig(daemonConfigSchema, { manager: { addresses: ["127.0.0.1:65003", "manager"] } }, "dfdaemon")).toThrow(/manager\.addresses\.1: .*missing port/);
     expect(() => parseConfig(daemonConfigSchema, { manager: { addresses: ["/run/manager.sock"] } }, "dfdaemon")).toThrow(/manager\.addresses\.0: .*unix socket/);
-    expect(() => parseConfig(daemonConfigSchema, { manager: { refreshInterval: 0 } }, "dfdaemon")).toThrow(/manager\.refreshInterval: must be more than 0/);
+    expect(() => parseConfig(daemonConfigSchema, { manager: { refreshInterval: 0 } }, "dfdaemon")).toThrow(/manager\.refreshInterval: must be at least 100ms, got 0/);
+  });
+});
+
+describe("ranges of the daemon's durations and sizes", () => {
+  it("gives every duration and size key a range, and refuses past it naming the key", () => {
+    const keys = listUnitFields(daemonConfigSchema).map((f) => f.key);
+    expect(keys).toEqual(expect.arrayContaining(["scheduler.announceInterval", "storage.gc.taskTtl", "storage.quota", "download.totalRateLimit", "upload.writeTimeout"]));
+    expect(keys.length).toBeGreaterThanOrEqual(17);
+    expect(unitRangeProblems(daemonConfigSchema, "dfdaemon")).toEqual([]);
+  });
+
+  it("keeps every duration a timer waits on within Node's timer limit (30d would fire at once)", () => {
+    const ttls = new Set(["storage.gc.taskTtl"]);
+    for (const { key, field } of listUnitFields(daemonConfigSchema)) {
+      if (field.kind === "duration" && !ttls.has(key)) expect(field.max, key).toBeLessThanOrEqual(2 ** 31 - 1);
+    }
+  });
+
+  it("refuses announceInterval: 30d from a config file with an error that names the key, the limit and the file", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "df-config-"));
+    try {
+      const file = path.join(dir, "dfdaemon.yaml");
+      await writeFile(file, "scheduler:\n  announceInterval: 30d\n");
+      await expect(loadConfig({ schema: daemonConfigSchema, name: "dfdaemon", file })).rejects.toThrow(
+        /scheduler\.announceInterval: must be at most 1h, got "30d" \(from file .*dfdaemon\.yaml\)/,
+      );
+      await writeFile(file, "download:\n  pieceTimeout: 25d\n");
+      await expect(loadConfig({ schema: daemonConfigSchema, name: "dfdaemon", file })).rejects.toThrow(/download\.pieceTimeout: must be at most 1h/);
+      await expect(loadConfig({ schema: daemonConfigSchema, name: "dfdaemon", env: { DF_DAEMON_STORAGE__QUOTA: "10Ki" }, envPrefix: "DF_DAEMON_" })).rejects.toThrow(
+        /storage\.quota: must be at least 1Mi, got "10Ki"/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -40,7 +40,7 @@ export const daemonConfigSchema = z.strictObject({
        * a peer or another piece from here (so children hold different pieces and trade
        * them). 0 turns it off.
        */
-      spreadWindow: duration("3s"),
+      spreadWindow: duration("3s", { max: "10m" }),
     })
     .prefault({}),
   scheduler: z
@@ -48,9 +48,9 @@ export const daemonConfigSchema = z.strictObject({
       /** Every scheduler of the cluster; a task goes to the one its ID hashes to. With a manager: the fallback list. */
       addresses: z.array(z.string().min(1)).min(1).default(["127.0.0.1:8002"]),
       /** How often the host announces itself; the scheduler drops it after two missed intervals. */
-      announceInterval: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      announceInterval: duration("30s", { min: "100ms", max: "1h" }),
       /** Longest wait for one scheduling answer (register or reschedule) before going back to source. */
-      scheduleTimeout: duration("5m").refine((ms) => ms > 0, "must be more than 0"),
+      scheduleTimeout: duration("5m", { min: "100ms", max: "1h" }),
       /** Reschedules of one download before it gives up on parents and goes back to source (upstream 5). */
       maxReschedules: z.number().int().min(0).max(100).default(5),
     })
@@ -65,13 +65,13 @@ export const daemonConfigSchema = z.strictObject({
       /** The manager's gRPC addresses (`host:port`), tried in turn; empty: use scheduler.addresses only. */
       addresses: z.array(managerAddress).default([]),
       /** How often the scheduler list is asked for again. */
-      refreshInterval: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      refreshInterval: duration("30s", { min: "100ms", max: "24h" }),
       /** Ask for this scheduler cluster instead of the one the manager's searcher picks (0: search). */
       schedulerClusterId: z.number().int().min(0).default(0),
       /** Seed peers: the seed-peer cluster to register in (0: the manager's first). */
       seedPeerClusterId: z.number().int().min(0).default(0),
       /** Seed peers: between keepalive messages; match the manager's keepalive.interval. */
-      keepAliveInterval: duration("5s").refine((ms) => ms > 0, "must be more than 0"),
+      keepAliveInterval: duration("5s", { min: "10ms", max: "10m" }),
     })
     .prefault({}),
   storage: z
@@ -87,12 +87,18 @@ export const daemonConfigSchema = z.strictObject({
        * to have every download fill the page cache.
        */
       directIO: z.boolean().default(true),
+      /**
+       * The most the stored tasks may take (e.g. `50Gi`), besides the disk's free space;
+       * unset: the disk is the only limit. A new task that does not fit evicts idle tasks,
+       * least recently used first; GC's watermarks are then percentages of it.
+       */
+      quota: byteSize(undefined, { min: "1Mi" }).optional(),
       gc: z
         .strictObject({
           /** How often GC runs; 0 turns the timer off. */
-          interval: duration("15m"),
+          interval: duration("15m", { max: "24h" }),
           /** Evict a task unused for this long. */
-          taskTtl: duration("30d").refine((ms) => ms > 0, "must be more than 0"),
+          taskTtl: duration("30d", { min: "1s", max: "3650d", ttl: true }),
           highWatermarkPercent: percent.default(80),
           lowWatermarkPercent: percent.default(60),
         })
@@ -122,13 +128,13 @@ export const daemonConfigSchema = z.strictObject({
        * first answer) and capped by this; a request that goes silent is asked elsewhere
        * and its parent rested, not dropped. A piece that is slow but flowing is never cut.
        */
-      pieceTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      pieceTimeout: duration("30s", { min: "100ms", max: "1h" }),
       /**
        * A download from parents with no byte from any of them for this long is
        * rescheduled (a second stall goes back to source); also bounds the wait for a
        * parent to learn the task's size.
        */
-      stallTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      stallTimeout: duration("30s", { min: "100ms", max: "1h" }),
       /**
        * Whether a download of a URL asks its origin first if the content changed (one
        * conditional HEAD: If-None-Match / If-Modified-Since) before it uses a copy held
@@ -141,7 +147,7 @@ export const daemonConfigSchema = z.strictObject({
        * answer without asking again (0: ask every time, so no download returns bytes the
        * origin has replaced). At most 30 days.
        */
-      freshFor: duration("0s").refine((ms) => ms <= 30 * 24 * 3600 * 1000, "must be at most 30d"),
+      freshFor: duration("0s", { min: "0s", max: "30d", ttl: true }),
       /** Ranged requests in flight per task when fetching from an origin that honours ranges. */
       backToSourceConcurrency: z.number().int().min(1).max(64).default(4),
       /**
@@ -149,7 +155,7 @@ export const daemonConfigSchema = z.strictObject({
        * retries: the download then fails with "the origin sent nothing for …". A request
        * silent for a third of this (1–10 s) is asked again on a new connection first.
        */
-      sourceStallTimeout: duration("30s").refine((ms) => ms >= 1000, "must be at least 1s"),
+      sourceStallTimeout: duration("30s", { min: "1s", max: "1h" }),
       /** Attempts per piece (or per whole-body stream) against the origin on retryable failures. */
       backToSourceRetries: z.number().int().min(0).max(10).default(2),
       /**
@@ -160,9 +166,9 @@ export const daemonConfigSchema = z.strictObject({
        */
       trafficShaperType: pluginEntrySchema.default("plain"),
       /** The node's download bandwidth across all tasks, from parents and origins alike (e.g. `1024Mi`, `100M`). */
-      totalRateLimit: byteSize("1024Mi").refine((bytes) => bytes > 0, "must be more than 0 bytes per second"),
+      totalRateLimit: byteSize("1024Mi", { min: 1, max: "1Ti" }),
       /** The fixed per-task limit of the `static` shaper. */
-      perPeerRateLimit: byteSize("512Mi").refine((bytes) => bytes > 0, "must be more than 0 bytes per second"),
+      perPeerRateLimit: byteSize("512Mi", { min: 1, max: "1Ti" }),
     })
     .prefault({}),
   upload: z
@@ -184,9 +190,9 @@ export const daemonConfigSchema = z.strictObject({
        * go out in one message; pieces already held always go in one. Longer sends fewer
        * messages and tells children later. 0: only what is ready; at most 10 s.
        */
-      announceWindow: duration("0ms").refine((ms) => ms <= 10_000, "must be at most 10s: children would learn of pieces too late"),
+      announceWindow: duration("0ms", { max: "10s", maxReason: "children would learn of pieces too late" }),
       /** Upload bandwidth cap in bytes per second (e.g. `100Mi`); unset means unlimited. */
-      rateLimit: byteSize().optional(),
+      rateLimit: byteSize(undefined, { min: 1, max: "1Ti" }).optional(),
       /**
        * Serve a piece to children while it still arrives from a parent (cut-through),
        * instead of once it is stored: a piece then crosses a chain of peers in about the
@@ -199,13 +205,13 @@ export const daemonConfigSchema = z.strictObject({
        * this long of opening, or of the first byte of its next one (slowloris), with 408.
        * A child sends its small GET in one write as soon as it connects.
        */
-      headerTimeout: duration("10s").refine((ms) => ms > 0, "must be more than 0"),
+      headerTimeout: duration("10s", { min: "10ms", max: "10m" }),
       /**
        * A kept-alive piece connection with no request is closed after this long. Keep it
        * above 30 s: children close their idle connections then, so the server does not
        * close one under a request.
        */
-      idleTimeout: duration("65s").refine((ms) => ms > 0, "must be more than 0"),
+      idleTimeout: duration("65s", { min: "10ms", max: "1h" }),
       /**
        * An upload whose reader takes no bytes at all for this long is cut (one to two of
        * these after its last byte) and its slot freed at once. About no progress, not
@@ -214,7 +220,7 @@ export const daemonConfigSchema = z.strictObject({
        * (16 readers: 3 s). Children give up on a silent parent after download.pieceTimeout
        * (30 s), so the server never cuts one that would still wait.
        */
-      writeTimeout: duration("30s").refine((ms) => ms > 0, "must be more than 0"),
+      writeTimeout: duration("30s", { min: "10ms", max: "1h" }),
       /**
        * Open piece connections per remote address; more are closed at once. A child opens
        * at most 16 to one parent (8 for one task): 64 leaves room for a few hosts behind

@@ -72,3 +72,61 @@ export function parseDuration(input: string | number): number {
   }
   return total;
 }
+
+/**
+ * The longest delay a Node timer takes: 2^31 − 1 ms (about 24.8 days). A longer one is
+ * silently clamped to 1 ms, so `announceInterval: 30d` would fire a thousand times a
+ * second. Every duration that ends up in a timer must stay at or below it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `ms` if a timer can wait that long, else INVALID_ARGUMENT naming `what` (a flag or
+ * field): for durations given on a command line or in a request.
+ */
+export function timerDuration(ms: number, what: string): number {
+  if (ms > MAX_TIMER_MS) {
+    throw new DfError("INVALID_ARGUMENT", `${what} must be at most 24.8 days (2^31 − 1 ms), got ${formatDuration(ms)}; leave it out for no limit`, {
+      reason: "duration-out-of-range",
+      details: { what, ms },
+    });
+  }
+  return ms;
+}
+
+/** Writes milliseconds back the way config files write them: `30d`, `1h30m`, `500ms`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms === 0) return "0s";
+  const units: Array<[string, number]> = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+    ["ms", 1],
+  ];
+  let rest = Math.round(ms);
+  let out = "";
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      out += `${count}${unit}`;
+      rest -= count * size;
+    }
+  }
+  return out || `${ms}ms`;
+}
+
+/** Writes bytes back as a config would: `1Gi`, `512Ki`, `1500` (the largest binary unit that divides it). */
+export function formatByteSize(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes <= 0) return String(bytes);
+  for (const [unit, size] of [
+    ["Ti", 2 ** 40],
+    ["Gi", 2 ** 30],
+    ["Mi", 2 ** 20],
+    ["Ki", 2 ** 10],
+  ] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}

@@ -29,7 +29,7 @@ export const managerConfigSchema = z.strictObject({
       url: z.string().min(1).optional(),
       /** Attempts to reach an unavailable database at start, with doubling backoff. */
       connectAttempts: z.number().int().min(1).max(100).default(5),
-      retryDelay: duration("500ms"),
+      retryDelay: duration("500ms", { max: "1m" }),
       /** PostgreSQL connections per manager. */
       poolSize: z.number().int().min(1).max(200).default(10),
     })
@@ -37,18 +37,18 @@ export const managerConfigSchema = z.strictObject({
   keepalive: z
     .strictObject({
       /** How often members are expected to send (schedulers send every 5 s). */
-      interval: duration("5s"),
+      interval: duration("5s", { min: "10ms", max: "10m" }),
       /**
        * Silence after which a member is inactive; unset: 1.5 × interval, so a member that
        * stops is detected within 2 × interval.
        */
-      timeout: duration().optional(),
+      timeout: duration(undefined, { min: "10ms", max: "1h" }).optional(),
     })
     .prefault({}),
   cache: z
     .strictObject({
       /** How long a cluster's active schedulers and the cluster list are reused for ListSchedulers. */
-      ttl: duration("2s"),
+      ttl: duration("2s", { max: "10m" }),
     })
     .prefault({}),
   /** Which scheduler cluster a peer gets: `default`, `[name, options]` or a module path. */
@@ -58,9 +58,9 @@ export const managerConfigSchema = z.strictObject({
       /** The initial root user's password (or env DF_MANAGER_ROOT_PASSWORD); required, not a known default. */
       rootPassword: z.string().optional(),
       /** Lifetime of a sign-in session token. */
-      sessionTtl: duration("24h"),
+      sessionTtl: duration("24h", { min: "1m", max: "365d", ttl: true }),
       /** Longest lifetime a personal access token may ask for. */
-      maxTokenTtl: duration("365d"),
+      maxTokenTtl: duration("365d", { min: "1h", max: "3650d", ttl: true }),
       /**
        * Failed sign-ins counted per user name and per client address (this manager
        * process's own count): `maxFailuresPerUser` (or `maxFailuresPerAddress`) within
@@ -71,8 +71,8 @@ export const managerConfigSchema = z.strictObject({
           maxFailuresPerUser: z.number().int().min(1).max(1000).default(5),
           // Higher than per user: many users may sign in from behind one NAT or proxy.
           maxFailuresPerAddress: z.number().int().min(1).max(10_000).default(20),
-          window: duration("15m"),
-          lockout: duration("15m"),
+          window: duration("15m", { min: "1s", max: "7d", ttl: true }),
+          lockout: duration("15m", { max: "7d", ttl: true }),
         })
         .prefault({}),
     })
@@ -82,7 +82,7 @@ export const managerConfigSchema = z.strictObject({
       preheat: z
         .strictObject({
           /** How long one URL's preheat may take on one cluster (unless the job's args say `timeoutMs`). */
-          timeout: duration("30m"),
+          timeout: duration("30m", { min: "1s", max: "24h" }),
           /** URLs of one job preheated at once. */
           concurrency: z.number().int().min(1).max(64).default(4),
         })
@@ -92,7 +92,7 @@ export const managerConfigSchema = z.strictObject({
   rest: z
     .strictObject({
       /** Largest request body accepted; bigger ones get 413. */
-      bodyLimit: byteSize("1MiB"),
+      bodyLimit: byteSize("1MiB", { min: "1Ki", max: "1Gi" }),
       /** Deepest nesting of arrays and objects in a JSON body; deeper ones get 400. */
       maxJsonDepth: z.number().int().min(4).max(1000).default(32),
       /** Largest `per_page`. */

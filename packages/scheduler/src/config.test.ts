@@ -1,6 +1,7 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig } from "@df/service-kit";
+import { listUnitFields } from "@df/interface/zod";
+import { loadConfig, parseConfig, unitRangeProblems } from "@df/service-kit";
 import { schedulerConfigSchema } from "./config.js";
 
 describe("scheduler config", () => {
@@ -76,5 +77,16 @@ describe("scheduler config", () => {
     expect(() => parseConfig(schedulerConfigSchema, { limits: { maxHosts: 0 } }, "scheduler")).toThrow(/limits\.maxHosts/);
     expect(() => parseConfig(schedulerConfigSchema, { limits: { announceRate: -1 } }, "scheduler")).toThrow(/limits\.announceRate/);
     expect(() => parseConfig(schedulerConfigSchema, { limits: { maxHost: 5 } }, "scheduler")).toThrow(/limits\.maxHost: unknown key/);
+  });
+});
+
+describe("ranges of the scheduler's durations", () => {
+  it("gives every duration key a range, and refuses past it naming the key", () => {
+    const keys = listUnitFields(schedulerConfigSchema).map((f) => f.key);
+    expect(keys).toEqual(expect.arrayContaining(["manager.keepAliveInterval", "gc.interval", "gc.peerTtl", "scheduling.retryInterval"]));
+    expect(unitRangeProblems(schedulerConfigSchema, "scheduler")).toEqual([]);
+    expect(() => parseConfig(schedulerConfigSchema, { gc: { interval: "30d" } }, "scheduler")).toThrow(
+      /gc\.interval: must be at most 1h, got "30d"/,
+    );
   });
 });

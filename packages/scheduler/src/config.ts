@@ -106,9 +106,9 @@ export const schedulerConfigSchema = z.strictObject({
       /** The scheduler cluster this scheduler belongs to. */
       schedulerClusterId: z.number().int().min(1).default(1),
       /** Between keepalive messages; match the manager's keepalive.interval (it drops a member silent for 1.5 × its interval). */
-      keepAliveInterval: duration("5s").refine((ms) => ms > 0, "must be more than 0"),
+      keepAliveInterval: duration("5s", { min: "10ms", max: "10m" }),
       /** How often the dynamic config is pulled besides whenever the manager announces a new revision (upstream 1 min). */
-      configRefreshInterval: duration("1m").refine((ms) => ms > 0, "must be more than 0"),
+      configRefreshInterval: duration("1m", { min: "10ms", max: "24h" }),
       /** What this scheduler offers, registered with the manager (only `schedule` schedulers are handed to peers). */
       features: z.array(z.string().min(1)).default(["schedule", "preheat"]),
     })
@@ -137,7 +137,7 @@ export const schedulerConfigSchema = z.strictObject({
       filterParentLimit: z.number().int().min(1).max(1000).default(15),
       retryLimit: z.number().int().min(1).max(100).default(5),
       retryBackToSourceLimit: z.number().int().min(0).max(100).default(4),
-      retryInterval: duration("500ms"),
+      retryInterval: duration("500ms", { max: "10m" }),
       /**
        * Lets a task's peers be each other's parents (A → B and B → A), so peers trade the
        * pieces they hold like a swarm instead of all drawing from the seed; safe because
@@ -148,26 +148,26 @@ export const schedulerConfigSchema = z.strictObject({
       /** Peers of one task that may fetch from the source at once. */
       backToSourceLimit: z.number().int().min(0).default(200),
       /** Base of the per-host register delay (0 disables it). */
-      registerDelayBase: duration("30ms"),
+      registerDelayBase: duration("30ms", { max: "10s" }),
       /** A seed peer that failed a task is not asked again for this long. */
-      seedPeerFailedTimeout: duration("30m"),
+      seedPeerFailedTimeout: duration("30m", { max: "7d", ttl: true }),
       /**
        * Distinct hosts that must get wrong bytes from a parent before it is blocked for
        * the whole task; one report blocks it for that child only.
        */
       badContentReporters: z.number().int().min(1).max(100).default(2),
       /** How long the scheduler waits for a seed peer to accept a trigger. */
-      seedPeerTriggerTimeout: duration("10s"),
+      seedPeerTriggerTimeout: duration("10s", { min: "10ms", max: "1h" }),
     })
     .prefault({}),
   limits: limitsSchema.prefault({}),
   gc: z
     .strictObject({
-      interval: duration("10s"),
-      peerTtl: duration("24h"),
-      pieceDownloadTimeout: duration("30m"),
+      interval: duration("10s", { min: "10ms", max: "1h" }),
+      peerTtl: duration("24h", { min: "1s", max: "365d", ttl: true }),
+      pieceDownloadTimeout: duration("30m", { min: "1s", max: "7d", ttl: true }),
       hostMissedAnnounces: z.number().int().min(1).default(2),
-      defaultAnnounceInterval: duration("5m"),
+      defaultAnnounceInterval: duration("5m", { min: "1s", max: "24h" }),
     })
     .prefault({}),
 });

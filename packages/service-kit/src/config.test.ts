@@ -14,7 +14,7 @@ const schema = z.strictObject({
       gc: z
         .strictObject({
           highWatermarkPercent: z.number().int().min(1).max(100).default(80),
-          taskTtl: duration("30d"),
+          taskTtl: duration("30d", { ttl: true }),
         })
         .prefault({}),
     })

@@ -6,6 +6,7 @@
  * depend on `@df/interface` alone.
  */
 export * from "./config.js";
+export * from "./unit-ranges.js";
 export * from "./container.js";
 export * from "./run-service.js";
 export * from "./service-cli.js";

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { bytes, openStorage, taskIdOf, tempDir } from "./test-support/fixtures.js";
@@ -29,21 +29,27 @@ async function otherDevice(than: string): Promise<string | undefined> {
 }
 
 describe("export", () => {
-  it("hard-links the content on the same file system", async () => {
+  it("gives the output bytes of its own by default, so editing it leaves the cached task alone", async () => {
     const { dir, storage, task, content } = await completeTask();
     const output = path.join(dir, "out", "file.bin");
     const result = await storage.exportTask(task.id, output);
-    expect(result).toEqual({ path: output, method: "hardlink" });
-    expect((await stat(output)).ino).toBe((await stat(task.paths.content)).ino);
-    expect(await readFile(output)).toEqual(content);
-  });
-
-  it("copies when asked to, leaving a file of its own", async () => {
-    const { dir, storage, task, content } = await completeTask();
-    const output = path.join(dir, "copy.bin");
-    expect((await storage.exportTask(task.id, output, { mode: "copy" })).method).toBe("copy");
+    expect(result).toEqual({ path: output, method: "copy" });
     expect((await stat(output)).ino).not.toBe((await stat(task.paths.content)).ino);
     expect(await readFile(output)).toEqual(content);
+    await writeFile(output, "edited in place");
+    await truncate(output, 3);
+    expect(await readFile(task.paths.content)).toEqual(content);
+    expect(task.contentUnchanged()).toBe(true);
+  });
+
+  it("hard-links only when asked, and the link then is the cached file", async () => {
+    const { dir, storage, task, content } = await completeTask();
+    const output = path.join(dir, "linked.bin");
+    expect(await storage.exportTask(task.id, output, { mode: "hardlink" })).toEqual({ path: output, method: "hardlink" });
+    expect((await stat(output)).ino).toBe((await stat(task.paths.content)).ino);
+    expect(await readFile(output)).toEqual(content);
+    // The link itself changed the file's ctime; the store took that as its reference.
+    expect(task.contentUnchanged()).toBe(true);
   });
 
   it("falls back to a copy across file systems (EXDEV), and fails there in hardlink mode", async () => {
@@ -51,7 +57,7 @@ describe("export", () => {
     const elsewhere = (await otherDevice(dir)) ?? dir;
     const crossing = elsewhere !== dir;
     const output = path.join(elsewhere, "file.bin");
-    const result = await storage.exportTask(task.id, output, crossing ? {} : { mode: "copy" });
+    const result = await storage.exportTask(task.id, output);
     expect(result.method).toBe("copy");
     expect(await readFile(output)).toEqual(content);
     if (crossing) {
@@ -84,7 +90,7 @@ describe("export", () => {
     await expect(storage.exportTask(task.id, path.join(dir, "a-dir"))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await writeFile(path.join(dir, "a-file"), "old");
     await expect(storage.exportTask(task.id, path.join(dir, "a-file"))).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
-    expect(await storage.exportTask(task.id, path.join(dir, "new.bin"))).toMatchObject({ method: "hardlink" });
+    expect(await storage.exportTask(task.id, path.join(dir, "new.bin"))).toMatchObject({ method: "copy" });
     expect(await readFile(path.join(dir, "new.bin"))).toEqual(content);
   });
 

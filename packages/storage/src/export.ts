@@ -4,11 +4,12 @@ import path from "node:path";
 import { DfError, toDfError } from "@df/interface";
 
 /**
- * `auto` hard-links when the output is on the store's file system and copies when it is
- * not; `hardlink` fails instead of copying (Dragonfly's `force_hard_link`); `copy`
- * always copies.
+ * `copy` (the default) gives the output bytes of its own: a copy-on-write clone
+ * (reflink) where the file system can make one, else a kernel copy. `hardlink` shares
+ * the store's inode and fails instead of copying (Dragonfly's `force_hard_link`): only
+ * when the user asks, since writing into such an output changes the cached task.
  */
-export type ExportMode = "auto" | "hardlink" | "copy";
+export type ExportMode = "hardlink" | "copy";
 
 export interface ExportOptions {
   /** Replace an existing file at the output path (atomically, by rename). */
@@ -28,22 +29,21 @@ export interface ExportResult {
 
 let sequence = 0;
 
-/** Error codes that mean "no hard link here", so `auto` falls back to a copy. */
-const NO_LINK = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK"]);
-
 /**
- * Puts a copy of `source` at `output`. A hard link costs nothing and shares the bytes
- * with the store: the output survives the task's eviction, but writing into it in
- * place would change the cached task too, as with Dragonfly's hard-linked outputs. A
- * copy goes through `copyFile` (the kernel's copy, or a reflink), never through memory.
+ * Puts a copy of `source` at `output`. By default through `copyFile` with
+ * COPYFILE_FICLONE: a reflink on btrfs/XFS (instant, shares blocks until either side
+ * writes), else the kernel's copy; never through memory. Either way editing or
+ * truncating the output leaves the cached task alone. A hard link (mode `hardlink`,
+ * asked for by the user) costs nothing but shares the inode: writing into the output
+ * in place changes the cached task too.
  */
 export async function exportFile(source: string, output: string, options: ExportOptions = {}): Promise<ExportResult> {
   const target = path.resolve(output);
-  const mode = options.mode ?? "auto";
+  const mode = options.mode ?? "copy";
   // The common case in one system call: a new name in an existing folder. link()
   // refuses an existing target, so anything else (no folder yet, a file or folder in
   // the way, another file system) takes the careful path below.
-  if (mode !== "copy" && !options.overwrite && options.within === undefined && (await link(source, target).then(() => true, () => false))) {
+  if (mode === "hardlink" && !options.overwrite && options.within === undefined && (await link(source, target).then(() => true, () => false))) {
     return { path: target, method: "hardlink" };
   }
   if (options.within !== undefined) await assertWithin(options.within, target);
@@ -60,13 +60,12 @@ export async function exportFile(source: string, output: string, options: Export
   }
   if (existing && !options.overwrite) throw alreadyExists(target);
 
-  if (mode !== "copy") {
+  if (mode === "hardlink") {
     try {
       await place(target, options.overwrite ?? false, (to) => link(source, to));
       return { path: target, method: "hardlink" };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "";
-      if (mode === "hardlink" || !NO_LINK.has(code)) throw mapped(error, target);
+      throw linkRefused(error, source, target) ?? mapped(error, target);
     }
   }
   try {
@@ -143,6 +142,25 @@ async function assertWithin(within: string, target: string): Promise<void> {
 function isInside(parent: string, child: string): boolean {
   const relative = path.relative(parent, child);
   return relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+/** Why a hard link the caller insisted on cannot be made, in the caller's terms; undefined for other errors. */
+function linkRefused(error: unknown, source: string, target: string): DfError | undefined {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  const why: Record<string, string> = {
+    EXDEV: "the output is on another file system than the cache",
+    EPERM: "the file system or its protections refuse hard links here",
+    ENOTSUP: "the file system does not support hard links",
+    EOPNOTSUPP: "the file system does not support hard links",
+    EMLINK: "the cached file has too many links already",
+  };
+  const reason = why[code];
+  if (reason === undefined) return undefined;
+  return new DfError("FAILED_PRECONDITION", `cannot hard-link ${target} to the cached copy ${source}: ${reason}; write it without a hard link to get a copy`, {
+    cause: error,
+    reason: code.toLowerCase(),
+    details: { output: target, code },
+  });
 }
 
 function alreadyExists(target: string): DfError {

@@ -44,7 +44,11 @@ export interface GcCandidate {
   inUse: boolean;
 }
 
-export type EvictionReason = "ttl" | "disk-pressure";
+/**
+ * `make-room`: evicted on demand, for a new task that did not fit; `content-changed`:
+ * its file no longer matched its pieces at a local hit.
+ */
+export type EvictionReason = "ttl" | "disk-pressure" | "make-room" | "content-changed";
 
 export interface Eviction {
   taskId: string;

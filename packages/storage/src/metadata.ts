@@ -40,6 +40,19 @@ export interface StoredValidators {
  * log's first records were fsynced with the content (at a clean shutdown), so that a
  * restart re-verifies only the rest.
  */
+/**
+ * The content file as it was when the task completed: a later local hit compares it
+ * with a fresh stat (one system call) and re-verifies the pieces only when it differs,
+ * so bytes changed behind the store's back (an edited hard link, a direct write) are
+ * never handed out.
+ */
+export interface ContentStat {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
 export interface TaskRecord extends TaskDescriptor {
   format: typeof METADATA_FORMAT;
   createdAt: number;
@@ -48,6 +61,8 @@ export interface TaskRecord extends TaskDescriptor {
   finishedAt?: number;
   syncedPieceRecords: number;
   pieces?: Array<[crc: number, finishedAt: number]>;
+  /** Only in a complete record; absent in records from before it was kept (verified at the next hit). */
+  contentStat?: ContentStat;
 }
 
 export function encodeTaskRecord(record: TaskRecord): string {
@@ -99,6 +114,7 @@ export function decodeTaskRecord(text: string, expectedTaskId: string): TaskReco
     p.length === count &&
     p.every((x) => Array.isArray(x) && x.length === 2 && isNonNegativeInteger(x[0]) && x[0] <= 0xffff_ffff && isTime(x[1]));
   const pieces = optional("pieces", isPieceList, "is not one [crc32, finishedAt] pair per piece");
+  const contentStat = optional("contentStat", isContentStat, "is not {size, mtimeMs, ctimeMs, ino}");
   if ((finishedAt === undefined) !== (pieces === undefined)) {
     throw corrupt(expectedTaskId, "finishedAt and pieces must be both present or both absent");
   }
@@ -122,6 +138,7 @@ export function decodeTaskRecord(text: string, expectedTaskId: string): TaskReco
     ...(finishedAt === undefined ? {} : { finishedAt }),
     syncedPieceRecords,
     ...(pieces === undefined ? {} : { pieces }),
+    ...(contentStat === undefined ? {} : { contentStat }),
   };
 }
 
@@ -148,6 +165,17 @@ function isNonNegativeInteger(value: unknown): value is number {
 
 function isPositiveInteger(value: unknown): value is number {
   return isNonNegativeInteger(value) && value > 0;
+}
+
+function isContentStat(value: unknown): value is ContentStat {
+  return (
+    isObject(value) &&
+    isNonNegativeInteger(value["size"]) &&
+    isTime(value["mtimeMs"]) &&
+    isTime(value["ctimeMs"]) &&
+    // Inode numbers can pass 2^53 on some file systems; only sameness matters here.
+    isTime(value["ino"])
+  );
 }
 
 function isString(value: unknown): value is string {

@@ -1,13 +1,14 @@
 import { mkdir, open, rm, unlink } from "node:fs/promises";
 import path from "node:path";
-import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
+import { DfError, noopLogger, toDfError, type AbortOptions, type Logger } from "@df/interface";
 import { pieceCount, pieceLengthFor } from "@df/piece";
 import { writeFileAtomic } from "./atomic-file.js";
 import { mapLimit } from "./concurrency.js";
 import { DirectIOSwitch, probeDirectIO } from "./direct-io.js";
 import { statfsDiskUsage, type DiskUsage, type DiskUsageSource } from "./disk-usage.js";
 import { exportFile, type ExportOptions, type ExportResult } from "./export.js";
-import { planGc, resolveGcConfig, type Eviction, type GcConfig, type GcOptions } from "./gc.js";
+import { planGc, resolveGcConfig, type Eviction, type GcCandidate, type GcConfig, type GcOptions } from "./gc.js";
+import { planRoom } from "./space.js";
 import { assertTaskId, Layout, type TaskPaths } from "./layout.js";
 import { loadTasks } from "./loader.js";
 import { encodeTaskRecord, type StoredValidators, type TaskDescriptor } from "./metadata.js";
@@ -24,6 +25,12 @@ export interface StorageOptions {
    * tasks. Defaults to `fs.statfs` on `dir`; tests inject fixed figures.
    */
   diskUsage?: DiskUsageSource;
+  /**
+   * The most bytes the store's tasks may hold, on top of what the file system has free
+   * (unset: the file system's free space is the only limit). Free space, GC's
+   * watermarks and eviction on demand are then measured against it.
+   */
+  quotaBytes?: number;
   /** File operations in flight while loading (default 64). */
   loadConcurrency?: number;
   /** ms since the epoch, for timestamps and TTLs (default `Date.now`); tests move it. */
@@ -93,18 +100,33 @@ export class Storage {
   readonly #creating = new Map<string, Promise<Task>>();
   /** Files being removed, so a new task of the same ID waits for them to go. */
   readonly #removing = new Map<string, Promise<void>>();
+  readonly #evictionListeners = new Set<(eviction: Eviction) => void>();
+  /** Local-hit checks in progress, so concurrent hits of one task read it once. */
+  readonly #checking = new Map<string, Promise<boolean>>();
   /** Tasks deleted while in use, waiting for their last lease. */
   readonly #deferred = new Map<string, { task: Task; done: () => void }>();
   readonly #context: TaskContext;
   readonly #clock: () => number;
+  readonly #quota: number | undefined;
+  /** Free-space checks (and the evictions they make) one at a time, so two never count the same bytes. */
+  #spaceTurn: Promise<unknown> = Promise.resolve();
   /** Prefix folders known to exist. */
   readonly #knownFolders = new Set<string>();
   #gcTimer: NodeJS.Timeout | undefined;
   #gcRun: Promise<GcReport> | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(layout: Layout, logger: Logger, diskUsage: DiskUsageSource, gc: GcConfig, clock: () => number, directIO: DirectIOSwitch) {
+  private constructor(
+    layout: Layout,
+    logger: Logger,
+    diskUsage: DiskUsageSource,
+    gc: GcConfig,
+    clock: () => number,
+    directIO: DirectIOSwitch,
+    quota: number | undefined,
+  ) {
     this.dir = layout.root;
+    this.#quota = quota;
     this.#layout = layout;
     this.#logger = logger;
     this.#diskUsage = diskUsage;
@@ -128,6 +150,9 @@ export class Storage {
     if (typeof options.dir !== "string" || options.dir === "") {
       throw new DfError("INVALID_ARGUMENT", "storage needs a dir: the folder to keep tasks in");
     }
+    if (options.quotaBytes !== undefined && !(Number.isSafeInteger(options.quotaBytes) && options.quotaBytes > 0)) {
+      throw new DfError("INVALID_ARGUMENT", `storage quotaBytes must be a positive whole number of bytes, got ${String(options.quotaBytes)}`);
+    }
     const logger = options.logger ?? noopLogger;
     const gc = resolveGcConfig(options.gc);
     const layout = new Layout(options.dir);
@@ -146,9 +171,9 @@ export class Storage {
         logger.warn("direct I/O is off; pieces are written through the page cache", { dir: layout.root, reason: refused });
       }
     }
-    const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now, directIO);
+    const storage = new Storage(layout, logger, options.diskUsage ?? statfsDiskUsage, gc, options.clock ?? Date.now, directIO, options.quotaBytes);
     for (const { record, table, logRecords } of tasks) {
-      const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, ...descriptor } = record;
+      const { format: _format, createdAt, updatedAt, accessedAt, finishedAt, syncedPieceRecords, pieces: _pieces, contentStat, ...descriptor } = record;
       storage.#tasks.set(
         record.taskId,
         new Task({
@@ -157,6 +182,7 @@ export class Storage {
           updatedAt,
           accessedAt,
           ...(finishedAt === undefined ? {} : { finishedAt }),
+          ...(contentStat === undefined ? {} : { contentStat }),
           syncedPieceRecords,
           logRecords,
           table,
@@ -228,6 +254,7 @@ export class Storage {
       table: new PieceTable(descriptor.contentLength, descriptor.pieceLength, pieceCount(descriptor.contentLength, descriptor.pieceLength)),
       paths,
       context: this.#context,
+      fresh: true,
     });
     const made = await this.#makeFiles(task, paths);
     const failure = (await space) ?? made;
@@ -266,27 +293,94 @@ export class Storage {
     return failed ? { error: failed.reason } : undefined;
   }
 
-  async #checkFreeSpace(descriptor: TaskDescriptor): Promise<void> {
-    const usage = await this.#diskUsage(this.dir);
+  /** One check at a time; see {@link #spaceFor}. */
+  #checkFreeSpace(descriptor: TaskDescriptor): Promise<void> {
+    const turn = this.#spaceTurn.then(() => this.#spaceFor(descriptor));
+    this.#spaceTurn = turn.catch(() => {});
+    return turn;
+  }
+
+  /**
+   * Makes sure a new task fits: in the free space, minus what downloads in progress
+   * still need. When it does not, idle tasks (no lease: no download, upload or export
+   * holds them) are evicted, least recently used first, until it does; if even all of
+   * them would not make room, nothing is evicted and RESOURCE_EXHAUSTED says what the
+   * task needs, what is free and what eviction could free.
+   */
+  async #spaceFor(descriptor: TaskDescriptor): Promise<void> {
+    const usage = await this.#usage();
     let reserved = 0;
     let downloads = 0;
     for (const task of this.#tasks.values()) {
-      if (task.inUse > 0 && !task.complete) {
+      if ((task.inUse > 0 || task.fresh) && !task.complete) {
         reserved += task.contentLength - task.finishedBytes;
         downloads++;
       }
     }
     const free = Math.max(0, usage.available - reserved);
-    if (descriptor.contentLength > free) {
+    const needed = descriptor.contentLength;
+    if (needed <= free) return;
+    const plan = planRoom(this.#candidates(), needed - free);
+    if (plan.evict.length === 0) {
+      const limits = [
+        ...(this.#quota === undefined ? [] : [`storage quota ${shortBytes(this.#quota)}`]),
+        `${shortBytes(usage.available)} available`,
+        `${shortBytes(reserved)} still to come for ${downloads} download(s) in progress`,
+      ];
       throw new DfError(
         "RESOURCE_EXHAUSTED",
-        `not enough disk space for task ${descriptor.taskId}: it needs ${formatBytes(descriptor.contentLength)} but only ${formatBytes(free)} are free in ${this.dir} (${formatBytes(usage.available)} available, ${formatBytes(reserved)} still to come for ${downloads} download(s) in progress); free disk space or let GC evict idle tasks`,
+        `not enough space for task ${descriptor.taskId}: it needs ${formatBytes(needed)} but only ${formatBytes(free)} are free in ${this.dir} ` +
+          `(${limits.join(", ")}), and evicting every idle task would free only ${formatBytes(plan.evictable)}; ` +
+          `free disk space${this.#quota === undefined ? "" : ", raise storage.quota"} or wait for the downloads and uploads in progress to end`,
         {
           reason: "insufficient-space",
-          details: { taskId: descriptor.taskId, needed: descriptor.contentLength, free, available: usage.available, reserved },
+          details: { taskId: descriptor.taskId, needed, free, available: usage.available, reserved, evictable: plan.evictable },
         },
       );
     }
+    for (const candidate of plan.evict) {
+      const task = this.#tasks.get(candidate.taskId);
+      // Picked up since the plan was made: it stays, and the check runs again below.
+      if (!task || task.inUse > 0 || task.fresh || this.#closing) continue;
+      this.#tasks.delete(task.id);
+      task.markDeleted(true);
+      await this.#remove(task);
+      this.#logger.info("task evicted", { taskId: task.id, reason: "make-room", bytes: candidate.bytes, for: descriptor.taskId });
+      this.#evicted({ taskId: task.id, reason: "make-room", bytes: candidate.bytes });
+    }
+    // Measured again rather than trusted: a task skipped above, or the disk filling meanwhile.
+    const after = await this.#usage();
+    const stillFree = Math.max(0, after.available - reserved);
+    if (needed > stillFree) {
+      throw new DfError(
+        "RESOURCE_EXHAUSTED",
+        `not enough space for task ${descriptor.taskId}: it needs ${formatBytes(needed)} and only ${formatBytes(stillFree)} are free in ${this.dir} after evicting idle tasks; retry, or free disk space`,
+        { reason: "insufficient-space", details: { taskId: descriptor.taskId, needed, free: stillFree, available: after.available, reserved } },
+      );
+    }
+  }
+
+  /** What GC and eviction on demand choose from: every task, by last use and bytes held. */
+  #candidates(): GcCandidate[] {
+    return [...this.#tasks.values()].map((task) => ({
+      taskId: task.id,
+      accessedAt: task.accessedAt,
+      bytes: task.finishedBytes,
+      inUse: task.inUse > 0 || task.fresh,
+    }));
+  }
+
+  /**
+   * The file system's figures, or, with a quota, the quota's: total = quota, used =
+   * bytes the tasks hold, available = what is left of it (never more than the file
+   * system has free).
+   */
+  async #usage(): Promise<DiskUsage> {
+    const disk = await this.#diskUsage(this.dir);
+    if (this.#quota === undefined) return disk;
+    let used = 0;
+    for (const task of this.#tasks.values()) used += task.finishedBytes;
+    return { total: this.#quota, used, available: Math.max(0, Math.min(disk.available, this.#quota - used)) };
   }
 
   /** The task, or undefined if the store does not hold it. */
@@ -344,15 +438,96 @@ export class Storage {
     }
     const lease = task.acquire();
     try {
-      return await exportFile(task.paths.content, output, options);
+      const unchanged = options.mode === "hardlink" && task.contentUnchanged();
+      const result = await exportFile(task.paths.content, output, options);
+      // A new link changes the file's ctime: take the new one as the reference, or the
+      // next local hit would read the whole task back for nothing.
+      if (unchanged && result.method === "hardlink") await task.refreshContentStat().catch(() => {});
+      return result;
     } finally {
       lease.release();
     }
   }
 
-  /** Disk usage of the store's file system, from the configured source. */
+  /**
+   * Makes sure a complete task's bytes are still the ones its pieces' CRCs describe
+   * before they are handed out from this host. Cheap when the content file is as it
+   * was at completion (one stat); otherwise every piece is read and checked. A task
+   * with bad pieces is deleted (deferred while in use) so the caller fetches it again,
+   * and false is returned; true means the task may be served. An incomplete or absent
+   * task is true / false respectively: there is nothing complete to check.
+   */
+  async checkLocalContent(taskId: string, options: AbortOptions = {}): Promise<boolean> {
+    const task = this.#tasks.get(taskId);
+    if (!task) return false;
+    if (!task.complete || task.contentUnchanged()) return true;
+    let check = this.#checking.get(taskId);
+    if (!check) {
+      check = this.#verify(task, options).finally(() => this.#checking.delete(taskId));
+      this.#checking.set(taskId, check);
+    }
+    return check;
+  }
+
+  async #verify(task: Task, options: AbortOptions): Promise<boolean> {
+    const started = performance.now();
+    let bad: number[];
+    try {
+      bad = await task.verifyContent(options);
+    } catch (error) {
+      // Deleted or the store closing meanwhile, or the caller gave up: not the file's fault.
+      const code = toDfError(error).code;
+      if (code === "NOT_FOUND" || code === "FAILED_PRECONDITION" || code === "CANCELLED") throw error;
+      // Unreadable (the file was removed, an I/O error): as good as corrupt.
+      this.#logger.warn("could not read a stored task back to verify it; removing it so it is fetched again", { taskId: task.id, error: String(error) });
+      return this.#dropChanged(task);
+    }
+    const ms = Math.round(performance.now() - started);
+    if (bad.length === 0) {
+      this.#logger.info("a stored task's file changed on disk but its pieces still match; serving it", { taskId: task.id, ms });
+      return true;
+    }
+    this.#logger.warn("a stored task's content changed on disk and no longer matches its pieces; removing it so it is fetched again", {
+      taskId: task.id,
+      badPieces: bad.length,
+      pieceCount: task.pieceCount,
+      firstBad: bad[0],
+      ms,
+    });
+    return this.#dropChanged(task);
+  }
+
+  async #dropChanged(task: Task): Promise<boolean> {
+    if (this.#tasks.get(task.id) === task) {
+      await this.deleteTask(task.id, { defer: true }).catch(() => {});
+      this.#evicted({ taskId: task.id, reason: "content-changed", bytes: task.finishedBytes });
+    }
+    return false;
+  }
+
+  /**
+   * Calls `listener` whenever the store itself removes a task (GC, making room for a
+   * new one, content that changed on disk), so the daemon can tell the scheduler this
+   * host no longer holds it. Returns the unsubscribe function.
+   */
+  onEvicted(listener: (eviction: Eviction) => void): () => void {
+    this.#evictionListeners.add(listener);
+    return () => this.#evictionListeners.delete(listener);
+  }
+
+  #evicted(eviction: Eviction): void {
+    for (const listener of [...this.#evictionListeners]) {
+      try {
+        listener(eviction);
+      } catch (error) {
+        this.#logger.warn("an eviction listener threw", { taskId: eviction.taskId, error: String(error) });
+      }
+    }
+  }
+
+  /** Disk usage of the store's file system (or of its quota, if it has one), from the configured source. */
   diskUsage(): Promise<DiskUsage> {
-    return this.#diskUsage(this.dir);
+    return this.#usage();
   }
 
   /**
@@ -366,17 +541,11 @@ export class Storage {
   }
 
   async #runGc(): Promise<GcReport> {
-    const usage = await this.#diskUsage(this.dir).catch((error: unknown) => {
+    const usage = await this.#usage().catch((error: unknown) => {
       this.#logger.warn("could not read disk usage; GC applies the TTL only", { error: String(error) });
       return undefined;
     });
-    const candidates = [...this.#tasks.values()].map((task) => ({
-      taskId: task.id,
-      accessedAt: task.accessedAt,
-      bytes: task.finishedBytes,
-      inUse: task.inUse > 0,
-    }));
-    const plan = planGc(candidates, this.#clock(), usage, this.#gc);
+    const plan = planGc(this.#candidates(), this.#clock(), usage, this.#gc);
     const evicted: Eviction[] = [];
     for (const eviction of plan.evictions) {
       const task = this.#tasks.get(eviction.taskId);
@@ -387,6 +556,7 @@ export class Storage {
       await this.#remove(task);
       evicted.push(eviction);
       this.#logger.info("task evicted", { ...eviction });
+      this.#evicted(eviction);
     }
     return { evicted, usage, bytesToFree: plan.bytesToFree };
   }
@@ -528,4 +698,9 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+}
+
+/** `formatBytes` without the exact count, for figures in parentheses. */
+function shortBytes(bytes: number): string {
+  return formatBytes(bytes).replace(/ \(\d+ bytes\)$/, "");
 }

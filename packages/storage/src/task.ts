@@ -1,4 +1,5 @@
-import { unlink } from "node:fs/promises";
+import { statSync, type Stats } from "node:fs";
+import { stat, unlink } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { DfError, throwIfAborted, toDfError, type AbortOptions, type Logger } from "@df/interface";
 import {
@@ -19,7 +20,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { crc32 } from "./crc.js";
 import type { DirectIOSwitch } from "./direct-io.js";
 import { chunkStream } from "./read-stream.js";
-import { METADATA_FORMAT, encodeTaskRecord, type StoredValidators, type TaskDescriptor, type TaskRecord } from "./metadata.js";
+import { METADATA_FORMAT, encodeTaskRecord, type ContentStat, type StoredValidators, type TaskDescriptor, type TaskRecord } from "./metadata.js";
 import { PieceEvents } from "./piece-events.js";
 import { readFully, writeFromStream } from "./piece-io.js";
 import { PieceLogAppender } from "./piece-log.js";
@@ -95,11 +96,14 @@ export interface TaskInit {
   updatedAt: number;
   accessedAt: number;
   finishedAt?: number;
+  contentStat?: ContentStat;
   syncedPieceRecords: number;
   logRecords: number;
   table: PieceTable;
   paths: TaskPaths;
   context: TaskContext;
+  /** Just created by the store, for a caller that has not taken its lease yet. */
+  fresh?: boolean;
 }
 
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -149,8 +153,11 @@ export class Task {
   #accessedAt: number;
   #persistedAccessedAt: number;
   #finishedAt: number | undefined;
+  /** The content file's stat when the task completed (or was last verified whole). */
+  #contentStat: ContentStat | undefined;
   #syncedPieceRecords: number;
   #users = 0;
+  #fresh: boolean;
   #state: TaskState = "active";
   /** Pieces appended since the content and log were last fsynced. */
   #dirty = false;
@@ -177,6 +184,8 @@ export class Task {
     this.#accessedAt = init.accessedAt;
     this.#persistedAccessedAt = init.accessedAt;
     this.#finishedAt = init.finishedAt;
+    this.#contentStat = init.contentStat;
+    this.#fresh = init.fresh ?? false;
     this.#syncedPieceRecords = init.syncedPieceRecords;
   }
 
@@ -187,6 +196,14 @@ export class Task {
   /** How many leases (explicit, or held by running reads and writes) hold the task. */
   get inUse(): number {
     return this.#users;
+  }
+
+  /**
+   * @internal Created and never used yet: its creator is about to lease it. Free-space
+   * checks count its bytes as taken and eviction leaves it alone meanwhile.
+   */
+  get fresh(): boolean {
+    return this.#fresh;
   }
 
   /** A copy of the finished-piece bitset. */
@@ -653,6 +670,83 @@ export class Task {
   }
 
   /**
+   * Whether the content file still looks as it did when the task completed: same inode,
+   * size, mtime and ctime, by one stat. False for an incomplete task, a task whose
+   * record predates the check, and a file that is gone. Anything that writes the file
+   * (an edited hard link, a truncate, a direct write) changes ctime, which no one can
+   * set back; so a match means the pieces' CRCs need not be read again.
+   */
+  contentUnchanged(): boolean {
+    if (this.#finishedAt === undefined || !this.#contentStat) return false;
+    let now: Stats;
+    try {
+      now = statSync(this.#files.paths.content);
+    } catch {
+      return false;
+    }
+    return sameStat(this.#contentStat, contentStatOf(now));
+  }
+
+  /**
+   * Reads every piece of a complete task back and checks it against its recorded CRC;
+   * returns the numbers of the pieces that no longer match (a piece past the end of a
+   * truncated file reads short, and fails). When all match, the file's current stat is
+   * recorded as the new reference, so the next hit is cheap again.
+   */
+  async verifyContent(options: AbortOptions = {}): Promise<number[]> {
+    if (this.#finishedAt === undefined) {
+      throw new DfError("FAILED_PRECONDITION", `task ${this.id} is not complete; only a complete task is verified`, {
+        reason: "task-incomplete",
+        details: { taskId: this.id },
+      });
+    }
+    const release = this.#enter();
+    try {
+      const before = contentStatOf(await stat(this.#files.paths.content));
+      // Another file put in its place: the open handle may still read the old one.
+      if (this.#contentStat && before.ino !== this.#contentStat.ino) return Array.from({ length: this.pieceCount }, (_, n) => n);
+      const bad: number[] = [];
+      const handle = await this.#files.content();
+      const buffer = Buffer.allocUnsafe(Math.min(this.pieceLength, DEFAULT_CHUNK_SIZE));
+      for (let number = 0; number < this.pieceCount; number++) {
+        throwIfAborted(options.signal);
+        const range = this.#range(number);
+        let crc = 0;
+        let position = range.offset;
+        let short = false;
+        while (position < range.offset + range.length) {
+          const want = Math.min(buffer.length, range.offset + range.length - position);
+          const { bytesRead } = await handle.read(buffer, 0, want, position);
+          if (bytesRead === 0) {
+            short = true;
+            break;
+          }
+          crc = crc32(buffer.subarray(0, bytesRead), crc);
+          position += bytesRead;
+        }
+        if (short || crc !== this.#table.crcOf(number)) bad.push(number);
+      }
+      if (bad.length === 0 && before.size === this.contentLength) {
+        this.#contentStat = before;
+        await this.#persist();
+      }
+      return bad;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * @internal Takes the file's current stat as the reference after the store itself
+   * changed its ctime (a hard-link export); only if it matched just before.
+   */
+  async refreshContentStat(): Promise<void> {
+    if (this.#finishedAt === undefined) return;
+    this.#contentStat = contentStatOf(await stat(this.#files.paths.content));
+    await this.#persist();
+  }
+
+  /**
    * Declares the task complete once every piece is finished: fdatasyncs the content,
    * then durably writes the record with every piece's digest (which replaces the piece
    * log). A complete task is trusted on restart without re-reading its bytes, which is
@@ -678,7 +772,11 @@ export class Task {
       }
       // The complete record is written and synced while the content syncs, and takes
       // the old one's place only once the content is durable: one sync's wait, not two.
-      const content = (await this.#files.content()).datasync();
+      const handle = await this.#files.content();
+      // Every byte is written (the bitset is complete), so mtime and ctime are final;
+      // datasync changes neither.
+      this.#contentStat = contentStatOf(await handle.stat());
+      const content = handle.datasync();
       content.catch(() => {});
       const finishedAt = this.#context.now();
       try {
@@ -711,6 +809,7 @@ export class Task {
     if (finishedAt !== undefined) {
       record.finishedAt = finishedAt;
       record.pieces = this.#table.toRecordPieces();
+      if (this.#contentStat) record.contentStat = { ...this.#contentStat };
     }
     return record;
   }
@@ -734,6 +833,7 @@ export class Task {
   #enter(): () => void {
     this.#assertUsable();
     this.#users++;
+    this.#fresh = false;
     clearTimeout(this.#closeTimer);
     this.#accessedAt = Math.max(this.#accessedAt, this.#context.now());
     let released = false;
@@ -835,4 +935,12 @@ export class Task {
     }
     await this.closeFiles();
   }
+}
+
+function contentStatOf(stats: Stats): ContentStat {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
+}
+
+function sameStat(a: ContentStat, b: ContentStat): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }

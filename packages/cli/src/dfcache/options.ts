@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { DfError } from "@df/interface/errors";
-import { parseDuration } from "@df/interface/units";
+import { parseDuration, timerDuration } from "@df/interface/units";
 import { DEFAULT_ENDPOINT } from "../dfget/options.js";
 
 /** Flags every dfcache command takes. */
@@ -48,7 +48,7 @@ export function resolveCacheOptions(flags: RawCacheFlags): CacheOptions {
     }
   }
   if (!flags.cid && flags.url === undefined) throw usage("the cache ID is required: --cid <id> (any string, e.g. sha256:<hex> of the content)");
-  const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 0;
+  const timeoutMs = flags.timeout ? timerDuration(parseDuration(flags.timeout), "--timeout") : 0;
   return {
     cid: flags.cid ?? "",
     ...(flags.url !== undefined ? { url: flags.url } : {}),

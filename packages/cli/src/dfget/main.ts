@@ -26,6 +26,11 @@ function program(): Command {
     .option("--timeout <duration>", "give up after this long, e.g. 30s or 10m")
     .option("--disable-back-to-source", "never fetch from the source: only from peers")
     .option("--overwrite", "replace the output if it exists")
+    .option(
+      "--hard-link",
+      "hard-link the output to the daemon's cached copy instead of copying it (fails if they are on different file systems); " +
+        "the output then IS the cache: editing it in place changes the cached copy, which the daemon detects and fetches again at the next download",
+    )
     .addOption(new Option("--endpoint <socket>", "the dfdaemon's unix socket").default(DEFAULT_ENDPOINT, "$DF_DAEMON_SOCKET or /run/df/dfdaemon.sock"))
     .option("--no-progress", "no progress bar or progress lines")
     .addOption(new Option("--log-level <level>", "debug adds the internal detail of a failure").choices(LOG_LEVELS).default("info"))

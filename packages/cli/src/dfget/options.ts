@@ -1,7 +1,7 @@
 import { access, lstat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { DfError } from "@df/interface/errors";
-import { parseDuration } from "@df/interface/units";
+import { parseDuration, timerDuration } from "@df/interface/units";
 import { DEFAULT_FILTERED_QUERY_PARAMS, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH, parseDigest } from "@df/piece";
 
 export interface DfgetOptions {
@@ -20,6 +20,8 @@ export interface DfgetOptions {
   timeoutMs: number;
   disableBackToSource: boolean;
   overwrite: boolean;
+  /** Hard-link the output to the daemon's cached copy instead of giving it bytes of its own. */
+  hardLink: boolean;
   endpoint: string;
   progress: boolean;
 }
@@ -37,6 +39,7 @@ export interface RawDfgetFlags {
   timeout?: string;
   disableBackToSource?: boolean;
   overwrite?: boolean;
+  hardLink?: boolean;
   endpoint?: string;
   progress?: boolean;
 }
@@ -81,6 +84,7 @@ export async function resolveDfgetOptions(url: string, flags: RawDfgetFlags, cwd
       });
     }
   }
+  if (flags.hardLink && output === "-") throw usage("--hard-link needs a file output: standard output cannot be a link");
   if (flags.digest) parseDigest(flags.digest);
   const header = Object.fromEntries((flags.header ?? []).map(parseHeader));
   const filteredQueryParams = flags.filteredQueryParam?.flatMap((p) => p.split(",")).map((p) => p.trim()).filter(Boolean);
@@ -110,9 +114,10 @@ export async function resolveDfgetOptions(url: string, flags: RawDfgetFlags, cwd
     ...(flags.range ? { range: flags.range.trim().replace(/^bytes=/, "") } : {}),
     ...(priority !== undefined ? { priority } : {}),
     ...(pieceLength !== undefined ? { pieceLength } : {}),
-    timeoutMs: flags.timeout ? parseDuration(flags.timeout) : 0,
+    timeoutMs: flags.timeout ? timerDuration(parseDuration(flags.timeout), "--timeout") : 0,
     disableBackToSource: flags.disableBackToSource ?? false,
     overwrite: flags.overwrite ?? false,
+    hardLink: flags.hardLink ?? false,
     endpoint: flags.endpoint ?? DEFAULT_ENDPOINT,
     progress: flags.progress ?? true,
   };

@@ -63,6 +63,7 @@ export async function downloadViaDaemon(options: DfgetOptions, progress: Progres
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     disableBackToSource: options.disableBackToSource,
     overwrite: options.overwrite,
+    forceHardLink: options.hardLink,
     needPieceContent: toStdout,
   });
   let writer: OrderedWriter | undefined;

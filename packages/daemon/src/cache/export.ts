@@ -1,4 +1,4 @@
-import { DfError, hasErrorCode, toDfError } from "@df/interface";
+import { DfError, hasErrorCode, timerDuration, toDfError } from "@df/interface";
 import { common, type daemonDownload } from "@df/rpc";
 import type { Task as StoredTask } from "@df/storage";
 import { identify, taskIdOf } from "../task/identity.js";
@@ -24,6 +24,7 @@ export interface ExportResult {
 export async function exportTask(deps: CacheDeps, request: daemonDownload.ExportTaskRequest, signal?: AbortSignal): Promise<ExportResult> {
   const taskId = taskIdOf(request);
   checkDigest(request.digest);
+  if (request.timeoutMs) timerDuration(request.timeoutMs, "timeout_ms");
   // The scheduler is asked while the output is checked; a bad output still fails first.
   const early = deps.storage.getTask(taskId);
   const asking = early?.complete || request.localOnly ? undefined : statOnScheduler(deps, taskId);
@@ -34,7 +35,9 @@ export async function exportTask(deps: CacheDeps, request: daemonDownload.Export
     await writeOutput(deps.storage, task, output, { overwrite: request.overwrite, forceHardLink: false });
   };
 
-  const stored = deps.storage.getTask(taskId);
+  // A stored task whose file changed behind the store's back is checked first, and
+  // removed (so fetched from peers below) if its pieces no longer match.
+  const stored = deps.storage.getTask(taskId)?.complete && (await deps.storage.checkLocalContent(taskId, signal ? { signal } : {})) ? deps.storage.getTask(taskId) : undefined;
   if (stored?.complete) {
     await finish(stored);
     return { task: stored, outputPath: output, from: "local" };

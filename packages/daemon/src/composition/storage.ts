@@ -22,6 +22,7 @@ export function storageModule(ctx: DaemonContext): ServiceModule {
       storage = await Storage.open({
         dir: path.resolve(ctx.config.storage.dir),
         directIO: ctx.config.storage.directIO,
+        ...(ctx.config.storage.quota === undefined ? {} : { quotaBytes: ctx.config.storage.quota }),
         logger: ctx.logger.child("storage"),
         gc: { intervalMs: gc.interval, taskTtlMs: gc.taskTtl, highWatermarkPercent: gc.highWatermarkPercent, lowWatermarkPercent: gc.lowWatermarkPercent },
       });

@@ -81,6 +81,17 @@ export class TaskConductor {
       // Children syncing pieces from this host learn at once that no more will come.
       failed: (taskId, error) => failures.fail(taskId, error),
     };
+    // A task the store removed by itself is no longer held here: the scheduler must
+    // stop handing this host out for it (and asking it for it), at once rather than
+    // when its pieces are asked for and missing.
+    // A task whose file changed is fetched again at once by the download that found it,
+    // which the scheduler hears of; telling it to forget this host's peers of the task
+    // could then drop that download's peer too.
+    storage.onEvicted(({ taskId, reason }) => {
+      if (this.#stopping) return;
+      this.#holders.delete(taskId);
+      if (reason !== "content-changed") void this.#leaveTask(taskId);
+    });
   }
 
   /** Downloads in progress. */
@@ -220,7 +231,13 @@ export class TaskConductor {
       if (running.attach(subscription)) return subscription;
     }
     const stored = this.storage.getTask(identity.taskId);
-    if (stored && servesLocally(stored, range)) {
+    // A complete task whose file changed since it completed (an edited hard-linked
+    // output, a write into the store) is read back and checked before anything of it
+    // is handed out; that takes a while, so it runs as a download that waits for the
+    // check: a task that still matches is then served as stored, a damaged one is gone
+    // and fetched again.
+    const checking = stored?.complete && !stored.contentUnchanged() ? this.storage.checkLocalContent(identity.taskId) : undefined;
+    if (stored && !checking && servesLocally(stored, range)) {
       if (stored.complete) this.#announceHolder(identity, stored, download);
       const peerId = this.#holders.get(identity.taskId) ?? this.host.newPeerId();
       const subscription = new Subscription(identity.taskId, peerId, subscriptionOptions);
@@ -234,7 +251,11 @@ export class TaskConductor {
     const subscription = new Subscription(identity.taskId, run.peerId, subscriptionOptions);
     run.attach(subscription);
     this.#runs.set(identity.taskId, run);
-    void run.start();
+    if (checking) {
+      void checking
+        .catch((error: unknown) => this.#logger.warn("could not check a stored task's content", { taskId: identity.taskId, error: String(error) }))
+        .then(() => run.start());
+    } else void run.start();
     return subscription;
   }
 

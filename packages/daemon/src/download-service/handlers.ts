@@ -1,4 +1,4 @@
-import { DfError, hasErrorCode, type Logger } from "@df/interface";
+import { DfError, hasErrorCode, timerDuration, type Logger } from "@df/interface";
 import { common, daemonDownload, type ServiceHandlers } from "@df/rpc";
 import type { Storage, Task as StoredTask } from "@df/storage";
 import type { TaskConductor } from "../conductor/conductor.js";
@@ -61,6 +61,7 @@ export function downloadServiceHandlers(deps: DownloadServiceDeps): Partial<Hand
       const download = request.download;
       if (!download) throw new DfError("INVALID_ARGUMENT", "download is required", { reason: "missing-field" });
       checkDigest(download.digest);
+      if (download.timeoutMs) timerDuration(download.timeoutMs, "download.timeout_ms");
       const output = download.outputPath ? await checkOutput(download.outputPath, download.overwrite) : undefined;
       const range = download.range ? { start: download.range.start, length: download.range.length } : undefined;
       const subscription = await conductor.download(download, { signal: context.signal });

@@ -8,7 +8,11 @@ import { checkTaskDigest } from "../task/digest-check.js";
 
 export interface OutputOptions {
   overwrite: boolean;
-  /** Fail rather than copy when a hard link is impossible. */
+  /**
+   * Hard-link the output to the cached task (fail if that is impossible) instead of
+   * giving it bytes of its own: only when the user asks (`dfget --hard-link`), since
+   * writing into such an output changes the cached copy.
+   */
   forceHardLink: boolean;
   /** Write only these bytes of the task. */
   range?: ByteRange;
@@ -51,13 +55,13 @@ export async function checkOutput(output: string, overwrite: boolean): Promise<s
 }
 
 /**
- * Puts the downloaded bytes at `output`: the whole task by hard link (or copy), or the
- * bytes of a range written to a temporary file beside it and renamed into place, so a
- * reader never sees a half-written output.
+ * Puts the downloaded bytes at `output`: the whole task by reflink or copy (a hard link
+ * only if asked), or the bytes of a range written to a temporary file beside it and
+ * renamed into place, so a reader never sees a half-written output.
  */
 export async function writeOutput(storage: Storage, task: StoredTask, output: string, options: OutputOptions): Promise<void> {
   if (!options.range) {
-    await storage.exportTask(task.id, output, { overwrite: options.overwrite, mode: options.forceHardLink ? "hardlink" : "auto" });
+    await storage.exportTask(task.id, output, { overwrite: options.overwrite, mode: options.forceHardLink ? "hardlink" : "copy" });
     return;
   }
   await mkdir(path.dirname(output), { recursive: true });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { byteSize } from "../units-zod.js";
 
-const positiveRate = (fallback: string) => byteSize(fallback).refine((bytes) => bytes > 0, "must be more than 0 bytes per second");
+const positiveRate = (fallback: string) => byteSize(fallback, { min: 1, max: "1Ti" });
 
 /**
  * The options every shaper plugin accepts: the limits of `ShaperLimits`, in bytes per
