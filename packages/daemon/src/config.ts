@@ -148,6 +148,12 @@ export const daemonConfigSchema = z.strictObject({
        * origin has replaced). At most 30 days.
        */
       freshFor: duration("0s", { min: "0s", max: "30d", ttl: true }),
+      /**
+       * Longest the origin may take to answer that question. Past it the origin counts as
+       * not reachable: a complete copy held here is used (with a warning), else the
+       * download goes on under the unversioned task ID through the swarm.
+       */
+      revalidateTimeout: duration("5s", { min: "100ms", max: "5m" }),
       /** Ranged requests in flight per task when fetching from an origin that honours ranges. */
       backToSourceConcurrency: z.number().int().min(1).max(64).default(4),
       /**

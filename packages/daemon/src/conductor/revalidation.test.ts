@@ -71,6 +71,18 @@ describe("revalidation settings", () => {
     expect(held?.id).toBe(held?.baseTaskId);
   });
 
+  it("does not wait on an origin that is slow to answer past download.revalidateTimeout: the held copy is used", async () => {
+    const origin = await startOrigin();
+    const url = origin.publish("/slow.bin", { size: 1000, seed: 10 });
+    const daemon = await startDaemon({ name: "slow", scheduler: DEAD_SCHEDULER, config: { download: { revalidateTimeout: "300ms" } } });
+    expect(await fetchTo(daemon, url)).toBe(contentSha(10, 1000));
+    // Headers after 20 s: the source's own header timeout (30 s) would hold the download up.
+    origin.publish("/slow.bin", { size: 1000, seed: 10 }, { delayMs: 20_000 });
+    const started = performance.now();
+    expect(await fetchTo(daemon, url)).toBe(contentSha(10, 1000));
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it("fetches content from an origin with no validators and no length again when a held copy fails the digest", async () => {
     const origin = await startOrigin();
     const bare = { validators: "none", contentLength: false, ranges: false } as const;

@@ -9,6 +9,12 @@ export interface RevalidationConfig {
   revalidate: "always" | "never";
   /** ms after an answer during which downloads of the URL use it without asking again. */
   freshFor: number;
+  /**
+   * Longest the origin may take to answer (download.revalidateTimeout): an origin that
+   * is down or blackholed must not hold every download up for the source's connect and
+   * header timeouts (10 s and 30 s) when a copy here or the swarm can serve it.
+   */
+  revalidateTimeout: number;
 }
 
 export interface Revalidated {
@@ -72,7 +78,7 @@ export class Revalidator {
     const known = newest?.validators ?? remembered?.validators;
     let current: SourceValidators;
     try {
-      current = await ask(client, download, known, options.signal);
+      current = await ask(client, download, known, options.signal, this.config.revalidateTimeout);
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const failure = toDfError(error);
@@ -159,8 +165,15 @@ function hasOrigin(download: common.Download): boolean {
   return taskTypeOf(download.type) === "STANDARD" && !download.contentForCalculatingTaskId && !download.url.startsWith("d7y:");
 }
 
-async function ask(client: SourceClient, download: common.Download, known: SourceValidators | undefined, signal: AbortSignal | undefined): Promise<SourceValidators> {
-  const request = { url: download.url, header: { ...download.requestHeader }, ...(download.timeoutMs ? { timeoutMs: download.timeoutMs } : {}) };
+async function ask(
+  client: SourceClient,
+  download: common.Download,
+  known: SourceValidators | undefined,
+  signal: AbortSignal | undefined,
+  limitMs: number,
+): Promise<SourceValidators> {
+  const timeoutMs = download.timeoutMs ? Math.min(download.timeoutMs, limitMs) : limitMs;
+  const request = { url: download.url, header: { ...download.requestHeader }, timeoutMs };
   const options = signal ? { signal } : {};
   if (client.validators) return client.validators({ ...request, ...(known ? { known } : {}) }, options);
   // A source without the optional call: its stat says the same in more requests.
