@@ -55,9 +55,11 @@ async function statOnce(context: ClientContext, url: URL, request: SourceRequest
   if (head.status >= 200 && head.status < 300) {
     headLength = parseContentLength(head.headers["content-length"]);
     if (headLength === 0) return describeStat(head, 0, false);
-    if (headLength !== undefined && /^\s*none\s*$/i.test(head.headers["accept-ranges"] ?? "")) {
-      return describeStat(head, headLength, false);
-    }
+    // An origin that says it takes no ranges is believed: a probe would get the whole
+    // body (200), and what it had sent before the probe is abandoned is egress for
+    // nothing (up to the socket buffers, about 1 MiB on a busy host). Without a length
+    // the body is then read once, to its end, by the fetch.
+    if (/^\s*none\s*$/i.test(head.headers["accept-ranges"] ?? "")) return describeStat(head, headLength, false);
   } else if (!HEAD_INCONCLUSIVE.has(head.status)) {
     throw statusError(head.status, head.attempt);
   } else {
