@@ -2,7 +2,7 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DfError, type Clock, type Logger } from "@df/interface";
-import { formatAddress, parseListen, type Address } from "@df/rpc";
+import { formatAddress, loadMemberTls, parseListen, warnPlaintext, type Address } from "@df/rpc";
 import { ComposedService, metricsEndpointModule, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import { Metrics } from "@df/telemetry";
 import {
@@ -95,6 +95,8 @@ export class Manager {
     const env = deps.env ?? process.env;
     const rootPassword = checkRootPassword(config.auth.rootPassword ?? env["DF_MANAGER_ROOT_PASSWORD"]);
     const searcher = await resolveSearcher(config.searcher, deps.configDir);
+    const tls = loadMemberTls(config.security.tls);
+    if (tls === undefined) warnPlaintext(deps.logger, "manager's fleet gRPC service");
     const context: ManagerContext = {
       config,
       logger: deps.logger,
@@ -102,6 +104,7 @@ export class Manager {
       metrics: new Metrics({ processMetrics: true }),
       searcher,
       rootPassword,
+      ...(tls ? { tls } : {}),
       ...(deps.jobRunner ? { jobRunner: deps.jobRunner } : {}),
       ...(deps.memoryTemplateFile ? { memoryTemplateFile: deps.memoryTemplateFile } : {}),
       // Read when a job runner is made from the container, after the manager exists.
