@@ -2,9 +2,10 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
-import { parseAddress, type MemberTls } from "@df/rpc";
+import { authorize, identityOf, parseAddress, PIECE_BYTES, type MemberTls } from "@df/rpc";
 import type { ArrivingPiece, Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
 import type { PieceSpread } from "./spread.js";
@@ -222,6 +223,15 @@ export class PieceByteServer {
       response.setHeader("allow", "GET, HEAD");
       this.#fail(response, new DfError("INVALID_ARGUMENT", `method ${String(request.method)} is not served; use GET`), 405);
       return;
+    }
+    if (this.#options.tls) {
+      // The TLS layer checked the certificate against the CA; the role decides the rest.
+      try {
+        authorize(PIECE_BYTES, identityOf((socket as TLSSocket).getPeerCertificate()));
+      } catch (error) {
+        this.#fail(response, toDfError(error));
+        return;
+      }
     }
     const target = parsePiecePath(request.url ?? "");
     if (!target) {

@@ -1,7 +1,7 @@
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { Tokens, type Clock, type Evaluator, type Logger } from "@df/interface";
-import { createRpcServer, scheduler as schedulerRpc, type Address, type MemberTls, type RpcServer } from "@df/rpc";
+import { createRpcServer, MEMBER_ACCESS, scheduler as schedulerRpc, type Address, type MemberTls, type RpcServer } from "@df/rpc";
 import type { ServiceModule } from "@df/service-kit";
 import type { Metrics } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
@@ -100,7 +100,7 @@ export function schedulerServiceModule(ctx: SchedulerContext): ServiceModule {
         refusals.inc({ limit });
         logger.debug("call refused by a limit", { limit });
       });
-      server = createRpcServer({ address: config.listen, ...(ctx.tls ? { tls: ctx.tls.server } : {}) });
+      server = createRpcServer({ address: config.listen, ...(ctx.tls ? { tls: ctx.tls.server, access: MEMBER_ACCESS } : {}) });
       server.addService(schedulerRpc.SchedulerService, schedulerHandlers(ctx.resources, resolve(Announcements), ctx.clock, logger, preheater, preheatGate, guard));
       ctx.started.address = await server.start();
     },
