@@ -121,7 +121,7 @@ export class Daemon {
 
   /** Validates what can be checked before anything listens: the source and shaper plugins. */
   static async create(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
-    const tls = loadMemberTls(config.security.tls);
+    const tls = loadMemberTls(config.security.tls, deps.configDir ? { baseDir: deps.configDir } : {});
     if (tls === undefined) warnPlaintext(deps.logger, "dfdaemon's upload service and piece port");
     const baseDir = deps.configDir ? { baseDir: deps.configDir } : {};
     const sources = await SchemeSourceRegistry.fromConfig(config.sources, {

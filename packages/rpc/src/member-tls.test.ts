@@ -29,6 +29,11 @@ describe("loadMemberTls", () => {
     expect(tls.client).toMatchObject({ ca: tls.ca, cert: tls.cert, key: tls.key });
   });
 
+  it("takes relative paths from the config file's folder", () => {
+    const tls = loadMemberTls({ ca: "ca.crt", cert: "server.crt", key: "server.key" }, { baseDir: dir })!;
+    expect(tls.cert.toString()).toContain("BEGIN CERTIFICATE");
+  });
+
   it("names the config key of a file it cannot read", () => {
     expect(() => loadMemberTls({ ca: certs.ca, cert: join(dir, "missing.crt"), key: certs.serverKey })).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENT", reason: "tls-unreadable-pem", message: expect.stringContaining("security.tls.cert") }),

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Logger } from "@df/interface";
 import { DfError } from "@df/interface/errors";
 import type { ClientTlsOptions, ServerTlsOptions } from "./tls.js";
@@ -25,12 +26,16 @@ export interface MemberTls {
   readonly client: ClientTlsOptions;
 }
 
-/** Reads the files of a `security.tls` block (undefined: plaintext); errors name the key. */
-export function loadMemberTls(files: MemberTlsFiles | undefined, configKey = "security.tls"): MemberTls | undefined {
+/**
+ * Reads the files of a `security.tls` block (undefined: plaintext); errors name the key.
+ * Relative paths are taken from `baseDir` (the config file's folder) when given.
+ */
+export function loadMemberTls(files: MemberTlsFiles | undefined, options: { baseDir?: string; configKey?: string } = {}): MemberTls | undefined {
   if (files === undefined) return undefined;
+  const { baseDir, configKey = "security.tls" } = options;
   const read = (name: keyof MemberTlsFiles): Buffer => {
     try {
-      return readFileSync(files[name]);
+      return readFileSync(baseDir === undefined ? files[name] : resolve(baseDir, files[name]));
     } catch (error) {
       throw new DfError("INVALID_ARGUMENT", `${configKey}.${name}: cannot read ${files[name]} (${(error as Error).message}); give the path of a PEM file`, {
         cause: error,

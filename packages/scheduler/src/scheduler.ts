@@ -77,7 +77,7 @@ export class Scheduler {
 
   static async create(config: SchedulerConfig, deps: SchedulerDeps): Promise<Scheduler> {
     const logger = deps.logger;
-    const tls = loadMemberTls(config.security.tls);
+    const tls = loadMemberTls(config.security.tls, deps.configDir ? { baseDir: deps.configDir } : {});
     if (tls === undefined) warnPlaintext(logger, "scheduler");
     const evaluators = await resolvePlugins(config.scheduling.evaluators, {
       kind: "evaluator",
