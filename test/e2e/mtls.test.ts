@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateContent, startOriginServer, type OriginServer } from "@df/compliance-tests";
 import { taskId } from "@df/piece";
-import { common, createRpcClient, daemonUpload, manager, scheduler, serverStream, unary, type ClientTlsOptions } from "@df/rpc";
+import { bidiStream, common, createRpcClient, daemonUpload, manager, scheduler, serverStream, unary, type ClientTlsOptions } from "@df/rpc";
 import { dfget, startCluster, type Cluster } from "@df/example-local-cluster/cluster";
 import { signCertificate, type TlsFiles } from "@df/example-local-cluster/certs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -175,6 +175,14 @@ describe("authorization by role, per RPC, from the member certificate", () => {
     await expect(onScheduler(member("scheduler-1"), (c) => unary(c, "announceHost", scheduler.AnnounceHostRequest.create({ host: host("scheduler-1"), intervalMs: 30_000 })))).rejects.toMatchObject(
       denied("AnnounceHost may not be called by a scheduler"),
     );
+    // Each message of a stream is checked: an AnnouncePeer for another host is cut.
+    await expect(
+      onScheduler(me, async (c) => {
+        const call = bidiStream(c, "announcePeer");
+        await call.write(scheduler.AnnouncePeerRequest.create({ hostId: cluster.peers[0]!.hostId, taskId: taskId({ url }), peerId: `${cluster.peers[0]!.hostId}-x` }));
+        for await (const _ of call);
+      }),
+    ).rejects.toMatchObject(denied("AnnouncePeer: a peer (127.0.0.1-tester) may act only for itself"));
     const preheat = scheduler.PreheatTaskRequest.create({ download: common.Download.create({ url }) });
     await expect(onScheduler(me, (c) => unary(c, "preheatTask", preheat))).rejects.toMatchObject(denied("PreheatTask may not be called by a peer"));
     // The manager may (the task exists already: the preheat is answered at once).
