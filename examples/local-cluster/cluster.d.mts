@@ -66,10 +66,19 @@ export interface ClusterManager {
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-export declare function startManager(options: { dir: string; logLevel?: string; env?: NodeJS.ProcessEnv; args?: readonly string[] }): Promise<ClusterManager>;
+export declare function startManager(options: {
+  dir: string;
+  logLevel?: string;
+  env?: NodeJS.ProcessEnv;
+  args?: readonly string[];
+  /** The manager's `security.tls` files: mTLS on its fleet gRPC service. */
+  tls?: import("./certs.mjs").TlsFiles;
+}): Promise<ClusterManager>;
 
 export interface Cluster {
   dir: string;
+  /** The CA and members' certificates, when the cluster was started with `tls: true` (in `<dir>/tls`). */
+  certs?: import("./certs.mjs").MemberCerts;
   /** The manager, when the cluster was started with `manager: true`. */
   manager: ClusterManager | undefined;
   /** The first scheduler. */
@@ -98,4 +107,6 @@ export declare function startCluster(options: {
   schedulerArgs?: readonly string[];
   /** Environment for every process, e.g. DF_DAEMON_UPLOAD__RATE_LIMIT. */
   env?: NodeJS.ProcessEnv;
+  /** Every member with mTLS: certificates made with openssl in `<dir>/tls`. Default false. */
+  tls?: boolean;
 }): Promise<Cluster>;

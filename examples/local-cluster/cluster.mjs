@@ -7,6 +7,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeMemberCerts, memberUri, signCertificate, tlsEnv } from "./certs.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -127,14 +128,14 @@ export function dfcache(args, { timeoutMs = 300_000, env } = {}) {
  * its embedded PGlite database in `<dir>/manager`, a fresh root password via env. Its
  * `api` signs in as root on first use and calls the REST API with JSON.
  */
-export async function startManager({ dir, logLevel = "info", env, args = [] }) {
+export async function startManager({ dir, logLevel = "info", env, args = [], tls }) {
   const rootPassword = `df-local-${randomBytes(12).toString("base64url")}`;
   const proc = await startProcess(
     "manager",
     BIN.manager,
     ["--rest-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--data-dir", join(dir, "manager"), "--log-level", logLevel, ...args],
     // A first start creates the database (PGlite initdb): allow it time on a busy machine.
-    { ready: /df-manager listening: rest=(\S+) grpc=(\S+)/, logFile: join(dir, "manager.log"), timeoutMs: 60_000, env: { ...env, DF_MANAGER_ROOT_PASSWORD: rootPassword } },
+    { ready: /df-manager listening: rest=(\S+) grpc=(\S+)/, logFile: join(dir, "manager.log"), timeoutMs: 60_000, env: { ...env, ...(tls ? tlsEnv("DF_MANAGER_", tls) : {}), DF_MANAGER_ROOT_PASSWORD: rootPassword } },
   );
   const restUrl = proc.match[1];
   let token;
@@ -166,13 +167,27 @@ async function signin(restUrl, password) {
  * socket and ports under `dir`. With `manager`, a df-manager starts first: schedulers
  * register and keep alive with it, daemons get their schedulers from it (the static
  * `--scheduler` list stays as their fallback) and the seed peer registers too.
+ * With `tls`, every member runs with mTLS (`security.tls`): a CA and a certificate per
+ * member (spiffe://df/<role>/<host-id>) are made with openssl in `<dir>/tls`.
  * Returns their addresses and a stop function.
  */
-export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1, manager = false, logLevel = "info", daemonArgs = [], schedulerArgs = [], env }) {
+export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1, manager = false, logLevel = "info", daemonArgs = [], schedulerArgs = [], env, tls = false }) {
   await mkdir(dir, { recursive: true });
   const started = [];
+  const certs = tls
+    ? await makeMemberCerts(join(dir, "tls"), [
+        { name: "manager", role: "manager", hostId: "manager" },
+        ...Array.from({ length: schedulers }, (_, i) => ({ name: `scheduler-${i + 1}`, role: "scheduler", hostId: `scheduler-${i + 1}` })),
+      ])
+    : undefined;
+  // A daemon's certificate names its host ID ({ip}-{hostname}, plus -seed for a seed peer).
+  const daemonTls = async (name, isSeed) => {
+    if (!certs) return {};
+    const signed = await signCertificate(join(dir, "tls"), name, "ca", ["IP:127.0.0.1", `URI:${memberUri(isSeed ? "seed" : "peer", `127.0.0.1-${name}${isSeed ? "-seed" : ""}`)}`]);
+    return tlsEnv("DF_DAEMON_", { ca: certs.ca, ...signed });
+  };
   try {
-    const managed = manager ? await startManager({ dir, logLevel, env }) : undefined;
+    const managed = manager ? await startManager({ dir, logLevel, env, ...(certs ? { tls: certs.members.manager } : {}) }) : undefined;
     if (managed) started.push(managed.process);
     const managerFlags = managed ? ["--manager", managed.grpc] : [];
     // Several schedulers share the tasks by consistent hash; every daemon knows them all.
@@ -190,7 +205,11 @@ export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1
             ...(managed ? [...managerFlags, "--hostname", `scheduler-${i + 1}`] : []),
             ...schedulerArgs,
           ],
-          { ready: /df-scheduler listening on (\S+)(?: metrics=(\S+))?/, logFile: join(dir, i === 0 ? "scheduler.log" : `scheduler-${i + 1}.log`), env },
+          {
+            ready: /df-scheduler listening on (\S+)(?: metrics=(\S+))?/,
+            logFile: join(dir, i === 0 ? "scheduler.log" : `scheduler-${i + 1}.log`),
+            env: { ...env, ...(certs ? tlsEnv("DF_SCHEDULER_", certs.members[`scheduler-${i + 1}`]) : {}) },
+          },
         ),
       ),
     );
@@ -221,7 +240,7 @@ export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1
           "--log-level", logLevel,
           ...daemonArgs,
         ],
-        { ready: /dfdaemon ready: socket=(\S+) upload=(\S+) bytes=(\S+) host=(\S+)/, logFile: join(dir, `${name}.log`), env },
+        { ready: /dfdaemon ready: socket=(\S+) upload=(\S+) bytes=(\S+) host=(\S+)/, logFile: join(dir, `${name}.log`), env: { ...env, ...(await daemonTls(name, isSeed)) } },
       );
       started.push(proc);
       return { name, process: proc, socket: proc.match[1], upload: proc.match[2], bytes: proc.match[3], hostId: proc.match[4], logFile: join(dir, `${name}.log`) };
@@ -236,6 +255,7 @@ export async function startCluster({ dir, peers = 3, seed = true, schedulers = 1
     });
     return {
       dir,
+      ...(certs ? { certs } : {}),
       manager: managed,
       scheduler: schedulerOf(scheduler, 0),
       schedulers: schedulerProcesses.map(schedulerOf),

@@ -1,5 +1,5 @@
 // The main job: a whole df cluster on this machine, as real processes on loopback. An
-// origin serves one sample file; a manager, a scheduler, a seed peer and three peers
+// origin serves one sample file; a manager, a scheduler, a seed peer and three peers, with mTLS between them,
 // start (the scheduler and the seed peer register with the manager, the peers get their
 // scheduler from it); dfget downloads the file on every peer. It prints where each
 // download's bytes came from and how much the origin served: about one copy of the
@@ -54,8 +54,11 @@ try {
   origin.publish("/sample.bin", { seed: 42, size: SIZE });
   const url = origin.url("/sample.bin");
   step(`Origin: ${url} (${fmt(SIZE)})`);
-  step(`Starting a manager, a scheduler, a seed peer and three peers (logs in ${dir})`);
-  cluster = await startCluster({ dir, peers: 3, logLevel: "info", manager: true });
+  step(`Starting a manager, a scheduler, a seed peer and three peers, all with mTLS (logs in ${dir})`);
+  // Every member gets a certificate from a CA made here with openssl (in <dir>/tls):
+  // gRPC and the piece ports require member certificates, and each RPC checks the role.
+  cluster = await startCluster({ dir, peers: 3, logLevel: "info", manager: true, tls: true });
+  console.log(`  mTLS on: CA ${cluster.certs.ca}; each member's certificate names it as spiffe://df/<role>/<host-id>`);
   console.log(`  manager   REST ${cluster.manager.restUrl}/api/v1, gRPC ${cluster.manager.grpc}`);
   console.log(`  scheduler ${cluster.scheduler.address}`);
   for (const daemon of [cluster.seed, ...cluster.peers]) console.log(`  ${daemon.name.padEnd(9)} upload ${daemon.upload}, bytes ${daemon.bytes}, socket ${daemon.socket}`);

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { pluginEntrySchema } from "@df/service-kit";
+import { pluginEntrySchema, securityConfigSchema } from "@df/service-kit";
 import { byteSize, duration } from "@df/interface/zod";
 import { managerAddressProblem } from "@df/rpc";
 import { exemptEntryProblem } from "./upload/address-cap.js";
@@ -250,6 +250,8 @@ export const daemonConfigSchema = z.strictObject({
     .prefault({}),
   /** Source plugins for back-to-source, chosen by URL scheme: names, [name, options] or modules. */
   sources: z.array(pluginEntrySchema).min(1).default(["http"]),
+  /** mTLS for the upload gRPC service, the piece-byte transport (HTTPS) and every call to schedulers, managers and parents. */
+  security: securityConfigSchema,
   /** Prometheus `/metrics`; empty to disable. */
   metricsListen: z.string().default("127.0.0.1:4002"),
   log: z

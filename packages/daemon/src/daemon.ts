@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { DfError, type Clock, type Logger } from "@df/interface";
-import { parseListen, type ManagerMembership } from "@df/rpc";
+import { loadMemberTls, parseListen, warnPlaintext, type ManagerMembership, type MemberTls } from "@df/rpc";
 import { ComposedService, metricsEndpointModule, type BuiltinPlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import type { Storage } from "@df/storage";
 import { Metrics } from "@df/telemetry";
@@ -100,7 +100,7 @@ export class Daemon {
   #starting: Promise<DaemonAddresses> | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: DaemonConfig, deps: DaemonDeps, sources: SchemeSourceRegistry, bandwidth: DownloadBandwidth) {
+  private constructor(config: DaemonConfig, deps: DaemonDeps, sources: SchemeSourceRegistry, bandwidth: DownloadBandwidth, tls: MemberTls | undefined) {
     this.config = config;
     this.bandwidth = bandwidth;
     this.host = new DaemonHost(config);
@@ -114,6 +114,7 @@ export class Daemon {
       metrics: this.metrics,
       sources,
       bandwidth,
+      ...(tls ? { tls } : {}),
       ...(deps.pieceDownloader ? { pieceDownloader: deps.pieceDownloader } : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       started: {},
@@ -123,6 +124,8 @@ export class Daemon {
 
   /** Validates what can be checked before anything listens: the source and shaper plugins. */
   static async create(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
+    const tls = loadMemberTls(config.security.tls, deps.configDir ? { baseDir: deps.configDir } : {});
+    if (tls === undefined) warnPlaintext(deps.logger, "dfdaemon's upload service and piece port");
     const baseDir = deps.configDir ? { baseDir: deps.configDir } : {};
     const sources = await SchemeSourceRegistry.fromConfig(config.sources, {
       logger: deps.logger,
@@ -134,7 +137,7 @@ export class Daemon {
       ...baseDir,
       ...(deps.shaperBuiltins ? { builtins: deps.shaperBuiltins } : {}),
     });
-    return new Daemon(config, deps, sources, bandwidth);
+    return new Daemon(config, deps, sources, bandwidth, tls);
   }
 
   get container(): DependencyContainer {

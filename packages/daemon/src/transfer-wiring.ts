@@ -1,4 +1,5 @@
 import type { Logger } from "@df/interface";
+import type { MemberTls } from "@df/rpc";
 import type { PieceBandwidth } from "./bandwidth.js";
 import type { DaemonConfig } from "./config.js";
 import { PeerClientPool, PeerPieceDownloader } from "./transfer/index.js";
@@ -13,8 +14,8 @@ export interface PeerTransfer {
 }
 
 /** Builds the peer piece downloader from the daemon's `download` config. */
-export function createPeerTransfer(config: DaemonConfig, logger: Logger, bandwidth?: PieceBandwidth): PeerTransfer {
-  const pool = new PeerClientPool({ connectionsPerParent: Math.max(config.download.concurrentPieceCount, 1) * 2 });
+export function createPeerTransfer(config: DaemonConfig, logger: Logger, bandwidth?: PieceBandwidth, tls?: MemberTls): PeerTransfer {
+  const pool = new PeerClientPool({ connectionsPerParent: Math.max(config.download.concurrentPieceCount, 1) * 2, ...(tls ? { tls } : {}) });
   const downloader = new PeerPieceDownloader({
     pool,
     concurrency: config.download.concurrentPieceCount,

@@ -1,4 +1,5 @@
 import { byteSize, duration } from "@df/interface/zod";
+import { securityConfigSchema } from "@df/service-kit";
 import { z } from "zod";
 
 /** Passwords nobody may keep for the root user. */
@@ -20,6 +21,8 @@ export const managerConfigSchema = z.strictObject({
   /** The manager's own files: the embedded database lives in `<dataDir>/db` by default. */
   dataDir: z.string().min(1).default("/var/lib/df/manager"),
   log: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") }).prefault({}),
+  /** mTLS for the fleet gRPC service and for calls to schedulers (preheat); the REST API is not affected. */
+  security: securityConfigSchema,
   database: z
     .strictObject({
       /**

@@ -1,8 +1,8 @@
 import "reflect-metadata";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DfError, type Clock, type Logger } from "@df/interface";
-import { formatAddress, parseListen, type Address } from "@df/rpc";
+import { formatAddress, loadMemberTls, parseListen, warnPlaintext, type Address } from "@df/rpc";
 import { ComposedService, metricsEndpointModule, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import { Metrics } from "@df/telemetry";
 import {
@@ -91,10 +91,19 @@ export class Manager {
   }
 
   /** Validates what needs no I/O (root password, searcher); `start` opens the database. */
-  static async create(config: ManagerConfig, deps: ManagerDeps): Promise<Manager> {
+  static async create(input: ManagerConfig, deps: ManagerDeps): Promise<Manager> {
+    // Relative security.tls paths are the config file's: absolute from here on, so every
+    // reader of the config (the preheat runner's scheduler calls too) finds them.
+    const files = input.security.tls;
+    const config: ManagerConfig =
+      files && deps.configDir
+        ? { ...input, security: { tls: { ca: resolve(deps.configDir, files.ca), cert: resolve(deps.configDir, files.cert), key: resolve(deps.configDir, files.key) } } }
+        : input;
     const env = deps.env ?? process.env;
     const rootPassword = checkRootPassword(config.auth.rootPassword ?? env["DF_MANAGER_ROOT_PASSWORD"]);
     const searcher = await resolveSearcher(config.searcher, deps.configDir);
+    const tls = loadMemberTls(config.security.tls);
+    if (tls === undefined) warnPlaintext(deps.logger, "manager's fleet gRPC service");
     const context: ManagerContext = {
       config,
       logger: deps.logger,
@@ -102,6 +111,7 @@ export class Manager {
       metrics: new Metrics({ processMetrics: true }),
       searcher,
       rootPassword,
+      ...(tls ? { tls } : {}),
       ...(deps.jobRunner ? { jobRunner: deps.jobRunner } : {}),
       ...(deps.memoryTemplateFile ? { memoryTemplateFile: deps.memoryTemplateFile } : {}),
       // Read when a job runner is made from the container, after the manager exists.

@@ -1,7 +1,9 @@
 import { type EventEmitter } from "node:events";
 import { type Metadata } from "@grpc/grpc-js";
 import { DfError } from "@df/interface/errors";
+import type { PeerCertificate } from "node:tls";
 import { type CallContext } from "./definition.js";
+import { identityOf } from "./member-identity.js";
 import { toGrpcStatus, type GrpcStatusObject } from "./errors.js";
 
 /** A call in progress, as the server sees it when it must stop. */
@@ -21,6 +23,8 @@ export interface ServerCallLike extends EventEmitter {
   readonly metadata: Metadata;
   readonly cancelled: boolean;
   getPeer(): string;
+  /** The TLS peer certificate, on a secure connection (grpc-js ≥ 1.14). */
+  getAuthContext?(): { sslPeerCertificate?: PeerCertificate } | null;
 }
 
 export interface CallState {
@@ -73,8 +77,15 @@ export function beginCall(
   });
 
   return {
-    context: { signal: controller.signal, metadata: call.metadata, peer: call.getPeer(), method },
+    context: { signal: controller.signal, metadata: call.metadata, peer: call.getPeer(), method, ...callerOf(call) },
     settle,
     fail,
   };
+}
+
+/** The member named by the client certificate of a TLS call; nothing on a plaintext one. */
+function callerOf(call: ServerCallLike): Pick<CallContext, "caller"> {
+  const certificate = call.getAuthContext?.()?.sslPeerCertificate;
+  const caller = certificate ? identityOf(certificate) : undefined;
+  return caller ? { caller } : {};
 }

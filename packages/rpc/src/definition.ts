@@ -1,3 +1,4 @@
+import type { MemberIdentity } from "./member-identity.js";
 import { type Metadata } from "@grpc/grpc-js";
 
 /**
@@ -45,6 +46,8 @@ export interface CallContext {
   readonly peer: string;
   /** The full method path, e.g. `/df.scheduler.v1.Scheduler/AnnouncePeer`. */
   readonly method: string;
+  /** The member the caller's verified certificate names (mTLS servers only; see member-identity.ts). */
+  readonly caller?: MemberIdentity;
 }
 
 /**

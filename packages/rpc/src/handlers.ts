@@ -7,6 +7,7 @@ import {
   type UntypedHandleCall,
 } from "@grpc/grpc-js";
 import { toDfError } from "@df/interface/errors";
+import { authorize, type AccessTable } from "./access.js";
 import { beginCall, type CallRegistry } from "./call-state.js";
 import { type CallContext, type MethodDefinitionLike } from "./definition.js";
 import { checkRequest } from "./malformed.js";
@@ -23,12 +24,23 @@ export function adaptHandler(
   definition: MethodDefinitionLike,
   handler: AnyHandler,
   registry: CallRegistry,
+  access?: AccessTable,
 ): UntypedHandleCall {
   const method = definition.path;
+  // With an access table (mTLS servers), every call is checked against it before the
+  // handler runs, and every message of a request stream as it is read.
+  const checked = (request: unknown, context: CallContext): unknown => {
+    const valid = checkRequest(request, method);
+    if (access) authorize(method, context.caller, valid, access);
+    return valid;
+  };
+  const admitted = (context: CallContext): void => {
+    if (access) authorize(method, context.caller, undefined, access);
+  };
   if (!definition.requestStream && !definition.responseStream) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const state = beginCall(call, method, registry, (status) => callback(status));
-      run(() => handler(checkRequest(call.request, method), state.context)).then(
+      run(() => handler(checked(call.request, state.context), state.context)).then(
         (response) => state.settle(() => callback(null, response)),
         (error: unknown) => state.fail(error),
       );
@@ -38,7 +50,7 @@ export function adaptHandler(
     return (call: ServerWritableStream<unknown, unknown>) => {
       const state = beginCall(call, method, registry, (status) => call.emit("error", status));
       run(async () => {
-        const responses = handler(checkRequest(call.request, method), state.context) as AsyncIterable<unknown>;
+        const responses = handler(checked(call.request, state.context), state.context) as AsyncIterable<unknown>;
         // Server streams are where bulk content goes (DownloadTask with piece bytes):
         // one message sending and the next prepared, never grpc-js's 16 queued.
         await pipeToStream(responses, call, state.context.signal, method, { maxInFlight: 1 });
@@ -51,8 +63,11 @@ export function adaptHandler(
   if (!definition.responseStream) {
     return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const state = beginCall(call, method, registry, (status) => callback(status));
-      const requests = readRequests(call, method, state.context.signal);
-      run(() => handler(requests, state.context)).then(
+      const requests = readRequests(call, method, state.context.signal, (item) => checked(item, state.context));
+      run(() => {
+        admitted(state.context);
+        return handler(requests, state.context);
+      }).then(
         (response) => state.settle(() => callback(null, response)),
         (error: unknown) => state.fail(error),
       );
@@ -60,8 +75,9 @@ export function adaptHandler(
   }
   return (call: ServerDuplexStream<unknown, unknown>) => {
     const state = beginCall(call, method, registry, (status) => call.emit("error", status));
-    const requests = readRequests(call, method, state.context.signal);
+    const requests = readRequests(call, method, state.context.signal, (item) => checked(item, state.context));
     run(async () => {
+      admitted(state.context);
       const responses = handler(requests, state.context) as AsyncIterable<unknown>;
       await pipeToStream(responses, call, state.context.signal, method);
     }).then(
@@ -75,12 +91,13 @@ function readRequests(
   call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
   method: string,
   signal: AbortSignal,
+  check: (item: unknown) => unknown,
 ): AsyncIterable<unknown> {
   return readStream(call, {
     signal,
     what: method,
     mapError: (error) => toDfError(error),
-    check: (item) => checkRequest(item, method),
+    check,
   });
 }
 

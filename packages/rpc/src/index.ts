@@ -48,6 +48,9 @@ export {
   type ServerTlsOptions,
   type ClientTlsOptions,
 } from "./tls.js";
+export { loadMemberTls, warnPlaintext, type MemberTls, type MemberTlsFiles } from "./member-tls.js";
+export { identityOf, memberUri, MEMBER_ROLES, type MemberIdentity, type MemberRole } from "./member-identity.js";
+export { authorize, MEMBER_ACCESS, PIECE_BYTES, type AccessRule, type AccessTable, type Claim } from "./access.js";
 export { toGrpcStatus, fromGrpcError, isServiceError, ERROR_METADATA, type GrpcStatusObject } from "./errors.js";
 export { grpcStatusOf, errorCodeOf } from "./codes.js";
 export { MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES, DEFAULT_CHANNEL_OPTIONS, DEFAULT_SERVER_OPTIONS } from "./channel-options.js";

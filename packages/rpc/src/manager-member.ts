@@ -5,6 +5,7 @@ import { parseAddress } from "./address.js";
 import { bidiStream } from "./bidi.js";
 import { createRpcClient, type RpcClient } from "./client.js";
 import * as manager from "./gen/df/manager/v1/manager.js";
+import type { ClientTlsOptions } from "./tls.js";
 
 /** A channel to one manager's fleet service. */
 export type ManagerRpc = RpcClient<manager.ManagerService, manager.ManagerClient>;
@@ -19,8 +20,8 @@ const MANAGER_DEADLINE_MS = 5000;
 const RECONNECT = { "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnect_backoff_ms": 5000 } as const;
 
 /** Opens a channel to a manager with the deadline and reconnect backoff every fleet call uses. */
-export function managerClient(address: string): ManagerRpc {
-  return createRpcClient(manager.ManagerClient, address, { defaultDeadlineMs: MANAGER_DEADLINE_MS, channelOptions: RECONNECT });
+export function managerClient(address: string, tls?: ClientTlsOptions): ManagerRpc {
+  return createRpcClient(manager.ManagerClient, address, { defaultDeadlineMs: MANAGER_DEADLINE_MS, channelOptions: RECONNECT, ...(tls ? { tls } : {}) });
 }
 
 /**
@@ -60,6 +61,8 @@ export interface ManagerMembershipOptions {
   events?: MembershipEvents;
   /** Pause after a failure: doubling from `initialMs` up to `maxMs`, reset once a stream lasted an interval. */
   retry?: { initialMs?: number; maxMs?: number };
+  /** mTLS to the managers (the member's `security.tls`); plaintext without. */
+  tls?: ClientTlsOptions;
 }
 
 const DEFAULT_RETRY = { initialMs: 500, maxMs: 10_000 };
@@ -120,7 +123,7 @@ export class ManagerMembership {
   #client(address: string): ManagerRpc {
     let client = this.#clients.get(address);
     if (!client) {
-      client = managerClient(address);
+      client = managerClient(address, this.#options.tls);
       this.#clients.set(address, client);
     }
     return client;

@@ -4,6 +4,7 @@ import { DfError } from "@df/interface/errors";
 import { formatAddress, toAddress, type Address } from "./address.js";
 import { type TrackedCall } from "./call-state.js";
 import { DEFAULT_SERVER_OPTIONS } from "./channel-options.js";
+import { type AccessTable } from "./access.js";
 import { type ServiceDefinitionLike, type ServiceHandlers } from "./definition.js";
 import { adaptHandler } from "./handlers.js";
 import { tolerantDecoder } from "./malformed.js";
@@ -18,6 +19,13 @@ export interface RpcServerOptions {
   address: string | Address;
   /** TLS or mTLS; plaintext without. */
   tls?: ServerTlsOptions;
+  /**
+   * Who may call each method (e.g. `MEMBER_ACCESS`), from the member the client
+   * certificate names: every call is checked before its handler runs and refused with
+   * PERMISSION_DENIED otherwise. Needs mTLS (`tls.requireClientCert`): without
+   * certificates there is nobody to check.
+   */
+  access?: AccessTable;
   /** grpc-js server options, over df's defaults (128 MiB messages, keepalive). */
   channelOptions?: ChannelOptions;
   /**
@@ -78,6 +86,11 @@ class GrpcRpcServer implements RpcServer {
   #stopping: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions) {
+    if (options.access !== undefined && options.tls?.requireClientCert !== true) {
+      throw new DfError("INVALID_ARGUMENT", "an access table needs mTLS (tls with requireClientCert): callers are known by their certificates", {
+        reason: "access-without-mtls",
+      });
+    }
     this.#options = options;
     this.#server = new Server({ ...DEFAULT_SERVER_OPTIONS, ...options.channelOptions });
   }
@@ -93,7 +106,7 @@ class GrpcRpcServer implements RpcServer {
       grpcDefinition[name] = { ...method, requestDeserialize: tolerantDecoder(method.requestDeserialize) };
       const handler = (handlers as Record<string, unknown>)[name];
       if (typeof handler === "function") {
-        implementation[name] = adaptHandler(method, handler as Parameters<typeof adaptHandler>[1], this.#registry);
+        implementation[name] = adaptHandler(method, handler as Parameters<typeof adaptHandler>[1], this.#registry, this.#options.access);
       }
     }
     this.#server.addService(grpcDefinition as ServiceDefinition, implementation);

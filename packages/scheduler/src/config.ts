@@ -1,6 +1,6 @@
 import os from "node:os";
 import { isIP } from "node:net";
-import { pluginEntrySchema } from "@df/service-kit";
+import { pluginEntrySchema, securityConfigSchema } from "@df/service-kit";
 import { duration } from "@df/interface/zod";
 import { managerAddressProblem, parseListen } from "@df/rpc";
 import { callerEntryProblem } from "./service/preheat-gate.js";
@@ -74,6 +74,8 @@ export const schedulerConfigSchema = z.strictObject({
     })
     .default("127.0.0.1:8000"),
   log: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") }).prefault({}),
+  /** mTLS for the gRPC service and for calls to seed peers and managers. */
+  security: securityConfigSchema,
   /** Who this scheduler is to the manager (and so to the peers the manager sends to it). */
   host: z
     .strictObject({

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { DfError, systemClock, type Clock, type Logger } from "@df/interface";
-import { formatAddress, parseListen, type Address } from "@df/rpc";
+import { formatAddress, loadMemberTls, parseListen, warnPlaintext, type Address } from "@df/rpc";
 import { ComposedService, metricsEndpointModule, resolvePlugins, type DependencyContainer, type ServiceModule } from "@df/service-kit";
 import { Metrics } from "@df/telemetry";
 import {
@@ -77,6 +77,8 @@ export class Scheduler {
 
   static async create(config: SchedulerConfig, deps: SchedulerDeps): Promise<Scheduler> {
     const logger = deps.logger;
+    const tls = loadMemberTls(config.security.tls, deps.configDir ? { baseDir: deps.configDir } : {});
+    if (tls === undefined) warnPlaintext(logger, "scheduler");
     const evaluators = await resolvePlugins(config.scheduling.evaluators, {
       kind: "evaluator",
       key: "scheduling.evaluators",
@@ -103,7 +105,8 @@ export class Scheduler {
       evaluators,
       resources: new Resources({ allowCycles: s.allowCycles }, config.limits),
       events: Scheduler.#events(metrics, logger),
-      ownTrigger: new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger")),
+      ownTrigger: new RpcSeedPeerTrigger(s.seedPeerTriggerTimeout, logger.child("seed-trigger"), tls?.client),
+      ...(tls ? { tls } : {}),
       ...(deps.seedPeerTrigger ? { seedPeerTrigger: deps.seedPeerTrigger } : {}),
       ...(deps.seedPeerFetcher ? { seedPeerFetcher: deps.seedPeerFetcher } : {}),
       ...(deps.managerRetry ? { managerRetry: deps.managerRetry } : {}),

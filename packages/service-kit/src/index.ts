@@ -14,3 +14,4 @@ export * from "./plugins/resolve.js";
 export * from "./plugins/entry-schema.js";
 export * from "./modules.js";
 export * from "./metrics-endpoint.js";
+export * from "./security-schema.js";

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from "@df/interface";
-import type { ManagerMembership } from "@df/rpc";
+import type { ManagerMembership, MemberTls } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { DownloadBandwidth } from "../bandwidth.js";
 import type { DaemonConfig } from "../config.js";
@@ -15,6 +15,8 @@ export interface DaemonContext {
   metrics: Metrics;
   sources: SchemeSourceRegistry;
   bandwidth: DownloadBandwidth;
+  /** mTLS material from `security.tls`; undefined: plaintext. */
+  tls?: MemberTls;
   /** A piece downloader of the caller's own instead of the peer transfer. */
   pieceDownloader?: PieceDownloader;
   /** Instead of the system clock (tests of download.freshFor). */

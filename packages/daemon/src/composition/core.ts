@@ -26,7 +26,7 @@ export function coreModule(ctx: DaemonContext): ServiceModule {
 
 /** Connections to the schedulers, closed last: everything that talks to a scheduler stops before. */
 export function schedulerClientsModule(ctx: DaemonContext): ServiceModule {
-  const clients = new SchedulerClients(ctx.config.scheduler.addresses);
+  const clients = new SchedulerClients(ctx.config.scheduler.addresses, ctx.tls?.client);
   return {
     name: "scheduler-clients",
     register: (r) => r.value(SchedulerClients, clients),

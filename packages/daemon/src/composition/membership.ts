@@ -10,7 +10,7 @@ export function membershipModule(ctx: DaemonContext): ServiceModule[] {
     {
       name: "manager-membership",
       start() {
-        ctx.started.membership = seedPeerMembership(config, host, ctx.logger, ctx.metrics);
+        ctx.started.membership = seedPeerMembership(config, host, ctx.logger, ctx.metrics, ctx.tls?.client);
         ctx.started.membership.start();
       },
       stop: () => ctx.started.membership?.stop(),

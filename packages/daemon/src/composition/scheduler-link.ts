@@ -24,6 +24,7 @@ export function discoveryModule(ctx: DaemonContext): ServiceModule[] {
             schedulers: resolve(SchedulerClients),
             logger,
             metrics: ctx.metrics,
+            ...(ctx.tls ? { tls: ctx.tls.client } : {}),
             // Schedulers that joined learn this host now rather than at the next interval.
             onChange: ({ added }) => added.forEach((address) => void resolve(HostAnnouncer).announceTo(address).catch(() => {})),
             // The cluster's load limit wins over upload.concurrencyLimit, from the next upload

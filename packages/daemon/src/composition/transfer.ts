@@ -21,7 +21,7 @@ export function bandwidthModule(ctx: DaemonContext): ServiceModule {
 
 /** Fetching pieces from parents: the connection pool and the piece downloader. */
 export function transferModule(ctx: DaemonContext): ServiceModule {
-  const transfer = createPeerTransfer(ctx.config, ctx.logger, ctx.bandwidth);
+  const transfer = createPeerTransfer(ctx.config, ctx.logger, ctx.bandwidth, ctx.tls);
   return {
     name: "transfer",
     register(r) {

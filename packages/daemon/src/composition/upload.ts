@@ -1,6 +1,6 @@
 import type { InjectionToken } from "tsyringe";
 import { DfError } from "@df/interface";
-import { createRpcServer, daemonUpload, formatAddress, type RpcServer } from "@df/rpc";
+import { createRpcServer, daemonUpload, formatAddress, MEMBER_ACCESS, type RpcServer } from "@df/rpc";
 import type { ServiceModule } from "@df/service-kit";
 import { TaskConductor } from "../conductor/conductor.js";
 import { DaemonMetrics } from "../conductor/metrics.js";
@@ -50,6 +50,7 @@ export function byteServerModule(ctx: DaemonContext): ServiceModule {
         limiter,
         listen: upload.bytesListen,
         logger: ctx.logger,
+        ...(ctx.tls ? { tls: ctx.tls } : {}),
         ...(spread ? { spread } : {}),
         ...(taskGate ? { taskGate } : {}),
         limits: {
@@ -80,7 +81,7 @@ export function uploadServiceModule(ctx: DaemonContext): ServiceModule {
       const { limiter, failures, spread, taskGate } = resolve(UploadParts);
       const conductor = resolve(TaskConductor);
       const announcer = resolve(HostAnnouncer);
-      server = createRpcServer({ address: config.upload.listen });
+      server = createRpcServer({ address: config.upload.listen, ...(ctx.tls ? { tls: ctx.tls.server, access: MEMBER_ACCESS } : {}) });
       server.addService(daemonUpload.DfdaemonUploadService, {
         ...createUploadHandlers({
           storage: resolve(DaemonTokens.Storage),

@@ -1,4 +1,4 @@
-import { CallTracker, connectivityState, createRpcClient, HashRing, scheduler, type RpcClient } from "@df/rpc";
+import { CallTracker, connectivityState, createRpcClient, HashRing, scheduler, type ClientTlsOptions, type RpcClient } from "@df/rpc";
 
 export type SchedulerRpc = RpcClient<scheduler.SchedulerService, scheduler.SchedulerClient>;
 
@@ -54,7 +54,11 @@ export class SchedulerClients {
   /** Addresses whose connection failed or was lost since they were last READY. */
   readonly #lost = new Set<string>();
 
-  constructor(addresses: readonly string[]) {
+  /** mTLS to the schedulers; plaintext without. */
+  readonly #tls: ClientTlsOptions | undefined;
+
+  constructor(addresses: readonly string[], tls?: ClientTlsOptions) {
+    this.#tls = tls;
     this.#addresses = [...new Set(addresses)];
     this.#ring = new HashRing(this.#addresses);
   }
@@ -144,6 +148,7 @@ export class SchedulerClients {
     const client = createRpcClient(scheduler.SchedulerClient, address, {
       defaultDeadlineMs: DEFAULT_DEADLINE_MS,
       channelOptions: { ...RECONNECT, interceptors: [calls.interceptor] },
+      ...(this.#tls ? { tls: this.#tls } : {}),
     });
     const channel = { client, calls };
     this.#watch(address, channel);

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import type { Logger } from "@df/interface";
-import { formatAddress, manager, managerClient, unary, type ManagerRpc } from "@df/rpc";
+import { formatAddress, manager, managerClient, unary, type ClientTlsOptions, type ManagerRpc } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { DaemonConfig } from "../config.js";
 import type { DaemonHost } from "../host.js";
@@ -52,6 +52,8 @@ export interface SchedulerDiscoveryOptions {
   onChange?(change: ListChange, source: ListSource): void;
   /** The cluster's load limit for this host (client_config, or seed_client_config for a seed peer) at every answer; 0 when it sets none. */
   onLoadLimit?(loadLimit: number): void;
+  /** mTLS to the managers; plaintext without. */
+  tls?: ClientTlsOptions;
 }
 
 /**
@@ -143,7 +145,7 @@ export class SchedulerDiscovery {
   /** The schedulers the first manager that answers names; undefined (and why) when none answers. */
   async #ask(): Promise<{ answer?: string[]; error?: string }> {
     const { config, host } = this.#options;
-    this.#clients ??= config.manager.addresses.map((address) => managerClient(address));
+    this.#clients ??= config.manager.addresses.map((address) => managerClient(address, this.#options.tls));
     const request = manager.ListSchedulersRequest.create({
       sourceType: host.seed ? manager.SourceType.SEED_PEER : manager.SourceType.PEER,
       hostname: host.hostname,

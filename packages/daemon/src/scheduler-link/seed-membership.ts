@@ -1,5 +1,5 @@
 import type { Logger } from "@df/interface";
-import { manager, ManagerMembership, unary } from "@df/rpc";
+import { manager, ManagerMembership, unary, type ClientTlsOptions } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { DaemonConfig } from "../config.js";
 import type { DaemonHost } from "../host.js";
@@ -9,7 +9,7 @@ import type { DaemonHost } from "../host.js";
  * ports (known once its servers listen), then a KeepAlive stream, re-registering after
  * the manager returns. The manager hands active seed peers to schedulers and peers.
  */
-export function seedPeerMembership(config: DaemonConfig, host: DaemonHost, logger: Logger, metrics: Metrics): ManagerMembership {
+export function seedPeerMembership(config: DaemonConfig, host: DaemonHost, logger: Logger, metrics: Metrics, tls?: ClientTlsOptions): ManagerMembership {
   const identity = { sourceType: manager.SourceType.SEED_PEER, hostname: host.hostname, ip: host.ip };
   const alive = metrics.gauge("df_daemon_manager_alive", "1 while this seed peer holds a keepalive stream with the manager");
   const registrations = metrics.counter("df_daemon_manager_registrations_total", "UpdateSeedPeer calls the manager accepted");
@@ -19,6 +19,7 @@ export function seedPeerMembership(config: DaemonConfig, host: DaemonHost, logge
     identity: manager.KeepAliveRequest.create({ ...identity, clusterId: config.manager.seedPeerClusterId }),
     intervalMs: config.manager.keepAliveInterval,
     logger: logger.child("manager"),
+    ...(tls ? { tls } : {}),
     register: async (client, signal) => {
       await unary(
         client,

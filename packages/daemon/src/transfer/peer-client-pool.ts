@@ -1,6 +1,6 @@
 import { isIPv6 } from "node:net";
 import { DfError } from "@df/interface";
-import { createRpcClient, daemonUpload, type RpcClient } from "@df/rpc";
+import { createRpcClient, daemonUpload, type MemberTls, type RpcClient } from "@df/rpc";
 import { BytePool } from "./http/byte-pool.js";
 
 export type UploadClient = RpcClient<typeof daemonUpload.DfdaemonUploadService, daemonUpload.DfdaemonUploadClient>;
@@ -12,6 +12,8 @@ export interface PeerClientPoolOptions {
   idleTimeoutMs?: number;
   /** Longest TCP connect to a parent's byte port (default 10 s). */
   connectTimeoutMs?: number;
+  /** mTLS to parents' upload gRPC and HTTPS piece ports (the daemon's `security.tls`); plaintext without. */
+  tls?: MemberTls;
 }
 
 /** A client held by one download; `release` lets the pool close it once idle. */
@@ -38,7 +40,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  * closes it on stop.
  */
 export class PeerClientPool {
-  readonly #options: Required<PeerClientPoolOptions>;
+  readonly #options: Required<Omit<PeerClientPoolOptions, "tls">>;
+  readonly #tls: MemberTls | undefined;
   readonly #upload = new Map<string, Entry<UploadClient>>();
   readonly #bytes = new Map<string, Entry<BytePool>>();
   readonly #sweeper: NodeJS.Timeout;
@@ -50,6 +53,7 @@ export class PeerClientPool {
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     };
+    this.#tls = options.tls;
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(1000, this.#options.idleTimeoutMs / 2));
     this.#sweeper.unref();
   }
@@ -57,7 +61,7 @@ export class PeerClientPool {
   /** The DfdaemonUpload client of the parent at `ip:port`. */
   upload(ip: string, port: number): Held<UploadClient> {
     return this.#hold(this.#upload, `${host(ip)}:${port}`, (key) => {
-      const client = createRpcClient(daemonUpload.DfdaemonUploadClient, key);
+      const client = createRpcClient(daemonUpload.DfdaemonUploadClient, key, this.#tls ? { tls: this.#tls.client } : {});
       return { client, close: async () => client.close() };
     });
   }
@@ -68,6 +72,7 @@ export class PeerClientPool {
       const pool = new BytePool(ip, port, {
         maxConnections: this.#options.connectionsPerParent,
         connectTimeoutMs: this.#options.connectTimeoutMs,
+        ...(this.#tls ? { tls: this.#tls } : {}),
       });
       return { client: pool, close: async () => pool.close() };
     });

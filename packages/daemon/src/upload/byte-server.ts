@@ -1,9 +1,11 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import { DfError, noopLogger, toDfError, type Logger } from "@df/interface";
-import { parseAddress } from "@df/rpc";
+import { authorize, identityOf, parseAddress, PIECE_BYTES, type MemberTls } from "@df/rpc";
 import type { ArrivingPiece, Lease, Storage } from "@df/storage";
 import type { UploadLimiter, UploadSlot } from "./limiter.js";
 import type { PieceSpread } from "./spread.js";
@@ -27,6 +29,11 @@ export interface PieceByteServerOptions {
   chunkSize?: number;
   /** Connection limits against slow or hostile readers; each has a default. */
   limits?: ByteServerLimits;
+  /**
+   * HTTPS with a client certificate required and checked against the member CA (the
+   * daemon's `security.tls`); plain HTTP without.
+   */
+  tls?: MemberTls;
 }
 
 /** The piece server's limits per connection (the daemon's `upload.*` config). */
@@ -119,22 +126,24 @@ export class PieceByteServer {
     }
     this.#writeTimeoutMs = limits.writeTimeoutMs;
     this.#perAddress = new AddressCap(limits.connectionsPerAddress, limits.exemptAddresses);
-    this.#server = createServer(
-      {
-        keepAliveTimeout: limits.idleTimeoutMs,
-        // A GET has no body: the whole request is its head.
-        headersTimeout: limits.headerTimeoutMs,
-        requestTimeout: limits.headerTimeoutMs,
-        connectionsCheckingInterval: Math.max(MIN_TIMEOUT_CHECK_MS, Math.min(MAX_TIMEOUT_CHECK_MS, limits.headerTimeoutMs / 4)),
-        noDelay: true,
-      },
-      (request, response) => {
-        this.#handle(request, response).catch((error: unknown) => {
-          this.#logger.warn("a piece upload failed", { error: String(error) });
-          response.destroy();
-        });
-      },
-    );
+    const httpOptions: ServerOptions = {
+      keepAliveTimeout: limits.idleTimeoutMs,
+      // A GET has no body: the whole request is its head.
+      headersTimeout: limits.headerTimeoutMs,
+      requestTimeout: limits.headerTimeoutMs,
+      connectionsCheckingInterval: Math.max(MIN_TIMEOUT_CHECK_MS, Math.min(MAX_TIMEOUT_CHECK_MS, limits.headerTimeoutMs / 4)),
+      noDelay: true,
+    };
+    const listener = (request: IncomingMessage, response: ServerResponse): void => {
+      this.#handle(request, response).catch((error: unknown) => {
+        this.#logger.warn("a piece upload failed", { error: String(error) });
+        response.destroy();
+      });
+    };
+    const { tls } = options;
+    this.#server = tls
+      ? createHttpsServer({ ...httpOptions, ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: true }, listener)
+      : createServer(httpOptions, listener);
     this.#server.on("connection", (socket: Socket) => this.#accept(socket));
     // With no server timeout set, this is the keep-alive idle timeout, or the write
     // timeout of an answer under way (its response handles that one).
@@ -214,6 +223,15 @@ export class PieceByteServer {
       response.setHeader("allow", "GET, HEAD");
       this.#fail(response, new DfError("INVALID_ARGUMENT", `method ${String(request.method)} is not served; use GET`), 405);
       return;
+    }
+    if (this.#options.tls) {
+      // The TLS layer checked the certificate against the CA; the role decides the rest.
+      try {
+        authorize(PIECE_BYTES, identityOf((socket as TLSSocket).getPeerCertificate()));
+      } catch (error) {
+        this.#fail(response, toDfError(error));
+        return;
+      }
     }
     const target = parsePiecePath(request.url ?? "");
     if (!target) {

@@ -40,6 +40,7 @@ export function parsePiecePath(path: string): { taskId: string; number: string }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
+  PERMISSION_DENIED: 403,
   NOT_FOUND: 404,
   OUT_OF_RANGE: 416,
   RESOURCE_EXHAUSTED: 503,

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { DfError, systemClock, Tokens, type Clock, type Logger } from "@df/interface";
-import { createRpcServer, type Address, type RpcServer } from "@df/rpc";
+import { createRpcServer, MEMBER_ACCESS, type Address, type MemberTls, type RpcServer } from "@df/rpc";
 import type { DependencyContainer, ServiceModule } from "@df/service-kit";
 import type { Metrics } from "@df/telemetry";
 import type { ManagerConfig } from "../config.js";
@@ -26,6 +26,8 @@ export interface ManagerContext {
   rootPassword: string;
   jobRunner?: JobRunner | ((container: DependencyContainer) => JobRunner);
   memoryTemplateFile?: string;
+  /** mTLS material from `security.tls` for the fleet gRPC service; undefined: plaintext. */
+  tls?: MemberTls;
   /** The service's container, for a job runner made from it. */
   container: () => DependencyContainer;
   started: { database?: Database; grpc?: Address; rest?: AddressInfo; metricsUrl?: string; keepaliveTimeoutMs?: number };
@@ -138,7 +140,7 @@ export function grpcModule(ctx: ManagerContext): ServiceModule {
       const fleet = resolve(FleetService);
       const listCounter = ctx.metrics.counter("df_manager_list_schedulers_total", "ListSchedulers answers by outcome", ["outcome"]);
       fleet.events = { onListSchedulers: (outcome) => listCounter.inc({ outcome }) };
-      server = createRpcServer({ address: ctx.config.grpcListen });
+      server = createRpcServer({ address: ctx.config.grpcListen, ...(ctx.tls ? { tls: ctx.tls.server, access: MEMBER_ACCESS } : {}) });
       server.addService(managerServiceDefinition(), fleet.handlers());
       ctx.started.grpc = await server.start();
     },

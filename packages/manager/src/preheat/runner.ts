@@ -1,5 +1,6 @@
 import { inject, injectable } from "tsyringe";
 import { DfError, errorMessage, hasErrorCode, mapBounded, Tokens, type Logger } from "@df/interface";
+import { loadMemberTls } from "@df/rpc";
 import type { ManagerConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { JobStore, type Job, type JobRunner } from "../jobs.js";
@@ -42,7 +43,7 @@ export class PreheatJobRunner implements JobRunner {
     @inject(ManagerTokens.Config) private readonly config: ManagerConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
   ) {
-    this.#calls = new SchedulerCalls();
+    this.#calls = new SchedulerCalls(loadMemberTls(config.security.tls)?.client);
   }
 
   /**

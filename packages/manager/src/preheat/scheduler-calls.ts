@@ -1,4 +1,4 @@
-import { common, createRpcClient, scheduler, unary, type RpcClient } from "@df/rpc";
+import { common, createRpcClient, scheduler, unary, type ClientTlsOptions, type RpcClient } from "@df/rpc";
 import type { PreheatArgs } from "../rest/schemas.js";
 
 type SchedulerRpc = RpcClient<scheduler.SchedulerService, scheduler.SchedulerClient>;
@@ -20,6 +20,9 @@ const SCOPES = {
 /** gRPC channels to schedulers, one per address, kept for the manager's lifetime. */
 export class SchedulerCalls {
   readonly #clients = new Map<string, SchedulerRpc>();
+
+  /** `tls`: mTLS to the schedulers (the manager's `security.tls`); plaintext without. */
+  constructor(private readonly tls?: ClientTlsOptions) {}
 
   preheat(address: string, call: PreheatCall): Promise<scheduler.PreheatTaskResponse> {
     const { args } = call;
@@ -44,7 +47,7 @@ export class SchedulerCalls {
   #client(address: string): SchedulerRpc {
     let client = this.#clients.get(address);
     if (!client) {
-      client = createRpcClient(scheduler.SchedulerClient, address);
+      client = createRpcClient(scheduler.SchedulerClient, address, this.tls ? { tls: this.tls } : {});
       this.#clients.set(address, client);
     }
     return client;

@@ -1,7 +1,7 @@
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { Tokens, type Clock, type Evaluator, type Logger } from "@df/interface";
-import { createRpcServer, scheduler as schedulerRpc, type Address, type RpcServer } from "@df/rpc";
+import { createRpcServer, MEMBER_ACCESS, scheduler as schedulerRpc, type Address, type MemberTls, type RpcServer } from "@df/rpc";
 import type { ServiceModule } from "@df/service-kit";
 import type { Metrics } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
@@ -33,6 +33,8 @@ export interface SchedulerContext {
   seedPeerTrigger?: SeedPeerTrigger;
   seedPeerFetcher?: SeedPeerFetcher;
   managerRetry?: { initialMs?: number; maxMs?: number };
+  /** mTLS material from `security.tls`; undefined: plaintext. */
+  tls?: MemberTls;
   started: { address?: Address; metricsUrl?: string; managerLink?: ManagerLink };
 }
 
@@ -98,7 +100,7 @@ export function schedulerServiceModule(ctx: SchedulerContext): ServiceModule {
         refusals.inc({ limit });
         logger.debug("call refused by a limit", { limit });
       });
-      server = createRpcServer({ address: config.listen });
+      server = createRpcServer({ address: config.listen, ...(ctx.tls ? { tls: ctx.tls.server, access: MEMBER_ACCESS } : {}) });
       server.addService(schedulerRpc.SchedulerService, schedulerHandlers(ctx.resources, resolve(Announcements), ctx.clock, logger, preheater, preheatGate, guard));
       ctx.started.address = await server.start();
     },
@@ -126,6 +128,7 @@ export function managerLinkModule(ctx: SchedulerContext): ServiceModule[] {
           clock: ctx.clock,
           logger: ctx.logger,
           metrics: ctx.metrics,
+          ...(ctx.tls ? { tls: ctx.tls.client } : {}),
           ...(ctx.managerRetry ? { retry: ctx.managerRetry } : {}),
         });
         ctx.started.managerLink.start();

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from "@df/interface";
 import { hostId } from "@df/piece";
-import { common, manager, ManagerMembership, unary, type ManagerRpc } from "@df/rpc";
+import { common, manager, ManagerMembership, unary, type ClientTlsOptions, type ManagerRpc } from "@df/rpc";
 import type { Metrics } from "@df/telemetry";
 import type { SchedulerConfig } from "../config.js";
 import type { Resources } from "../resource/resources.js";
@@ -19,6 +19,8 @@ export interface ManagerLinkOptions {
   metrics: Metrics;
   /** Backoff of re-registration (tests shorten it). */
   retry?: { initialMs?: number; maxMs?: number };
+  /** mTLS to the managers; plaintext without. */
+  tls?: ClientTlsOptions;
 }
 
 /**
@@ -63,6 +65,7 @@ export class ManagerLink {
       intervalMs: config.manager.keepAliveInterval,
       logger: this.#logger,
       ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
       register: async (client, signal) => {
         await unary(
           client,

@@ -1,5 +1,5 @@
 import { DfError, noopLogger, type AbortOptions, type Logger } from "@df/interface";
-import { createRpcClient, daemonUpload, serverStream, type RpcClient } from "@df/rpc";
+import { createRpcClient, daemonUpload, serverStream, type ClientTlsOptions, type RpcClient } from "@df/rpc";
 import type { Host } from "../resource/host.js";
 import { downloadToProto } from "./convert.js";
 import type { DownloadRequest, SeedPeerFetcher, SeedPeerFetchResult, SeedPeerTrigger } from "./types.js";
@@ -16,13 +16,15 @@ export class RpcSeedPeerTrigger implements SeedPeerTrigger, SeedPeerFetcher {
   constructor(
     private readonly acceptTimeoutMs: number,
     private readonly logger: Logger = noopLogger,
+    /** mTLS to the seed peers' upload services; plaintext without. */
+    private readonly tls?: ClientTlsOptions,
   ) {}
 
   #client(seed: Host): RpcClient<daemonUpload.DfdaemonUploadService> {
     const address = `${seed.info.ip.includes(":") ? `[${seed.info.ip}]` : seed.info.ip}:${seed.info.port}`;
     let client = this.#clients.get(address);
     if (!client) {
-      client = createRpcClient(daemonUpload.DfdaemonUploadClient, address);
+      client = createRpcClient(daemonUpload.DfdaemonUploadClient, address, this.tls ? { tls: this.tls } : {});
       this.#clients.set(address, client);
     }
     return client;

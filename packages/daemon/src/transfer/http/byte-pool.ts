@@ -1,5 +1,5 @@
 import { DfError } from "@df/interface";
-import { PieceConnection } from "./connection.js";
+import { PieceConnection, type PieceTls } from "./connection.js";
 
 export interface BytePoolOptions {
   /** Connections to this parent at once (default 16); further requests wait for one. */
@@ -11,6 +11,8 @@ export interface BytePoolOptions {
    * own keep-alive timeout (upload.idleTimeout, 65 s) could close it under a request.
    */
   idleTimeoutMs?: number;
+  /** HTTPS with our member certificate (the daemon's `security.tls`); plain HTTP without. */
+  tls?: PieceTls;
 }
 
 /** A connection lent by the pool. */
@@ -32,6 +34,7 @@ export class BytePool {
   readonly #maxConnections: number;
   readonly #connectTimeoutMs: number;
   readonly #idleTimeoutMs: number;
+  readonly #tls: PieceTls | undefined;
   readonly #idle: { connection: PieceConnection; timer: NodeJS.Timeout }[] = [];
   readonly #waiters: Waiter[] = [];
   /** Every open connection, idle or lent. */
@@ -44,6 +47,7 @@ export class BytePool {
     this.#maxConnections = options.maxConnections ?? 16;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.#tls = options.tls;
   }
 
   /** Connections open now (idle or lent). */
@@ -112,7 +116,7 @@ export class BytePool {
   }
 
   async #connect(signal: AbortSignal): Promise<PieceConnection> {
-    const connection = new PieceConnection(this.host, this.port);
+    const connection = new PieceConnection(this.host, this.port, this.#tls);
     this.#all.add(connection);
     connection.onClose(() => {
       this.#all.delete(connection);

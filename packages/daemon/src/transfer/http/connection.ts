@@ -1,8 +1,16 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import { DfError, isDfError, toDfError } from "@df/interface";
 import { parseResponseHead, protocolError, type ResponseHead } from "./response-head.js";
 
 type State = "connecting" | "idle" | "head" | "body" | "closed";
+
+/** HTTPS to a parent: the member CA that signs its certificate, and our own certificate and key. */
+export interface PieceTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
 
 interface Pending<T> {
   resolve(value: T): void;
@@ -47,15 +55,17 @@ export class PieceConnection {
   #responseBytes = 0;
   #onClose: (() => void) | undefined;
 
-  constructor(host: string, port: number) {
-    this.#socket = connect({
-      host,
-      port,
-      noDelay: true,
-      onread: { buffer: () => this.#nextBuffer(), callback: (n) => this.#onRead(n) },
-    });
+  constructor(host: string, port: number, tls?: PieceTls) {
+    const onread = { buffer: () => this.#nextBuffer(), callback: (n: number) => this.#onRead(n) };
+    // With TLS, onread receives the decrypted bytes, so a body still lands in the target.
+    // The parent's certificate is checked against the CA and against `host` (an IP: its
+    // certificate carries the IP in an IP SAN; no server name is sent for an IP).
+    this.#socket = tls
+      ? // tls.connect takes onread (see Node's tls docs) though @types/node does not list it.
+        connectTls({ host, port, ca: tls.ca, cert: tls.cert, key: tls.key, onread } as ConnectionOptions).setNoDelay(true)
+      : connect({ host, port, noDelay: true, onread });
     this.#connected = new Promise<void>((resolve, reject) => {
-      this.#socket.once("connect", () => {
+      this.#socket.once(tls ? "secureConnect" : "connect", () => {
         if (this.#state === "connecting") this.#state = "idle";
         resolve();
       });
