@@ -1,13 +1,12 @@
-import { type AbortOptions, type SourceRequest, type SourceStat, throwIfAborted } from "@df/interface";
+import { type AbortOptions, type SourceRequest, type SourceStat } from "@df/interface";
 import { FINAL_URL_HEADER } from "./body.js";
 import { type ContentRange, parseContentLength, parseContentRange } from "./content-range.js";
 import type { ClientContext } from "./context.js";
 import { statusError } from "./errors.js";
 import { abandon, discard, type Exchange, exchange, snippet } from "./exchange.js";
+import { withHeadScope } from "./head-call.js";
 import { redactUrl } from "./redact.js";
-import { retryOnConnectionError } from "./retry.js";
-import { RequestScope } from "./scope.js";
-import { parseSourceUrl } from "./url.js";
+import type { RequestScope } from "./scope.js";
 
 /**
  * HEAD answers that do not settle anything: the method is refused (405, 501), or the
@@ -30,22 +29,7 @@ export async function statResource(
   request: SourceRequest,
   options: AbortOptions,
 ): Promise<SourceStat> {
-  const url = parseSourceUrl(request.url, context.schemes);
-  throwIfAborted(options.signal);
-  const scope = new RequestScope(options.signal, request.timeoutMs);
-  try {
-    return await retryOnConnectionError(
-      context.statRetries,
-      scope,
-      () => statOnce(context, url, request, scope),
-      (error, attempt) =>
-        context.logger.debug("stat failed to connect; retrying", { url: redactUrl(url), attempt, error: String(error) }),
-    );
-  } catch (error) {
-    throw scope.abortError(`stat ${redactUrl(url)}`, error) ?? error;
-  } finally {
-    scope.dispose();
-  }
+  return withHeadScope(context, request, options, "stat", (url, scope) => statOnce(context, url, request, scope));
 }
 
 async function statOnce(context: ClientContext, url: URL, request: SourceRequest, scope: RequestScope): Promise<SourceStat> {

@@ -1,12 +1,10 @@
-import { type AbortOptions, type SourceValidators, type SourceValidatorsRequest, throwIfAborted } from "@df/interface";
+import { type AbortOptions, type SourceValidators, type SourceValidatorsRequest } from "@df/interface";
 import { parseContentLength, parseContentRange } from "./content-range.js";
 import type { ClientContext } from "./context.js";
 import { statusError } from "./errors.js";
 import { abandon, discard, type Exchange, exchange, snippet } from "./exchange.js";
-import { redactUrl } from "./redact.js";
-import { retryOnConnectionError } from "./retry.js";
-import { RequestScope } from "./scope.js";
-import { parseSourceUrl } from "./url.js";
+import { withHeadScope } from "./head-call.js";
+import type { RequestScope } from "./scope.js";
 
 /** As for stat: HEAD refused, or a URL signed for GET only; a ranged GET asks instead. */
 const HEAD_INCONCLUSIVE = new Set([400, 403, 405, 501]);
@@ -27,22 +25,7 @@ export async function resourceValidators(
   request: SourceValidatorsRequest,
   options: AbortOptions,
 ): Promise<SourceValidators> {
-  const url = parseSourceUrl(request.url, context.schemes);
-  throwIfAborted(options.signal);
-  const scope = new RequestScope(options.signal, request.timeoutMs);
-  try {
-    return await retryOnConnectionError(
-      context.statRetries,
-      scope,
-      () => validatorsOnce(context, url, request, scope),
-      (error, attempt) =>
-        context.logger.debug("revalidation failed to connect; retrying", { url: redactUrl(url), attempt, error: String(error) }),
-    );
-  } catch (error) {
-    throw scope.abortError(`revalidate ${redactUrl(url)}`, error) ?? error;
-  } finally {
-    scope.dispose();
-  }
+  return withHeadScope(context, request, options, "revalidate", (url, scope) => validatorsOnce(context, url, request, scope));
 }
 
 async function validatorsOnce(context: ClientContext, url: URL, request: SourceValidatorsRequest, scope: RequestScope): Promise<SourceValidators> {
