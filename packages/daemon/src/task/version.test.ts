@@ -21,6 +21,9 @@ describe("task versions", () => {
     for (const bad of ["", "etag", "[]", '{"etag":"x","lastModified":"y"}', '{"etag":1}', '{"contentLength":-1}', '{"other":"x"}', '{"contentLength":1,"etag":"x"}', '{"etag":""}']) {
       expect(() => decodeVersion(bad), bad).toThrow(/is not a task version/);
     }
+    // A caller's megabyte-long ETag is refused before it is parsed or kept.
+    expect(() => decodeVersion(JSON.stringify({ etag: "e".repeat(2000) }))).toThrow(/is not a task version/);
+    expect(decodeVersion(JSON.stringify({ etag: "e".repeat(900) })).etag).toHaveLength(900);
   });
 
   it("compares only the validators both sides know", () => {

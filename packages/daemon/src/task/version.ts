@@ -25,8 +25,13 @@ export function encodeVersion(version: TaskVersion): string | undefined {
   return parts.length === 0 ? undefined : JSON.stringify(Object.fromEntries(parts));
 }
 
+/** Longest `Download.version` accepted, in UTF-16 units (the scheduler's limits.maxStringLength is 1024 bytes). */
+const MAX_VERSION_LENGTH = 1024;
+
 /** Parses `Download.version`; anything else than encodeVersion's output is INVALID_ARGUMENT. */
 export function decodeVersion(text: string): TaskVersion {
+  // A remote caller names it; an ETag and a date fit in far less, and the ID cache keys on it.
+  if (text.length > MAX_VERSION_LENGTH) throw invalid(text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

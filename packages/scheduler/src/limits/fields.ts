@@ -36,13 +36,15 @@ export function checkHost(host: common.Host | undefined, limits: Limits): void {
   checkString(host.location, "host.location", limits);
 }
 
-/** The download fields a task keeps (URL, tag, application, filters, headers, digest). */
+/** The download fields a task keeps (URL, tag, application, filters, headers, digest, version). */
 export function checkDownload(download: common.Download | undefined, limits: Limits): void {
   if (!download) return;
   checkString(download.url, "download.url", limits, "maxUrlLength");
   checkString(download.tag, "download.tag", limits);
   checkString(download.application, "download.application", limits);
   checkString(download.digest, "download.digest", limits);
+  // The origin's validators a peer names the task's version by (ETag, Last-Modified, length).
+  checkString(download.version, "download.version", limits);
   const params = download.filteredQueryParams;
   const headers = Object.entries(download.requestHeader);
   checkCount(params.length, "download.filtered_query_params", limits);

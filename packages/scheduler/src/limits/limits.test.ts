@@ -199,8 +199,12 @@ describe("string fields", () => {
     const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`h${i}`, "v"]));
     await expect(unary(honest, "announceTask", long({ requestHeader: many }))).rejects.toMatchObject({ message: expect.stringMatching(/limits\.maxListLength/) });
     await expect(unary(honest, "announceTask", announceTask("h1", "p".repeat(2000)))).rejects.toMatchObject({ message: expect.stringMatching(/peer_id/) });
+    await expect(unary(honest, "announceTask", long({ version: "v".repeat(2000) }))).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/download\.version is longer than 1024 bytes/),
+    });
     expect(scheduler.resources.tasks.size).toBe(0);
-    expect(await rejections(scheduler, "maxStringLength")).toBe(3);
+    expect(await rejections(scheduler, "maxStringLength")).toBe(4);
   });
 });
 
